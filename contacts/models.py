@@ -1,0 +1,110 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from .choices import DealStage
+from .managers import CompanyQuerySet, ContactQuerySet, DealQuerySet
+
+
+class Company(models.Model):
+    tenant = models.ForeignKey("crm.Tenant", on_delete=models.CASCADE, related_name="companies")
+    name = models.CharField(max_length=200)
+    domain = models.CharField(max_length=253, blank=True, help_text="Lowercase, without www. Unique in the tenant.")
+    website = models.URLField(max_length=500, blank=True)
+    industry = models.CharField(max_length=100, blank=True)
+    employee_count = models.PositiveIntegerField(null=True, blank=True)
+    annual_revenue = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 alpha-2 code")
+    phone = models.CharField(max_length=32, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CompanyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "companies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "domain"],
+                condition=~Q(domain=""),
+                name="company_domain_unique_per_tenant",
+                violation_error_message="A company with this domain already exists.",
+            ),
+            models.UniqueConstraint(
+                "tenant",
+                Lower("name"),
+                name="company_name_unique_per_tenant",
+                violation_error_message="A company with this name already exists.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(models.Model):
+    tenant = models.ForeignKey("crm.Tenant", on_delete=models.CASCADE, related_name="contacts")
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(max_length=254, blank=True, help_text="Stored lowercased.")
+    phone = models.CharField(max_length=32, blank=True, help_text="E.164, e.g. +14155550100")
+    job_title = models.CharField(max_length=150, blank=True)
+    company = models.ForeignKey(Company, on_delete=models.SET_NULL, null=True, blank=True, related_name="contacts")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        indexes = [models.Index(fields=["tenant", "owner"], name="contact_tenant_owner_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "email"],
+                condition=~Q(email=""),
+                name="contact_email_unique_per_tenant",
+                violation_error_message="A contact with this email already exists.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email or self.phone or f"Contact #{self.pk}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class Deal(models.Model):
+    tenant = models.ForeignKey("crm.Tenant", on_delete=models.CASCADE, related_name="deals")
+    name = models.CharField(max_length=200)
+    stage = models.CharField(max_length=20, choices=DealStage.choices, default=DealStage.QUALIFICATION)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, default="USD")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    contact = models.ForeignKey(Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="deals")
+    company = models.ForeignKey(Company, on_delete=models.SET_NULL, null=True, blank=True, related_name="deals")
+    expected_close_date = models.DateField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DealQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "stage", "-created_at"], name="deal_tenant_stage_idx"),
+            models.Index(fields=["tenant", "owner"], name="deal_tenant_owner_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0) | Q(amount__isnull=True), name="deal_amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,17 @@
+from rest_framework.permissions import BasePermission
+
+
+class HasTenant(BasePermission):
+    """Signed in and belonging to a workspace (platform superusers without one see nothing)."""
+
+    message = "Your account belongs to no workspace."
+
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.is_authenticated and request.user.tenant_id)
+
+
+class TenantScopedMixin:
+    """Viewset mixin: the queryset is always cut down to the caller's tenant, so others' rows are 404."""
+
+    def get_queryset(self):
+        return super().get_queryset().for_tenant(self.request.user.tenant)

@@ -1,0 +1,34 @@
+from django.db import models
+
+
+class Role(models.TextChoices):
+    REP = "rep", "Sales rep"
+    MANAGER = "manager", "Sales manager"
+    ADMIN = "admin", "Tenant admin"
+
+
+class ActivityKind(models.TextChoices):
+    NOTE = "note", "Note"
+    CALL = "call", "Call"
+    EMAIL = "email", "Email"
+    MEETING = "meeting", "Meeting"
+    TASK = "task", "Task"
+    FORM_SUBMITTED = "form_submitted", "Form submitted"
+    EMAIL_OPENED = "email_opened", "Email opened"
+    EMAIL_CLICKED = "email_clicked", "Email clicked"
+    PAGE_VIEWED = "page_viewed", "Page viewed"
+    DEMO_REQUESTED = "demo_requested", "Demo requested"
+    CREATED = "created", "Created"
+    STATUS_CHANGED = "status_changed", "Status changed"
+    ASSIGNED = "assigned", "Assigned"
+    SCORED = "scored", "Scored"
+    CONVERTED = "converted", "Converted"
+    IMPORTED = "imported", "Imported"
+
+
+class EventType(models.TextChoices):
+    LEAD_CREATED = "LeadCreated"
+    LEAD_UPDATED = "LeadUpdated"
+    LEAD_STATUS_CHANGED = "LeadStatusChanged"
+    LEAD_ASSIGNED = "LeadAssigned"
+    LEAD_CONVERTED = "LeadConverted"

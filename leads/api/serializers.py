@@ -1,0 +1,161 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from contacts.models import Company, Contact
+from crm.models import Activity
+from crm.normalize import normalize_email, normalize_phone, split_name
+
+from ..choices import LeadSource
+from ..models import Lead
+
+CUSTOM_FIELDS_MAX_KEYS = 50
+CUSTOM_FIELDS_MAX_VALUE = 1000
+
+
+class ActivitySummarySerializer(serializers.ModelSerializer):
+    actor = serializers.StringRelatedField()
+
+    class Meta:
+        model = Activity
+        fields = ["id", "kind", "subject", "body", "actor", "occurred_at", "due_at", "done_at"]
+
+
+class LeadSerializer(serializers.ModelSerializer):
+    full_name = serializers.CharField(read_only=True)
+    owner_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id", "full_name", "first_name", "last_name", "email", "phone", "job_title", "company",
+            "industry", "employee_count", "annual_revenue", "website", "country", "message",
+            "source", "channel", "campaign", "source_url", "referrer", "utm_source", "utm_medium",
+            "utm_campaign", "utm_term", "utm_content", "external_id",
+            "status", "priority", "disqualification_reason", "qualified_at", "owner", "owner_name", "assigned_at",
+            "last_activity_at", "score_total", "score_band", "grade", "score_version", "score_updated_at",
+            "score_factors", "probability", "recommendation", "recommendation_reason",
+            "converted_at", "converted_contact", "converted_company", "converted_deal",
+            "custom_fields", "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_owner_name(self, lead: Lead) -> str:
+        return str(lead.owner) if lead.owner_id else ""
+
+
+class LeadDetailSerializer(LeadSerializer):
+    latest_activities = serializers.SerializerMethodField()
+
+    class Meta(LeadSerializer.Meta):
+        fields = [*LeadSerializer.Meta.fields, "latest_activities"]
+        read_only_fields = fields
+
+    def get_latest_activities(self, lead: Lead) -> list[dict]:
+        activities = Activity.objects.filter(lead=lead).timeline()[:10]
+        return ActivitySummarySerializer(activities, many=True).data
+
+
+class LeadCaptureSerializer(serializers.ModelSerializer):
+    """What a form or an integrator may send to create a lead. Everything is normalised here."""
+
+    name = serializers.CharField(required=False, allow_blank=True, max_length=200, write_only=True,
+                                 help_text="Full name; split into first and last name when those are not given.")
+    email = serializers.CharField(required=False, allow_blank=True, max_length=254)
+    form_key = serializers.CharField(required=False, allow_blank=True, write_only=True,
+                                     help_text="The website channel's key (or send the X-Form-Key header).")
+    source = serializers.ChoiceField(choices=LeadSource.choices, required=False)
+
+    class Meta:
+        model = Lead
+        fields = [
+            "name", "first_name", "last_name", "email", "phone", "job_title", "company", "industry",
+            "employee_count", "annual_revenue", "website", "country", "message", "source", "campaign",
+            "source_url", "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_term",
+            "utm_content", "external_id", "custom_fields", "form_key",
+        ]
+        extra_kwargs = {"phone": {"max_length": 40}}
+
+    def validate_email(self, value: str) -> str:
+        try:
+            return normalize_email(value)
+        except DjangoValidationError:
+            raise serializers.ValidationError("Enter a valid email address.")
+
+    def validate_phone(self, value: str) -> str:
+        try:
+            return normalize_phone(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages[0])
+
+    def validate_country(self, value: str) -> str:
+        return value.strip().upper()
+
+    def validate_custom_fields(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Send an object of field names to values.")
+        if len(value) > CUSTOM_FIELDS_MAX_KEYS:
+            raise serializers.ValidationError(f"At most {CUSTOM_FIELDS_MAX_KEYS} custom fields.")
+        for key, item in value.items():
+            if len(str(key)) > 100 or len(str(item)) > CUSTOM_FIELDS_MAX_VALUE:
+                raise serializers.ValidationError(
+                    f"Field '{str(key)[:100]}' is too long (names up to 100, values up to {CUSTOM_FIELDS_MAX_VALUE} characters)."
+                )
+        return value
+
+    def validate(self, attrs):
+        name = attrs.pop("name", "")
+        attrs.pop("form_key", None)
+        if name and not attrs.get("first_name") and not attrs.get("last_name"):
+            attrs["first_name"], attrs["last_name"] = split_name(name)
+        for key in ("first_name", "last_name", "company", "job_title"):
+            if key in attrs:
+                attrs[key] = attrs[key].strip()
+        if not attrs.get("email") and not attrs.get("phone"):
+            message = "Give an email or a phone number so the lead can be reached."
+            raise serializers.ValidationError({"email": [message], "phone": [message]})
+        return attrs
+
+
+class ConvertSerializer(serializers.Serializer):
+    create_deal = serializers.BooleanField(default=True)
+    deal_name = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True)
+    contact_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    company_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+
+    def _in_tenant(self, model, pk):
+        if pk is None:
+            return None
+        found = model.objects.for_tenant(self.context["tenant"]).filter(pk=pk).first()
+        if found is None:
+            raise serializers.ValidationError(f"No {model._meta.verbose_name} with id {pk} in this workspace.")
+        return found
+
+    def validate_contact_id(self, value):
+        return self._in_tenant(Contact, value)
+
+    def validate_company_id(self, value):
+        return self._in_tenant(Company, value)
+
+    def validate(self, attrs):
+        if not attrs["create_deal"] and (attrs.get("deal_name") or attrs.get("amount") is not None):
+            raise serializers.ValidationError({"create_deal": ["deal_name and amount need create_deal to be true."]})
+        return {
+            "create_deal": attrs["create_deal"],
+            "deal_name": attrs.get("deal_name", ""),
+            "amount": attrs.get("amount"),
+            "contact": attrs.get("contact_id"),
+            "company": attrs.get("company_id"),
+        }
+
+
+class ConversionResultSerializer(serializers.Serializer):
+    lead_id = serializers.IntegerField()
+    contact_id = serializers.IntegerField()
+    company_id = serializers.IntegerField(allow_null=True)
+    deal_id = serializers.IntegerField(allow_null=True)
+    converted_at = serializers.DateTimeField()
+
+
+class CaptureReceiptSerializer(serializers.Serializer):
+    status = serializers.CharField(help_text='Always "received" for anonymous form posts.')

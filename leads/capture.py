@@ -1,0 +1,141 @@
+"""Taking a lead in: one entry point for every door (API, website form, later ads and import).
+
+The caller hands over data that is already validated and normalised (email lowercased,
+phone in E.164, names split); this module decides whether it is a new lead, more news
+about an open lead, or a known contact, and writes the timeline and outbox rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from contacts.models import Contact
+from crm.choices import ActivityKind, EventType
+from crm.models import Activity, Event, Tenant, User
+
+from .models import Channel, Lead
+
+# Fields a later submission may fill on an open lead when the lead has them empty.
+FILLABLE_FIELDS = (
+    "first_name", "last_name", "phone", "job_title", "company", "industry", "employee_count",
+    "annual_revenue", "website", "country", "message", "campaign", "source_url", "referrer",
+    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "external_id",
+)
+
+
+@dataclass(frozen=True)
+class CaptureResult:
+    lead: Lead | None
+    created: bool
+    contact: Contact | None = None
+
+
+def capture_lead(
+    *,
+    tenant: Tenant,
+    data: dict,
+    source: str,
+    channel: Channel | None = None,
+    actor: User | None = None,
+) -> CaptureResult:
+    """Create a lead, or fold the submission into the open lead / contact with the same email."""
+    email = data.get("email", "")
+    try:
+        with transaction.atomic():
+            merged = _merge_into_existing(tenant=tenant, email=email, data=data, channel=channel, actor=actor)
+            if merged is not None:
+                return merged
+            return _create(tenant=tenant, data=data, source=source, channel=channel, actor=actor)
+    except IntegrityError:
+        if not email:
+            raise
+        # A concurrent submission created the open lead for this email first: add to it instead.
+        with transaction.atomic():
+            merged = _merge_into_existing(tenant=tenant, email=email, data=data, channel=channel, actor=actor)
+            if merged is None:
+                raise
+            return merged
+
+
+def _merge_into_existing(
+    *, tenant: Tenant, email: str, data: dict, channel: Channel | None, actor: User | None
+) -> CaptureResult | None:
+    if not email:
+        return None
+    now = timezone.now()
+    lead = Lead.objects.for_tenant(tenant).open().with_email(email).select_for_update().first()
+    if lead is not None:
+        filled = [name for name in FILLABLE_FIELDS if data.get(name) not in (None, "") and not getattr(lead, name)]
+        for name in filled:
+            setattr(lead, name, data[name])
+        extra = data.get("custom_fields") or {}
+        new_custom = {k: v for k, v in extra.items() if k not in lead.custom_fields}
+        if new_custom:
+            lead.custom_fields = {**lead.custom_fields, **new_custom}
+            filled.append("custom_fields")
+        lead.last_activity_at = now
+        lead.save(update_fields=[*filled, "last_activity_at", "updated_at"])
+        _log_submission(tenant=tenant, lead=lead, data=data, channel=channel, actor=actor, filled=filled, now=now)
+        return CaptureResult(lead=lead, created=False)
+    contact = Contact.objects.for_tenant(tenant).with_email(email).first()
+    if contact is not None:
+        _log_submission(tenant=tenant, contact=contact, data=data, channel=channel, actor=actor, filled=[], now=now)
+        return CaptureResult(lead=None, created=False, contact=contact)
+    return None
+
+
+def _create(*, tenant: Tenant, data: dict, source: str, channel: Channel | None, actor: User | None) -> CaptureResult:
+    now = timezone.now()
+    owner = channel.default_owner if channel is not None else None
+    fields = {name: value for name, value in data.items() if name in FILLABLE_FIELDS or name in ("email", "custom_fields")}
+    lead = Lead.objects.create(
+        tenant=tenant,
+        source=source,
+        channel=channel,
+        owner=owner,
+        assigned_at=now if owner else None,
+        last_activity_at=now,
+        created_at=now,
+        **fields,
+    )
+    _log_submission(
+        tenant=tenant, lead=lead, data=data, channel=channel, actor=actor, filled=[], now=now, lead_created=True
+    )
+    Event.objects.create(
+        tenant=tenant,
+        type=EventType.LEAD_CREATED,
+        payload={"lead_id": lead.pk, "source": source, "channel_id": channel.pk if channel else None},
+        created_at=now,
+    )
+    return CaptureResult(lead=lead, created=True)
+
+
+def _log_submission(
+    *,
+    tenant: Tenant,
+    data: dict,
+    channel: Channel | None,
+    actor: User | None,
+    filled: list[str],
+    now,
+    lead: Lead | None = None,
+    contact: Contact | None = None,
+    lead_created: bool = False,
+) -> None:
+    # A lead an integrator or rep entered was "created"; anything that arrived through a form,
+    # or repeats an earlier submission, is a form submission (which scoring counts).
+    kind = ActivityKind.CREATED if (lead_created and channel is None) else ActivityKind.FORM_SUBMITTED
+    Activity.objects.create(
+        tenant=tenant,
+        lead=lead,
+        contact=contact,
+        kind=kind,
+        subject=f"Submitted {channel.name}" if channel is not None else "Lead received via API",
+        body=data.get("message", ""),
+        actor=actor,
+        occurred_at=now,
+        data={"channel_id": channel.pk if channel else None, "filled": filled},
+    )

@@ -1,0 +1,76 @@
+from django.db import models
+
+
+class LeadStatus(models.TextChoices):
+    NEW = "new", "New"
+    CONTACTED = "contacted", "Contacted"
+    QUALIFIED = "qualified", "Qualified"
+    CONVERTED = "converted", "Converted"
+    DISQUALIFIED = "disqualified", "Disqualified"
+
+
+OPEN_STATUSES = (LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED)
+FINAL_STATUSES = (LeadStatus.CONVERTED, LeadStatus.DISQUALIFIED)
+
+
+class LeadSource(models.TextChoices):
+    WEBSITE_FORM = "website_form", "Website form"
+    FACEBOOK_LEAD_AD = "facebook_lead_ad", "Facebook lead ad"
+    GOOGLE_LEAD_FORM = "google_lead_form", "Google lead form"
+    CHAT = "chat", "Chat"
+    API = "api", "API"
+    MANUAL = "manual", "Manual entry"
+    IMPORT = "import", "Import"
+    REFERRAL = "referral", "Referral"
+    OTHER = "other", "Other"
+
+
+class Priority(models.TextChoices):
+    LOW = "low", "Low"
+    NORMAL = "normal", "Normal"
+    HIGH = "high", "High"
+    URGENT = "urgent", "Urgent"
+
+
+class ScoreBand(models.TextChoices):
+    COLD = "cold", "Cold"
+    WARM = "warm", "Warm"
+    HOT = "hot", "Hot"
+
+
+class Grade(models.TextChoices):
+    A_PLUS = "A+", "A+"
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+    D = "D", "D"
+    F = "F", "F"
+
+
+class Recommendation(models.TextChoices):
+    TRANSFER_TO_SALES = "transfer_to_sales", "Transfer to sales"
+    CONTINUE_QUALIFICATION = "continue_qualification", "Continue qualification"
+    DROP_LEAD = "drop_lead", "Drop lead"
+
+
+class ChannelKind(models.TextChoices):
+    WEBSITE_FORM = "website_form", "Website form"
+
+
+class RuleCategory(models.TextChoices):
+    DEMOGRAPHIC = "demographic", "Demographic"
+    FIRMOGRAPHIC = "firmographic", "Firmographic"
+    BEHAVIOURAL = "behavioural", "Behavioural"
+
+
+class RuleOperator(models.TextChoices):
+    EQUALS = "equals", "equals"
+    CONTAINS = "contains", "contains"
+    STARTS_WITH = "starts_with", "starts with"
+    ENDS_WITH = "ends_with", "ends with"
+    GREATER_THAN = "gt", "greater than"
+    LESS_THAN = "lt", "less than"
+    IN_LIST = "in_list", "in list"
+    IS_SET = "is_set", "is set"
+    IS_EMPTY = "is_empty", "is empty"
+    ACTIVITY_COUNT = "activity_count", "activity count at least"

@@ -1,0 +1,251 @@
+"""Lead -> contact (+ company, + deal): the one way a lead is converted, whatever the door."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from contacts.choices import DealStage
+from contacts.models import Company, Contact, Deal
+from crm.choices import ActivityKind, EventType
+from crm.models import Activity, Event, User
+from crm.normalize import company_domain_from_email, domain_from_url
+
+from .choices import OPEN_STATUSES, LeadStatus
+from .models import Lead
+
+STRICT_MIN_PROBABILITY = 0.6
+
+
+class ConversionError(Exception):
+    """A conversion that cannot go ahead; the message says why and what to do."""
+
+
+class LeadNotConvertible(ConversionError):
+    """The lead's state forbids conversion (disqualified, or the strict pipeline's bar not met)."""
+
+
+class ConversionInputError(ConversionError):
+    """The caller named something that cannot be used; `field` says which argument."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class ConversionResult:
+    lead_id: int
+    contact_id: int
+    company_id: int | None
+    deal_id: int | None
+    converted_at: dt.datetime
+    created: bool
+
+    @classmethod
+    def of(cls, lead: Lead, *, created: bool) -> ConversionResult:
+        return cls(
+            lead_id=lead.pk,
+            contact_id=lead.converted_contact_id,
+            company_id=lead.converted_company_id,
+            deal_id=lead.converted_deal_id,
+            converted_at=lead.converted_at,
+            created=created,
+        )
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        del data["created"]
+        return data
+
+
+class _LostRace(Exception):
+    """Another transaction converted the lead between our check and our write."""
+
+
+def convert_lead(
+    *,
+    lead: Lead,
+    actor: User | None = None,
+    create_deal: bool = True,
+    deal_name: str = "",
+    amount: Decimal | None = None,
+    contact: Contact | None = None,
+    company: Company | None = None,
+) -> ConversionResult:
+    try:
+        with transaction.atomic():
+            return _convert_locked(
+                lead_id=lead.pk,
+                actor=actor,
+                create_deal=create_deal,
+                deal_name=deal_name,
+                amount=amount,
+                contact=contact,
+                company=company,
+            )
+    except _LostRace:
+        return ConversionResult.of(Lead.objects.get(pk=lead.pk), created=False)
+
+
+def _convert_locked(
+    *,
+    lead_id: int,
+    actor: User | None,
+    create_deal: bool,
+    deal_name: str,
+    amount: Decimal | None,
+    contact: Contact | None,
+    company: Company | None,
+) -> ConversionResult:
+    # PostgreSQL: the row lock queues concurrent conversions. SQLite: the IMMEDIATE
+    # transaction already holds the database write lock; the conditional UPDATE below guards both.
+    lead = Lead.objects.select_for_update().select_related("tenant").get(pk=lead_id)
+    if lead.status == LeadStatus.CONVERTED:
+        return ConversionResult.of(lead, created=False)
+    _check_convertible(lead)
+    _check_same_tenant(lead, contact=contact, company=company)
+
+    contact = contact or _find_or_create_contact(lead)
+    company = company or contact.company or _find_or_create_company(lead)
+    if company is not None and contact.company_id is None:
+        contact.company = company
+        contact.save(update_fields=["company", "updated_at"])
+    deal = _create_deal(lead, contact=contact, company=company, actor=actor, name=deal_name, amount=amount) if create_deal else None
+
+    now = timezone.now()
+    claimed = Lead.objects.filter(pk=lead.pk, status__in=OPEN_STATUSES).update(
+        status=LeadStatus.CONVERTED,
+        converted_at=now,
+        converted_contact=contact,
+        converted_company=company,
+        converted_deal=deal,
+        last_activity_at=now,
+        updated_at=now,
+    )
+    if claimed != 1:
+        raise _LostRace
+
+    Activity.objects.filter(lead=lead, contact__isnull=True).update(contact=contact)
+    Activity.objects.create(
+        tenant=lead.tenant,
+        lead=lead,
+        contact=contact,
+        deal=deal,
+        kind=ActivityKind.CONVERTED,
+        subject="Converted to contact",
+        body=_describe(contact=contact, company=company, deal=deal),
+        actor=actor,
+        occurred_at=now,
+    )
+    result = ConversionResult(
+        lead_id=lead.pk,
+        contact_id=contact.pk,
+        company_id=company.pk if company else None,
+        deal_id=deal.pk if deal else None,
+        converted_at=now,
+        created=True,
+    )
+    Event.objects.create(
+        tenant=lead.tenant,
+        type=EventType.LEAD_CONVERTED,
+        payload={**result.as_dict(), "converted_at": now.isoformat(), "actor_id": actor.pk if actor else None},
+        created_at=now,
+    )
+    return result
+
+
+def _check_convertible(lead: Lead) -> None:
+    if lead.status == LeadStatus.DISQUALIFIED:
+        raise LeadNotConvertible(
+            f"Lead {lead.pk} is disqualified ({lead.disqualification_reason}); a disqualified lead cannot be converted."
+        )
+    if lead.tenant.strict_pipeline:
+        missing = []
+        if lead.probability is None or lead.probability < STRICT_MIN_PROBABILITY:
+            shown = "none" if lead.probability is None else f"{lead.probability:.2f}"
+            missing.append(f"predicted probability is {shown}, needs at least {STRICT_MIN_PROBABILITY}")
+        if not lead.industry:
+            missing.append("industry is unknown")
+        if missing:
+            raise LeadNotConvertible(f"Strict pipeline: lead {lead.pk} cannot be handed to sales yet: {'; '.join(missing)}.")
+
+
+def _check_same_tenant(lead: Lead, *, contact: Contact | None, company: Company | None) -> None:
+    if contact is not None and contact.tenant_id != lead.tenant_id:
+        raise ConversionInputError("contact_id", "No such contact in this workspace.")
+    if company is not None and company.tenant_id != lead.tenant_id:
+        raise ConversionInputError("company_id", "No such company in this workspace.")
+
+
+def _find_or_create_contact(lead: Lead) -> Contact:
+    fields = {
+        "first_name": lead.first_name,
+        "last_name": lead.last_name,
+        "phone": lead.phone,
+        "job_title": lead.job_title,
+        "owner": lead.owner,
+    }
+    if not lead.email:
+        return Contact.objects.create(tenant=lead.tenant, email="", **fields)
+    contact, _ = Contact.objects.select_related("company").get_or_create(
+        tenant=lead.tenant, email=lead.email, defaults=fields
+    )
+    return contact
+
+
+def _find_or_create_company(lead: Lead) -> Company | None:
+    domain = domain_from_url(lead.website) or company_domain_from_email(lead.email)
+    name = lead.company.strip()
+    if not domain and not name:
+        return None
+    existing = Company.objects.for_tenant(lead.tenant).matching(domain=domain, name=name).first()
+    if existing is not None:
+        if domain and not existing.domain:
+            existing.domain = domain
+            existing.save(update_fields=["domain", "updated_at"])
+        return existing
+    try:
+        with transaction.atomic():
+            return Company.objects.create(
+                tenant=lead.tenant,
+                name=name or domain,
+                domain=domain,
+                website=lead.website,
+                industry=lead.industry,
+                employee_count=lead.employee_count,
+                annual_revenue=lead.annual_revenue,
+                country=lead.country,
+                owner=lead.owner,
+            )
+    except IntegrityError:
+        # A concurrent conversion created the same company first; use theirs.
+        return Company.objects.for_tenant(lead.tenant).matching(domain=domain, name=name).get()
+
+
+def _create_deal(
+    lead: Lead, *, contact: Contact, company: Company | None, actor: User | None, name: str, amount: Decimal | None
+) -> Deal:
+    owner = lead.owner or (actor if actor is not None and actor.tenant_id == lead.tenant_id else None)
+    return Deal.objects.create(
+        tenant=lead.tenant,
+        name=name or f"{company.name if company else contact} deal",
+        stage=DealStage.QUALIFICATION,
+        amount=amount,
+        owner=owner,
+        contact=contact,
+        company=company,
+    )
+
+
+def _describe(*, contact: Contact, company: Company | None, deal: Deal | None) -> str:
+    parts = [f"Contact: {contact}"]
+    if company is not None:
+        parts.append(f"Company: {company}")
+    if deal is not None:
+        parts.append(f"Deal: {deal}")
+    return "; ".join(parts)

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.db.models import Q
+
+from crm.managers import TenantQuerySet
+
+from .choices import OPEN_STATUSES
+
+if TYPE_CHECKING:
+    from contacts.models import Company, Contact
+    from crm.models import User
+
+    from .conversion import ConversionResult
+    from .models import Lead
+
+
+class LeadQuerySet(TenantQuerySet):
+    def open(self):
+        """Leads still being worked: new, contacted or qualified."""
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def owned_by(self, user):
+        """Leads whose owner is this user."""
+        return self.filter(owner=user)
+
+    def unassigned(self):
+        """Leads with no owner yet."""
+        return self.filter(owner__isnull=True)
+
+    def editable_by(self, user):
+        """What this user may change: a rep their own and unassigned leads, a manager the whole tenant."""
+        scoped = self.for_tenant(user.tenant) if not user.is_superuser else self
+        if user.is_manager:
+            return scoped
+        return scoped.filter(Q(owner=user) | Q(owner__isnull=True))
+
+    def with_email(self, email: str):
+        """Leads with this (already normalised) email."""
+        return self.filter(email=email) if email else self.none()
+
+
+class LeadManager(models.Manager.from_queryset(LeadQuerySet)):
+    def convert(
+        self,
+        *,
+        lead: Lead,
+        actor: User | None = None,
+        create_deal: bool = True,
+        deal_name: str = "",
+        amount: Decimal | None = None,
+        contact: Contact | None = None,
+        company: Company | None = None,
+    ) -> ConversionResult:
+        """Turn an open lead into a contact (+ company, + deal) in one transaction; idempotent."""
+        from .conversion import convert_lead
+
+        return convert_lead(
+            lead=lead,
+            actor=actor,
+            create_deal=create_deal,
+            deal_name=deal_name,
+            amount=amount,
+            contact=contact,
+            company=company,
+        )

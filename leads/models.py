@@ -1,0 +1,205 @@
+import secrets
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from crm.managers import TenantQuerySet
+
+from .choices import (
+    OPEN_STATUSES,
+    ChannelKind,
+    Grade,
+    LeadSource,
+    LeadStatus,
+    Priority,
+    Recommendation,
+    RuleCategory,
+    RuleOperator,
+    ScoreBand,
+)
+from .managers import LeadManager
+
+
+def new_form_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Channel(models.Model):
+    """A door leads come in through, e.g. one website form with its public key."""
+
+    tenant = models.ForeignKey("crm.Tenant", on_delete=models.CASCADE, related_name="channels")
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=30, choices=ChannelKind.choices, default=ChannelKind.WEBSITE_FORM)
+    form_key = models.CharField(max_length=64, unique=True, default=new_form_key, help_text="Public; embedded in the website form.")
+    allowed_origins = models.JSONField(
+        default=list, blank=True, help_text='Origins allowed to post from a browser, e.g. ["https://www.example.com"].'
+    )
+    default_source = models.CharField(max_length=30, choices=LeadSource.choices, default=LeadSource.WEBSITE_FORM)
+    default_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    rate_limit_per_hour = models.PositiveIntegerField(default=10, help_text="Submissions per client IP per hour.")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="channel_name_unique_per_tenant"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Lead(models.Model):
+    tenant = models.ForeignKey("crm.Tenant", on_delete=models.CASCADE, related_name="leads")
+
+    # Who
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(max_length=254, blank=True, help_text="Stored trimmed and lowercased.")
+    phone = models.CharField(max_length=32, blank=True, help_text="E.164, e.g. +14155550100")
+    job_title = models.CharField(max_length=150, blank=True)
+    company = models.CharField(max_length=200, blank=True, help_text="Company name as the lead gave it.")
+    industry = models.CharField(max_length=100, blank=True)
+    employee_count = models.PositiveIntegerField(null=True, blank=True)
+    annual_revenue = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    website = models.URLField(max_length=500, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 alpha-2 code")
+    message = models.TextField(blank=True)
+
+    # Where from
+    source = models.CharField(max_length=30, choices=LeadSource.choices, default=LeadSource.MANUAL)
+    channel = models.ForeignKey(Channel, on_delete=models.SET_NULL, null=True, blank=True, related_name="leads")
+    campaign = models.CharField(max_length=200, blank=True)
+    source_url = models.URLField(max_length=2000, blank=True)
+    referrer = models.URLField(max_length=2000, blank=True)
+    utm_source = models.CharField(max_length=200, blank=True)
+    utm_medium = models.CharField(max_length=200, blank=True)
+    utm_campaign = models.CharField(max_length=200, blank=True)
+    utm_term = models.CharField(max_length=200, blank=True)
+    utm_content = models.CharField(max_length=200, blank=True)
+    external_id = models.CharField(max_length=200, blank=True, help_text="The lead's id on the platform it came from.")
+
+    # Where it stands
+    status = models.CharField(max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEW)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    disqualification_reason = models.CharField(max_length=500, blank=True)
+    qualified_at = models.DateTimeField(null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="owned_leads"
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+
+    # Score and prediction
+    score_total = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
+    score_band = models.CharField(max_length=10, choices=ScoreBand.choices, default=ScoreBand.COLD)
+    grade = models.CharField(max_length=2, choices=Grade.choices, default=Grade.F)
+    score_version = models.CharField(max_length=64, blank=True)
+    score_updated_at = models.DateTimeField(null=True, blank=True)
+    score_factors = models.JSONField(default=list, blank=True, help_text="Which rule gave how many points.")
+    probability = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
+    recommendation = models.CharField(max_length=30, choices=Recommendation.choices, blank=True)
+    recommendation_reason = models.TextField(blank=True)
+
+    # What it became
+    converted_at = models.DateTimeField(null=True, blank=True)
+    converted_contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.PROTECT, null=True, blank=True, related_name="source_leads"
+    )
+    converted_company = models.ForeignKey(
+        "contacts.Company", on_delete=models.SET_NULL, null=True, blank=True, related_name="source_leads"
+    )
+    converted_deal = models.ForeignKey(
+        "contacts.Deal", on_delete=models.SET_NULL, null=True, blank=True, related_name="source_leads"
+    )
+
+    custom_fields = models.JSONField(default=dict, blank=True)
+    enrichment_data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LeadManager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "status", "-created_at"], name="lead_tenant_status_created_idx"),
+            models.Index(fields=["tenant", "owner", "status"], name="lead_tenant_owner_idx"),
+            models.Index(fields=["tenant", "-score_total"], name="lead_tenant_score_idx"),
+            models.Index(fields=["tenant", "-created_at"], name="lead_tenant_created_idx"),
+            models.Index(fields=["tenant", "email"], name="lead_tenant_email_idx"),
+            models.Index(fields=["tenant", "phone"], name="lead_tenant_phone_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "email"],
+                condition=Q(status__in=OPEN_STATUSES) & ~Q(email=""),
+                name="lead_open_email_unique_per_tenant",
+                violation_error_message="An open lead with this email already exists.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(email="") | ~Q(phone=""),
+                name="lead_has_email_or_phone",
+                violation_error_message="A lead needs an email or a phone number.",
+            ),
+            models.CheckConstraint(condition=Q(score_total__lte=100), name="lead_score_at_most_100"),
+            models.CheckConstraint(
+                condition=Q(probability__isnull=True) | Q(probability__gte=0, probability__lte=1),
+                name="lead_probability_between_0_and_1",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=LeadStatus.CONVERTED)
+                | Q(converted_at__isnull=False, converted_contact__isnull=False),
+                name="lead_converted_links_contact",
+                violation_error_message="A converted lead links to the contact it became.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=LeadStatus.DISQUALIFIED) | ~Q(disqualification_reason=""),
+                name="lead_disqualified_has_reason",
+                violation_error_message="A disqualified lead needs a reason.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email or self.phone or f"Lead #{self.pk}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class ScoringRule(models.Model):
+    """One line of a tenant's scoring sheet: if the lead matches, it gets the points."""
+
+    tenant = models.ForeignKey("crm.Tenant", on_delete=models.CASCADE, related_name="scoring_rules")
+    name = models.CharField(max_length=120)
+    category = models.CharField(max_length=20, choices=RuleCategory.choices)
+    field = models.CharField(max_length=60, help_text="Lead field, or the activity kind for 'activity count'.")
+    operator = models.CharField(max_length=20, choices=RuleOperator.choices)
+    value = models.CharField(max_length=500, blank=True, help_text="Comma-separated for 'in list'.")
+    points = models.SmallIntegerField()
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["category", "name"]
+        indexes = [models.Index(fields=["tenant", "active"], name="scoringrule_tenant_active_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.points:+d})"

@@ -1,0 +1,88 @@
+"""Twenty simultaneous conversions of one lead make one contact, on PostgreSQL and on SQLite.
+
+These use real transactions and threads (each thread has its own database connection), so they
+run under `transactional_db`; SQLite's test database is a file for the same reason.
+"""
+
+import json
+import threading
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection, connections
+
+from contacts.models import Company, Contact, Deal
+from crm.choices import EventType
+from crm.models import Event
+from leads.choices import LeadStatus
+from leads.models import Lead
+from tests.factories import LeadFactory, ManagerFactory, TenantFactory, TokenFactory
+
+THREADS = 20
+
+
+def run_together(worker, n: int = THREADS) -> list:
+    """Start n workers at the same instant; return what each returned (or raised)."""
+    barrier = threading.Barrier(n)
+
+    def call(i):
+        barrier.wait()
+        try:
+            return worker(i)
+        except Exception as exc:  # surfaced by the assertions below
+            return exc
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(call, range(n)))
+
+
+def assert_one_conversion(lead: Lead) -> None:
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.CONVERTED
+    assert Contact.objects.count() == 1
+    assert Company.objects.count() == 1
+    assert Deal.objects.count() <= 1
+    assert Event.objects.filter(type=EventType.LEAD_CONVERTED).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_threads_converting_one_lead_make_one_contact():
+    tenant = TenantFactory()
+    lead = LeadFactory(tenant=tenant, email="race@contested.example", company="Contested Inc")
+
+    results = run_together(lambda i: Lead.objects.convert(lead=Lead(pk=lead.pk)))
+
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert not errors, f"{connection.vendor}: {errors[:3]}"
+    assert len({r.contact_id for r in results}) == 1
+    assert sum(r.created for r in results) == 1
+    assert_one_conversion(lead)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_concurrent_http_conversions_name_the_same_contact(live_server):
+    tenant = TenantFactory()
+    token = TokenFactory(user=ManagerFactory(tenant=tenant))
+    lead = LeadFactory(tenant=tenant, email="http-race@contested.example", company="Contested Inc")
+    url = f"{live_server.url}/api/v1/leads/{lead.pk}/convert"
+
+    def post(i):
+        request = urllib.request.Request(
+            url, data=b"{}", method="POST",
+            headers={"Authorization": f"Bearer {token.key}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+
+    results = run_together(post)
+
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert not errors, f"{connection.vendor}: {errors[:3]}"
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [200] * (THREADS - 1) + [201]
+    assert len({body["contact_id"] for _, body in results}) == 1
+    assert len({json.dumps(body, sort_keys=True) for _, body in results}) == 1, "every answer is the same result"
+    assert_one_conversion(lead)
