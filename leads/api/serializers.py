@@ -79,13 +79,13 @@ class LeadCaptureSerializer(serializers.ModelSerializer):
         try:
             return normalize_email(value)
         except DjangoValidationError:
-            raise serializers.ValidationError("Enter a valid email address.")
+            raise serializers.ValidationError("Enter a valid email address.") from None
 
     def validate_phone(self, value: str) -> str:
         try:
             return normalize_phone(value)
         except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.messages[0])
+            raise serializers.ValidationError(exc.messages[0]) from exc
 
     def validate_country(self, value: str) -> str:
         return value.strip().upper()

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
@@ -7,12 +7,10 @@ from rest_framework.response import Response
 from crm.api.exceptions import Conflict
 from crm.api.tenancy import HasTenant, TenantScopedMixin
 
-from ..capture import capture_lead
-from ..choices import LeadSource
 from ..conversion import ConversionInputError, LeadNotConvertible
-from ..models import Channel, Lead
+from ..models import Lead
+from .capture_views import LeadCaptureMixin
 from .serializers import (
-    CaptureReceiptSerializer,
     ConversionResultSerializer,
     ConvertSerializer,
     LeadCaptureSerializer,
@@ -21,7 +19,7 @@ from .serializers import (
 )
 
 
-class LeadViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class LeadViewSet(LeadCaptureMixin, TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = Lead.objects.select_related("owner")
     serializer_class = LeadSerializer
 
@@ -38,62 +36,6 @@ class LeadViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveModel
         if self.action == "convert":
             return ConvertSerializer
         return LeadSerializer
-
-    @extend_schema(
-        summary="Capture a lead",
-        description=(
-            "Anonymous website forms send their channel's key (`X-Form-Key` header or `form_key` field) and get "
-            '`{"status": "received"}`. Authenticated callers get the lead: 201 when created, 200 when the email '
-            "matched an open lead, which is updated instead."
-        ),
-        parameters=[OpenApiParameter("X-Form-Key", str, OpenApiParameter.HEADER, required=False)],
-        responses={201: LeadSerializer, 200: LeadSerializer, 400: OpenApiResponse(description="Field errors")},
-        auth=[{"BearerAuth": []}, {}],
-    )
-    def create(self, request, *args, **kwargs):
-        tenant, channel = self._capture_door(request)
-        serializer = LeadCaptureSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        anonymous = not request.user.is_authenticated
-        if anonymous:
-            source = channel.default_source
-        else:
-            source = data.pop("source", None) or (channel.default_source if channel else LeadSource.API)
-        data.pop("source", None)
-        result = capture_lead(
-            tenant=tenant, data=data, source=source, channel=channel, actor=None if anonymous else request.user
-        )
-        if anonymous:
-            # The same answer whatever happened, so a form cannot be used to probe who is a lead.
-            return Response(CaptureReceiptSerializer({"status": "received"}).data, status=status.HTTP_201_CREATED)
-        if result.lead is None:
-            return Response(
-                {"detail": "This email belongs to a contact; the submission was logged on their timeline.",
-                 "contact_id": result.contact.pk},
-                status=status.HTTP_200_OK,
-            )
-        code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
-        return Response(LeadSerializer(result.lead).data, status=code)
-
-    def _capture_door(self, request) -> tuple:
-        key = request.headers.get("X-Form-Key") or (request.data.get("form_key") if hasattr(request.data, "get") else None)
-        user = request.user
-        if user.is_authenticated:
-            if not user.tenant_id:
-                raise exceptions.PermissionDenied("Your account belongs to no workspace.")
-            if not key:
-                return user.tenant, None
-            channel = Channel.objects.for_tenant(user.tenant).filter(form_key=key).first()
-            if channel is None:
-                raise exceptions.ValidationError({"form_key": ["No channel with this key in your workspace."]})
-            return user.tenant, channel
-        if not key:
-            raise exceptions.NotAuthenticated("Send a bearer token, or the website form's key as X-Form-Key.")
-        channel = Channel.objects.select_related("tenant", "default_owner").filter(form_key=key, is_active=True).first()
-        if channel is None:
-            raise exceptions.AuthenticationFailed("Unknown or inactive form key.")
-        return channel.tenant, channel
 
     @extend_schema(
         summary="Convert a lead into a contact (and company, deal)",
@@ -116,8 +58,8 @@ class LeadViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveModel
         try:
             result = Lead.objects.convert(lead=lead, actor=request.user, **serializer.validated_data)
         except LeadNotConvertible as exc:
-            raise Conflict(str(exc))
+            raise Conflict(str(exc)) from exc
         except ConversionInputError as exc:
-            raise exceptions.ValidationError({exc.field: [str(exc)]})
+            raise exceptions.ValidationError({exc.field: [str(exc)]}) from exc
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         return Response(ConversionResultSerializer(result.as_dict()).data, status=code)

@@ -1,0 +1,5 @@
+from crm.api.routers import OptionalSlashRouter
+
+router = OptionalSlashRouter()
+
+urlpatterns = router.urls

@@ -1,0 +1,3 @@
+"""Public pages (no login): the hosted website form."""
+
+urlpatterns = []
