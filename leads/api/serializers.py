@@ -2,10 +2,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from contacts.models import Company, Contact
-from crm.models import Activity
+from crm.models import Activity, User
 from crm.normalize import normalize_email, normalize_phone, split_name
 
-from ..choices import LeadSource
+from ..choices import LeadSource, LeadStatus
 from ..models import Lead
 
 CUSTOM_FIELDS_MAX_KEYS = 50
@@ -55,23 +55,16 @@ class LeadDetailSerializer(LeadSerializer):
         return ActivitySummarySerializer(activities, many=True).data
 
 
-class LeadCaptureSerializer(serializers.ModelSerializer):
-    """What a form or an integrator may send to create a lead. Everything is normalised here."""
+class LeadFieldsSerializer(serializers.ModelSerializer):
+    """Field-level normalisation shared by capture and editing."""
 
-    name = serializers.CharField(required=False, allow_blank=True, max_length=200, write_only=True,
-                                 help_text="Full name; split into first and last name when those are not given.")
     email = serializers.CharField(required=False, allow_blank=True, max_length=254)
-    form_key = serializers.CharField(required=False, allow_blank=True, write_only=True,
-                                     help_text="The website channel's key (or send the X-Form-Key header).")
-    source = serializers.ChoiceField(choices=LeadSource.choices, required=False)
 
     class Meta:
         model = Lead
         fields = [
-            "name", "first_name", "last_name", "email", "phone", "job_title", "company", "industry",
-            "employee_count", "annual_revenue", "website", "country", "message", "source", "campaign",
-            "source_url", "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_term",
-            "utm_content", "external_id", "custom_fields", "form_key",
+            "first_name", "last_name", "email", "phone", "job_title", "company", "industry",
+            "employee_count", "annual_revenue", "website", "country", "message", "campaign", "custom_fields",
         ]
         extra_kwargs = {"phone": {"max_length": 40}}
 
@@ -102,6 +95,22 @@ class LeadCaptureSerializer(serializers.ModelSerializer):
                 )
         return value
 
+
+class LeadCaptureSerializer(LeadFieldsSerializer):
+    """What a form or an integrator may send to create a lead. Everything is normalised here."""
+
+    name = serializers.CharField(required=False, allow_blank=True, max_length=200, write_only=True,
+                                 help_text="Full name; split into first and last name when those are not given.")
+    form_key = serializers.CharField(required=False, allow_blank=True, write_only=True,
+                                     help_text="The website channel's key (or send the X-Form-Key header).")
+    source = serializers.ChoiceField(choices=LeadSource.choices, required=False)
+
+    class Meta(LeadFieldsSerializer.Meta):
+        fields = [
+            "name", *LeadFieldsSerializer.Meta.fields, "source", "source_url", "referrer", "utm_source",
+            "utm_medium", "utm_campaign", "utm_term", "utm_content", "external_id", "form_key",
+        ]
+
     def validate(self, attrs):
         name = attrs.pop("name", "")
         attrs.pop("form_key", None)
@@ -114,6 +123,50 @@ class LeadCaptureSerializer(serializers.ModelSerializer):
             message = "Give an email or a phone number so the lead can be reached."
             raise serializers.ValidationError({"email": [message], "phone": [message]})
         return attrs
+
+
+class LeadUpdateSerializer(LeadFieldsSerializer):
+    """PATCH /leads/{id}: details only; status, owner and score have their own endpoints."""
+
+    class Meta(LeadFieldsSerializer.Meta):
+        fields = [*LeadFieldsSerializer.Meta.fields, "priority"]
+
+    def validate(self, attrs):
+        lead = self.instance
+        email = attrs.get("email", lead.email)
+        phone = attrs.get("phone", lead.phone)
+        if not email and not phone:
+            message = "A lead needs an email or a phone number; keep one of them."
+            raise serializers.ValidationError({"email": [message], "phone": [message]})
+        if email and email != lead.email and lead.is_open:
+            taken = Lead.objects.for_tenant(lead.tenant).open().with_email(email).exclude(pk=lead.pk).first()
+            if taken is not None:
+                raise serializers.ValidationError({"email": [f"Lead {taken.pk} is already open with this email."]})
+        return attrs
+
+
+class StatusChangeSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=LeadStatus.choices)
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    disqualification_reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+    def validate(self, attrs):
+        if attrs["status"] == LeadStatus.DISQUALIFIED and not attrs["disqualification_reason"].strip():
+            raise serializers.ValidationError({"disqualification_reason": ["Say why the lead is disqualified."]})
+        return attrs
+
+
+class AssignSerializer(serializers.Serializer):
+    owner = serializers.IntegerField(allow_null=True, help_text="User id; null to unassign.")
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+    def validate_owner(self, value):
+        if value is None:
+            return None
+        user = User.objects.filter(tenant=self.context["tenant"], pk=value, is_active=True).first()
+        if user is None:
+            raise serializers.ValidationError(f"No active user with id {value} in this workspace.")
+        return user
 
 
 class ConvertSerializer(serializers.Serializer):

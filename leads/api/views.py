@@ -7,21 +7,29 @@ from rest_framework.response import Response
 from crm.api.exceptions import Conflict
 from crm.api.tenancy import HasTenant, TenantScopedMixin
 
+from ..assignment import AssignmentError, assign_lead
 from ..conversion import ConversionInputError, LeadNotConvertible
+from ..editing import update_lead
+from ..filtersets import LeadFilterSet
+from ..lifecycle import TransitionError, change_status
 from ..models import Lead
 from .capture_views import LeadCaptureMixin
 from .serializers import (
+    AssignSerializer,
     ConversionResultSerializer,
     ConvertSerializer,
     LeadCaptureSerializer,
     LeadDetailSerializer,
     LeadSerializer,
+    LeadUpdateSerializer,
+    StatusChangeSerializer,
 )
 
 
 class LeadViewSet(LeadCaptureMixin, TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = Lead.objects.select_related("owner")
     serializer_class = LeadSerializer
+    filterset_class = LeadFilterSet
 
     def get_permissions(self):
         if self.action == "create":
@@ -29,13 +37,88 @@ class LeadViewSet(LeadCaptureMixin, TenantScopedMixin, mixins.ListModelMixin, mi
         return [HasTenant()]
 
     def get_serializer_class(self):
-        if self.action == "retrieve":
-            return LeadDetailSerializer
-        if self.action == "create":
-            return LeadCaptureSerializer
-        if self.action == "convert":
-            return ConvertSerializer
-        return LeadSerializer
+        return self.serializer_classes.get(self.action, LeadSerializer)
+
+    serializer_classes = {
+        "retrieve": LeadDetailSerializer,
+        "create": LeadCaptureSerializer,
+        "partial_update": LeadUpdateSerializer,
+        "change_status": StatusChangeSerializer,
+        "assign": AssignSerializer,
+        "convert": ConvertSerializer,
+    }
+
+    def editable_lead(self) -> Lead:
+        """The URL's lead, if the caller may change it (404 outside the tenant, 403 a colleague's lead for a rep)."""
+        lead = self.get_object()
+        if not Lead.objects.editable_by(self.request.user).filter(pk=lead.pk).exists():
+            raise exceptions.PermissionDenied("Reps change their own and unassigned leads only.")
+        return lead
+
+    @extend_schema(
+        summary="Edit a lead's details",
+        request=LeadUpdateSerializer,
+        responses={200: LeadDetailSerializer, 400: OpenApiResponse(description="Field errors"),
+                   403: OpenApiResponse(description="A rep editing a colleague's lead"),
+                   409: OpenApiResponse(description="The lead is converted or disqualified (read-only)")},
+    )
+    def partial_update(self, request, pk=None):
+        lead = self.editable_lead()
+        serializer = LeadUpdateSerializer(lead, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        try:
+            lead = update_lead(lead=lead, changes=serializer.validated_data, actor=request.user)
+        except TransitionError as exc:
+            raise Conflict(str(exc)) from exc
+        return Response(LeadDetailSerializer(lead).data)
+
+    @extend_schema(
+        summary="Move a lead along the lifecycle",
+        description="new -> contacted -> qualified; disqualified (with a reason) from any open status. "
+        "Converted and disqualified are final; conversion has its own endpoint. With the strict pipeline "
+        "on, no step may be skipped.",
+        request=StatusChangeSerializer,
+        responses={200: LeadDetailSerializer, 400: OpenApiResponse(description="Field errors"),
+                   409: OpenApiResponse(description="Transition not allowed; the detail says why")},
+    )
+    @action(detail=True, methods=["patch"], url_path="status")
+    def change_status(self, request, pk=None):
+        lead = self.editable_lead()
+        serializer = StatusChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            lead = change_status(
+                lead=lead, status=data["status"], actor=request.user, notes=data["notes"],
+                reason=data["disqualification_reason"],
+            )
+        except TransitionError as exc:
+            raise Conflict(str(exc)) from exc
+        return Response(LeadDetailSerializer(lead).data)
+
+    @extend_schema(
+        summary="Assign a lead",
+        description="Managers assign to anyone in the workspace; reps may only take an unassigned lead "
+        "(owner = their own id) or give back their own (owner = null).",
+        request=AssignSerializer,
+        responses={200: LeadDetailSerializer, 400: OpenApiResponse(description="Field errors"),
+                   403: OpenApiResponse(description="Not allowed for a rep"),
+                   409: OpenApiResponse(description="The lead is closed")},
+    )
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        lead = self.editable_lead()
+        serializer = AssignSerializer(data=request.data, context={"tenant": request.user.tenant})
+        serializer.is_valid(raise_exception=True)
+        owner = serializer.validated_data["owner"]
+        if not request.user.is_manager and owner not in (None, request.user):
+            raise exceptions.PermissionDenied("Reps can take a lead themselves; a manager assigns it to others.")
+        reason = serializer.validated_data["reason"] or f"assigned by {request.user}"
+        try:
+            lead = assign_lead(lead=lead, owner=owner, actor=request.user, reason=reason)
+        except AssignmentError as exc:
+            raise Conflict(str(exc)) from exc
+        return Response(LeadDetailSerializer(lead).data)
 
     @extend_schema(
         summary="Convert a lead into a contact (and company, deal)",
@@ -50,9 +133,7 @@ class LeadViewSet(LeadCaptureMixin, TenantScopedMixin, mixins.ListModelMixin, mi
     )
     @action(detail=True, methods=["post"])
     def convert(self, request, pk=None):
-        lead = self.get_object()
-        if not Lead.objects.editable_by(request.user).filter(pk=lead.pk).exists():
-            raise exceptions.PermissionDenied("Reps convert their own and unassigned leads only.")
+        lead = self.editable_lead()
         serializer = ConvertSerializer(data=request.data, context={"tenant": request.user.tenant})
         serializer.is_valid(raise_exception=True)
         try:

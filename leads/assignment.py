@@ -1,0 +1,68 @@
+"""Who works a lead. Manual assignment now; rule-based and round-robin routing build on assign_lead."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from crm.choices import ActivityKind, EventType
+from crm.models import Activity, Event, User
+
+from .models import Lead
+
+log = logging.getLogger(__name__)
+
+
+class AssignmentError(Exception):
+    """The lead cannot go to that person; the message says why."""
+
+
+def assign_lead(*, lead: Lead, owner: User | None, actor: User | None, reason: str) -> Lead:
+    """Give the lead to `owner` (None: unassign), with its timeline entry, event and a note to the owner."""
+    if owner is not None and (owner.tenant_id != lead.tenant_id or not owner.is_active):
+        raise AssignmentError(f"{owner} is not an active member of this workspace.")
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        if not lead.is_open:
+            raise AssignmentError(f"Lead {lead.pk} is {lead.status}; only open leads are assigned.")
+        if lead.owner_id == (owner.pk if owner else None):
+            return lead
+        previous_id, now = lead.owner_id, timezone.now()
+        lead.owner = owner
+        lead.assigned_at = now if owner else None
+        lead.save(update_fields=["owner", "assigned_at", "updated_at"])
+        Activity.objects.create(
+            tenant_id=lead.tenant_id,
+            lead=lead,
+            kind=ActivityKind.ASSIGNED,
+            subject=f"Assigned to {owner}" if owner else "Unassigned",
+            body=reason,
+            actor=actor,
+            occurred_at=now,
+            data={"from": previous_id, "to": owner.pk if owner else None, "reason": reason},
+        )
+        Event.objects.create(
+            tenant_id=lead.tenant_id,
+            type=EventType.LEAD_ASSIGNED,
+            payload={"lead_id": lead.pk, "from": previous_id, "to": owner.pk if owner else None, "reason": reason},
+            created_at=now,
+        )
+        if owner is not None and owner.email and owner != actor:
+            transaction.on_commit(lambda: _tell_owner(lead, owner, reason))
+        return lead
+
+
+def _tell_owner(lead: Lead, owner: User, reason: str) -> None:
+    try:
+        send_mail(
+            subject=f"New lead for you: {lead}",
+            message=f"{lead} ({lead.company or lead.email or lead.phone}) is now yours.\nWhy: {reason}\n",
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[owner.email],
+        )
+    except Exception:  # a mail outage must not undo an assignment that is already committed
+        log.exception("Could not email %s about lead %s", owner.email, lead.pk)

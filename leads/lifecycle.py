@@ -1,0 +1,84 @@
+"""Lead status changes: the lifecycle in DESIGN.md, enforced in one place for every door.
+
+new -> contacted -> qualified -> converted, and disqualified (with a reason) from any open
+status. Final statuses never change. Conversion has its own entry point (Lead.objects.convert).
+With the tenant's strict pipeline on, no step may be skipped.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from crm.choices import ActivityKind, EventType
+from crm.models import Activity, Event, User
+
+from .choices import FINAL_STATUSES, OPEN_STATUSES, LeadStatus
+from .models import Lead
+
+PIPELINE = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED]
+
+
+class TransitionError(Exception):
+    """The lead cannot move to the asked status; the message says why."""
+
+
+class MissingReason(ValueError):
+    """Disqualifying needs a reason."""
+
+
+def check_transition(lead: Lead, target: str) -> None:
+    """Raise TransitionError unless `lead` may move from its status to `target`."""
+    current = lead.status
+    if current in FINAL_STATUSES:
+        raise TransitionError(f"Lead {lead.pk} is {current}; a {current} lead cannot change status.")
+    if target == LeadStatus.CONVERTED:
+        raise TransitionError("Convert the lead with POST /api/v1/leads/{id}/convert; it creates the contact.")
+    if target == LeadStatus.DISQUALIFIED:
+        return
+    here, there = PIPELINE.index(current), PIPELINE.index(target)
+    if there < here:
+        raise TransitionError(f"Lead status moves forward ({' -> '.join(PIPELINE)}); it cannot go back from {current} to {target}.")
+    if lead.tenant.strict_pipeline and there > here + 1:
+        raise TransitionError(
+            f"Strict pipeline: lead {lead.pk} must be {PIPELINE[here + 1]} before it can be {target}."
+        )
+
+
+def change_status(*, lead: Lead, status: str, actor: User | None, notes: str = "", reason: str = "") -> Lead:
+    """Move a lead along the lifecycle, with its timeline entry and LeadStatusChanged event."""
+    if status == LeadStatus.DISQUALIFIED and not reason.strip():
+        raise MissingReason("Say why the lead is disqualified.")
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().select_related("tenant").get(pk=lead.pk)
+        if lead.status == status and status in OPEN_STATUSES:
+            return lead
+        check_transition(lead, status)
+        previous, now = lead.status, timezone.now()
+        lead.status = status
+        lead.last_activity_at = now
+        fields = ["status", "last_activity_at", "updated_at"]
+        if status == LeadStatus.QUALIFIED:
+            lead.qualified_at = now
+            fields.append("qualified_at")
+        if status == LeadStatus.DISQUALIFIED:
+            lead.disqualification_reason = reason.strip()
+            fields.append("disqualification_reason")
+        lead.save(update_fields=fields)
+        Activity.objects.create(
+            tenant=lead.tenant,
+            lead=lead,
+            kind=ActivityKind.STATUS_CHANGED,
+            subject=f"Status: {previous} -> {status}",
+            body="\n".join(filter(None, [reason.strip() and f"Reason: {reason.strip()}", notes.strip()])),
+            actor=actor,
+            occurred_at=now,
+            data={"from": previous, "to": status},
+        )
+        Event.objects.create(
+            tenant=lead.tenant,
+            type=EventType.LEAD_STATUS_CHANGED,
+            payload={"lead_id": lead.pk, "from": previous, "to": status, "reason": lead.disqualification_reason},
+            created_at=now,
+        )
+        return lead
