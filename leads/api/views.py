@@ -13,6 +13,7 @@ from ..editing import update_lead
 from ..filtersets import LeadFilterSet
 from ..lifecycle import TransitionError, change_status
 from ..models import Lead
+from .activities import ActivitySerializer
 from .capture_views import LeadCaptureMixin
 from .serializers import (
     AssignSerializer,
@@ -46,6 +47,7 @@ class LeadViewSet(LeadCaptureMixin, TenantScopedMixin, mixins.ListModelMixin, mi
         "change_status": StatusChangeSerializer,
         "assign": AssignSerializer,
         "convert": ConvertSerializer,
+        "log_activity": ActivitySerializer,
     }
 
     def editable_lead(self) -> Lead:
@@ -119,6 +121,22 @@ class LeadViewSet(LeadCaptureMixin, TenantScopedMixin, mixins.ListModelMixin, mi
         except AssignmentError as exc:
             raise Conflict(str(exc)) from exc
         return Response(LeadDetailSerializer(lead).data)
+
+    @extend_schema(
+        summary="Log an activity on a lead's timeline",
+        description="A note, call, email, meeting or task (with `due_at`), or a tracked behaviour. Moves the "
+        "lead's `last_activity_at`; on a converted lead the activity also lands on its contact.",
+        request=ActivitySerializer,
+        responses={201: ActivitySerializer, 400: OpenApiResponse(description="Field errors"),
+                   403: OpenApiResponse(description="A rep logging on a colleague's lead")},
+    )
+    @action(detail=True, methods=["post"], url_path="activities")
+    def log_activity(self, request, pk=None):
+        lead = self.editable_lead()
+        serializer = ActivitySerializer(data={**request.data, "lead": lead.pk}, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        activity = serializer.save(tenant=request.user.tenant, actor=request.user)
+        return Response(serializer.to_representation(activity), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Convert a lead into a contact (and company, deal)",

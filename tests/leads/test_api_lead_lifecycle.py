@@ -276,3 +276,39 @@ def test_another_tenants_lead_is_404_for_changes(api, other_tenant, method, path
     assert response.status_code == 404
     foreign.refresh_from_db()
     assert (foreign.job_title, foreign.status) == ("Original", "new")
+
+
+# --- activities on a lead ------------------------------------------------------------------
+
+
+def test_logging_a_call_on_a_lead_puts_it_on_the_timeline(api, tenant, manager):
+    lead = LeadFactory(tenant=tenant)
+
+    response = api.post(f"/api/v1/leads/{lead.pk}/activities", {"kind": "call", "body": "Talked budget"}, format="json")
+
+    assert response.status_code == 201
+    assert (response.json()["lead"], response.json()["actor"]) == (lead.pk, manager.pk)
+    lead.refresh_from_db()
+    assert lead.last_activity_at is not None
+    detail = api.get(f"/api/v1/leads/{lead.pk}").json()
+    assert detail["latest_activities"][0]["body"] == "Talked budget"
+
+
+def test_a_task_with_a_due_date_and_a_bad_kind(api, tenant):
+    lead = LeadFactory(tenant=tenant)
+    url = f"/api/v1/leads/{lead.pk}/activities/"
+
+    task = api.post(url, {"kind": "task", "subject": "Send proposal", "due_at": "2030-01-02T09:00:00Z"}, format="json")
+    system = api.post(url, {"kind": "converted"}, format="json")
+
+    assert task.status_code == 201 and task.json()["due_at"].startswith("2030-01-02")
+    assert system.status_code == 400 and "kind" in system.json()
+
+
+def test_logging_on_another_tenants_lead_is_404(api, other_tenant):
+    foreign = LeadFactory(tenant=other_tenant)
+
+    response = api.post(f"/api/v1/leads/{foreign.pk}/activities", {"kind": "note", "body": "x"}, format="json")
+
+    assert response.status_code == 404
+    assert not Activity.objects.filter(lead=foreign).exists()

@@ -1,0 +1,190 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import DomainNameValidator
+from django.db import transaction
+from django.utils import timezone
+from rest_framework import serializers
+
+from crm.normalize import domain_from_url, normalize_email, normalize_phone
+
+from ..choices import CLOSED_STAGES
+from ..deals import change_stage
+from ..models import Company, Contact, Deal
+
+
+class TenantScopedSerializer(serializers.ModelSerializer):
+    """Related rows named in a body (company, owner, lead, ...) are looked up in the caller's tenant only."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        tenant = getattr(getattr(request, "user", None), "tenant", None)
+        for field in fields.values():
+            if isinstance(field, serializers.PrimaryKeyRelatedField) and not field.read_only:
+                name = field.queryset.model._meta.verbose_name
+                field.queryset = field.queryset.filter(tenant=tenant) if tenant else field.queryset.none()
+                field.error_messages["does_not_exist"] = f"No {name} with id {{pk_value}} in your workspace."
+        return fields
+
+    def current(self, attrs: dict, name: str):
+        """The value after this write: from the body, else from the row being updated."""
+        if name in attrs:
+            return attrs[name]
+        return getattr(self.instance, name, None)
+
+    def others(self, model):
+        """Rows of the caller's tenant other than the one being updated."""
+        queryset = model.objects.for_tenant(self.context["request"].user.tenant)
+        return queryset.exclude(pk=self.instance.pk) if self.instance is not None else queryset
+
+
+class OwnedSerializer(TenantScopedSerializer):
+    owner_name = serializers.SerializerMethodField()
+
+    def get_owner_name(self, row) -> str:
+        return str(row.owner) if row.owner_id else ""
+
+
+class SourceLeadSerializer(serializers.Serializer):
+    """A lead this contact was converted from (read through the reverse relation)."""
+
+    id = serializers.IntegerField()
+    full_name = serializers.CharField()
+    email = serializers.CharField()
+    converted_at = serializers.DateTimeField(allow_null=True)
+
+
+class ContactSerializer(OwnedSerializer):
+    full_name = serializers.CharField(read_only=True)
+    email = serializers.CharField(required=False, allow_blank=True, max_length=254, help_text="Stored lowercased.")
+    phone = serializers.CharField(
+        required=False, allow_blank=True, max_length=40, help_text="Stored as E.164, e.g. +14155550100."
+    )
+    company_name = serializers.SerializerMethodField()
+    source_leads = SourceLeadSerializer(many=True, read_only=True, help_text="The lead(s) this contact came from.")
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id", "full_name", "first_name", "last_name", "email", "phone", "job_title", "company", "company_name",
+            "owner", "owner_name", "source_leads", "created_at", "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def get_company_name(self, contact: Contact) -> str:
+        return contact.company.name if contact.company_id else ""
+
+    def validate_email(self, value: str) -> str:
+        try:
+            email = normalize_email(value)
+        except DjangoValidationError:
+            raise serializers.ValidationError("Enter a valid email address.") from None
+        if email and self.others(Contact).with_email(email).exists():
+            raise serializers.ValidationError("A contact with this email already exists.")
+        return email
+
+    def validate_phone(self, value: str) -> str:
+        try:
+            return normalize_phone(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages[0]) from exc
+
+    def validate(self, attrs):
+        if not any(self.current(attrs, key) for key in ("first_name", "last_name", "email", "phone")):
+            message = "Give a name, an email or a phone number."
+            raise serializers.ValidationError({"first_name": [message], "email": [message], "phone": [message]})
+        return attrs
+
+
+class CompanySerializer(OwnedSerializer):
+    domain = serializers.CharField(
+        required=False, allow_blank=True, max_length=253,
+        help_text="Lowercase, without www; taken from the website when not given. Unique in the workspace.",
+    )
+
+    class Meta:
+        model = Company
+        fields = [
+            "id", "name", "domain", "website", "industry", "employee_count", "annual_revenue", "country", "phone",
+            "owner", "owner_name", "created_at", "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs = {"annual_revenue": {"min_value": 0}}
+
+    def validate_name(self, value: str) -> str:
+        if self.others(Company).matching(name=value).exists():
+            raise serializers.ValidationError("A company with this name already exists.")
+        return value
+
+    def validate_domain(self, value: str) -> str:
+        return self._domain(value, field="domain")
+
+    def validate_country(self, value: str) -> str:
+        country = value.strip().upper()
+        if country and not (len(country) == 2 and country.isalpha()):
+            raise serializers.ValidationError("Use the two-letter ISO 3166 code, e.g. DE.")
+        return country
+
+    def validate_phone(self, value: str) -> str:
+        try:
+            return normalize_phone(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages[0]) from exc
+
+    def validate(self, attrs):
+        if "domain" not in attrs and attrs.get("website") and not getattr(self.instance, "domain", ""):
+            try:
+                attrs["domain"] = self._domain(attrs["website"], field="website")
+            except serializers.ValidationError as exc:
+                raise serializers.ValidationError({"website": exc.detail}) from exc
+        return attrs
+
+    def _domain(self, value: str, *, field: str) -> str:
+        domain = domain_from_url(value)
+        if not domain:
+            return ""
+        try:
+            DomainNameValidator()(domain)
+        except DjangoValidationError:
+            raise serializers.ValidationError(f"{value!r} has no valid domain name, e.g. acme.com.") from None
+        if self.others(Company).filter(domain=domain).exists():
+            raise serializers.ValidationError(f"A company with the domain {domain} already exists.")
+        return domain
+
+
+class DealSerializer(OwnedSerializer):
+    contact_name = serializers.SerializerMethodField()
+    company_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Deal
+        fields = [
+            "id", "name", "stage", "amount", "currency", "owner", "owner_name", "contact", "contact_name",
+            "company", "company_name", "expected_close_date", "closed_at", "created_at", "updated_at",
+        ]
+        read_only_fields = ["closed_at", "created_at", "updated_at"]
+        extra_kwargs = {"amount": {"min_value": 0}}
+
+    def get_contact_name(self, deal: Deal) -> str:
+        return str(deal.contact) if deal.contact_id else ""
+
+    def get_company_name(self, deal: Deal) -> str:
+        return deal.company.name if deal.company_id else ""
+
+    def validate_currency(self, value: str) -> str:
+        currency = value.strip().upper()
+        if not (len(currency) == 3 and currency.isalpha()):
+            raise serializers.ValidationError("Use the three-letter ISO 4217 code, e.g. EUR.")
+        return currency
+
+    def create(self, validated_data):
+        if validated_data.get("stage") in CLOSED_STAGES:
+            validated_data["closed_at"] = timezone.now()
+        return super().create(validated_data)
+
+    def update(self, instance, validated_data):
+        stage = validated_data.pop("stage", None)
+        with transaction.atomic():
+            deal = super().update(instance, validated_data)
+            if stage is not None and stage != deal.stage:
+                deal = change_stage(deal=deal, stage=stage, actor=self.context["request"].user)
+        return deal

@@ -1,0 +1,48 @@
+"""Moving a deal through its stages: the one way a stage changes, whatever the door."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from crm.choices import ActivityKind
+from crm.models import Activity
+
+from .choices import CLOSED_STAGES, DealStage
+from .models import Deal
+
+if TYPE_CHECKING:
+    from crm.models import User
+
+
+def change_stage(*, deal: Deal, stage: str, actor: User | None) -> Deal:
+    """Move the deal to `stage`, keep `closed_at` in step and log it on the timeline; returns the saved deal.
+
+    Closing (won or lost) stamps `closed_at`; reopening clears it. Moving to the stage the
+    deal is already in changes nothing and logs nothing.
+    """
+    if stage not in DealStage.values:
+        raise ValidationError({"stage": [f"Unknown stage {stage!r}; use one of: {', '.join(DealStage.values)}."]})
+    with transaction.atomic():
+        locked = Deal.objects.select_for_update().get(pk=deal.pk)
+        if locked.stage == stage:
+            return locked
+        previous = DealStage(locked.stage)
+        now = timezone.now()
+        locked.stage = stage
+        locked.closed_at = now if stage in CLOSED_STAGES else None
+        locked.save(update_fields=["stage", "closed_at", "updated_at"])
+        Activity.objects.create(
+            tenant_id=locked.tenant_id,
+            deal=locked,
+            contact_id=locked.contact_id,
+            kind=ActivityKind.STATUS_CHANGED,
+            subject=f"Stage: {previous.label} → {DealStage(stage).label}",
+            actor=actor,
+            occurred_at=now,
+            data={"from": previous.value, "to": stage},
+        )
+    return locked

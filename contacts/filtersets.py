@@ -1,0 +1,102 @@
+import django_filters
+from django import forms
+from django.core.validators import RegexValidator
+from django.db.models import Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from .choices import DealStage
+from .models import Company, Contact, Deal
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.NumberFilter):
+    """A related row's id (whole numbers only)."""
+
+    field_class = forms.IntegerField
+
+
+class OwnerFilter(django_filters.CharFilter):
+    """A user id, `me` (the caller) or `none` (no one)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("validators", [RegexValidator(r"^(\d+|me|none)$", 'Give a user id, "me" or "none".')])
+        kwargs.setdefault("help_text", 'A user id, "me" for yourself, or "none" for unassigned rows.')
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if value in django_filters.constants.EMPTY_VALUES:
+            return qs
+        if value == "me":
+            return qs.filter(**{self.field_name: self.parent.request.user})
+        if value == "none":
+            return qs.filter(**{f"{self.field_name}__isnull": True})
+        return qs.filter(**{f"{self.field_name}_id": int(value)})
+
+
+def search_terms(queryset, value: str, fields: list[str]):
+    """Every whitespace-separated term must match one of the fields (case-insensitive substring)."""
+    for term in value.split():
+        match = Q()
+        for field in fields:
+            match |= Q(**{f"{field}__icontains": term})
+        queryset = queryset.filter(match)
+    return queryset
+
+
+class CreatedRangeFilterSet(django_filters.FilterSet):
+    created_after = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", help_text="Created at or after (ISO 8601)."
+    )
+    created_before = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", help_text="Created before (ISO 8601)."
+    )
+
+
+class ContactFilterSet(CreatedRangeFilterSet):
+    search = django_filters.CharFilter(method="filter_search", help_text="Name, email, phone or company name.")
+    company = IdFilter(field_name="company")
+    owner = OwnerFilter(field_name="owner")
+
+    class Meta:
+        model = Contact
+        fields = ["search", "company", "owner", "created_after", "created_before"]
+
+    def filter_search(self, queryset, name, value: str):
+        fields = ["first_name", "last_name", "email", "phone", "company__name"]
+        return search_terms(queryset, value, fields)
+
+
+class CompanyFilterSet(CreatedRangeFilterSet):
+    search = django_filters.CharFilter(method="filter_search", help_text="Name or domain.")
+    industry = django_filters.CharFilter(lookup_expr="iexact")
+    country = django_filters.CharFilter(lookup_expr="iexact", help_text="ISO 3166 alpha-2 code, e.g. DE.")
+    owner = OwnerFilter(field_name="owner")
+
+    class Meta:
+        model = Company
+        fields = ["search", "industry", "country", "owner", "created_after", "created_before"]
+
+    def filter_search(self, queryset, name, value: str):
+        return search_terms(queryset, value, ["name", "domain"])
+
+
+class DealFilterSet(CreatedRangeFilterSet):
+    stage = django_filters.MultipleChoiceFilter(choices=DealStage.choices, help_text="Repeat for several stages.")
+    owner = OwnerFilter(field_name="owner")
+    company = IdFilter(field_name="company")
+    contact = IdFilter(field_name="contact")
+    open = django_filters.BooleanFilter(method="filter_open", help_text="true: not yet won or lost; false: closed.")
+    amount_min = django_filters.NumberFilter(field_name="amount", lookup_expr="gte")
+    amount_max = django_filters.NumberFilter(field_name="amount", lookup_expr="lte")
+
+    class Meta:
+        model = Deal
+        fields = [
+            "stage", "owner", "company", "contact", "open", "amount_min", "amount_max", "created_after", "created_before",
+        ]
+
+    def filter_open(self, queryset, name, value: bool):
+        if value is None:
+            return queryset
+        return queryset.open() if value else queryset.filter(closed_at__isnull=False)

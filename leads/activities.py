@@ -1,0 +1,94 @@
+"""Writing to the timeline: one entry point for activities people log (API, lead pages, later integrations)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from crm.choices import ActivityKind
+from crm.models import Activity
+
+from .models import Lead
+
+if TYPE_CHECKING:
+    from contacts.models import Contact, Deal
+    from crm.models import Tenant, User
+
+# What people (and tracked behaviour) log. The rest is the CRM's own record of what happened,
+# written by the entry points that make those changes; nobody logs or edits it by hand.
+USER_KINDS = frozenset(
+    {
+        ActivityKind.NOTE, ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.MEETING, ActivityKind.TASK,
+        ActivityKind.FORM_SUBMITTED, ActivityKind.EMAIL_OPENED, ActivityKind.EMAIL_CLICKED,
+        ActivityKind.PAGE_VIEWED, ActivityKind.DEMO_REQUESTED,
+    }
+)
+SYSTEM_KINDS = frozenset(ActivityKind) - USER_KINDS
+
+
+def log_activity(
+    *,
+    tenant: Tenant,
+    kind: str,
+    actor: User | None,
+    lead: Lead | None = None,
+    contact: Contact | None = None,
+    deal: Deal | None = None,
+    subject: str = "",
+    body: str = "",
+    occurred_at: dt.datetime | None = None,
+    due_at: dt.datetime | None = None,
+    done_at: dt.datetime | None = None,
+    data: dict | None = None,
+) -> Activity:
+    """Add an activity to the timeline of a lead, contact and/or deal of `tenant`.
+
+    The activity also lands on the person's contact when that is known (the deal's contact, or
+    the contact a converted lead became), so one person keeps one timeline. Logging on a lead
+    moves its `last_activity_at` forward (never back, for activities logged after the fact).
+    """
+    if kind not in ActivityKind.values:
+        raise ValidationError({"kind": [f"Unknown activity kind {kind!r}."]})
+    if lead is None and contact is None and deal is None:
+        message = "An activity belongs to a lead, a contact or a deal: give at least one."
+        raise ValidationError({"lead": [message], "contact": [message], "deal": [message]})
+    for field, row in (("lead", lead), ("contact", contact), ("deal", deal)):
+        if row is not None and row.tenant_id != tenant.pk:
+            raise ValidationError({field: [f"No such {field} in this workspace."]})
+
+    if contact is None and deal is not None and deal.contact_id:
+        contact = deal.contact
+    if contact is None and lead is not None and lead.converted_contact_id:
+        contact = lead.converted_contact
+    occurred_at = occurred_at or timezone.now()
+
+    with transaction.atomic():
+        activity = Activity.objects.create(
+            tenant=tenant,
+            kind=kind,
+            actor=actor,
+            lead=lead,
+            contact=contact,
+            deal=deal,
+            subject=subject,
+            body=body,
+            occurred_at=occurred_at,
+            due_at=due_at,
+            done_at=done_at,
+            data=data or {},
+        )
+        if lead is not None:
+            # Conditional, so two concurrent activities never move the date backwards.
+            moved = (
+                Lead.objects.filter(pk=lead.pk)
+                .filter(Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=occurred_at))
+                .update(last_activity_at=occurred_at, updated_at=timezone.now())
+            )
+            if moved:
+                lead.last_activity_at = occurred_at
+    return activity

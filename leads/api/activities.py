@@ -1,0 +1,128 @@
+"""`/api/v1/activities`: the timeline across leads, contacts and deals (here because it references leads)."""
+
+import django_filters
+from rest_framework import exceptions, serializers
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from contacts.api.serializers import TenantScopedSerializer
+from contacts.filtersets import IdFilter, OwnerFilter
+from crm.api.schema import crud_schema
+from crm.api.tenancy import HasTenant
+from crm.api.viewsets import CrudViewSet
+from crm.choices import ActivityKind
+from crm.models import Activity
+
+from ..activities import SYSTEM_KINDS, USER_KINDS, log_activity
+
+DATA_MAX_CHARS = 10_000
+_USER_KIND_LIST = ", ".join(sorted(USER_KINDS))
+_SYSTEM_KIND_LIST = ", ".join(sorted(SYSTEM_KINDS))
+
+
+class ActivitySerializer(TenantScopedSerializer):
+    kind = serializers.ChoiceField(
+        choices=ActivityKind.choices,
+        help_text=f"You may log: {_USER_KIND_LIST}. The rest ({_SYSTEM_KIND_LIST}) are written by the CRM itself.",
+    )
+    actor_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Activity
+        fields = [
+            "id", "kind", "subject", "body", "lead", "contact", "deal", "actor", "actor_name",
+            "occurred_at", "due_at", "done_at", "data",
+        ]
+        read_only_fields = ["actor"]
+        extra_kwargs = {
+            "occurred_at": {"required": False, "help_text": "Defaults to now; may be in the past for a call logged later."},
+            "due_at": {"help_text": "Tasks only."},
+            "done_at": {"help_text": "Tasks only: set it to mark the task done, null to reopen."},
+        }
+
+    def get_actor_name(self, activity: Activity) -> str:
+        return str(activity.actor) if activity.actor_id else ""
+
+    def validate_kind(self, value: str) -> str:
+        if value in SYSTEM_KINDS:
+            raise serializers.ValidationError(
+                f"{value!r} activities are written by the CRM itself; log one of: {_USER_KIND_LIST}."
+            )
+        return value
+
+    def validate_data(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Send an object of names to values.")
+        if len(str(value)) > DATA_MAX_CHARS:
+            raise serializers.ValidationError(f"At most {DATA_MAX_CHARS} characters of data.")
+        return value
+
+    def validate(self, attrs):
+        if not any(self.current(attrs, name) for name in ("lead", "contact", "deal")):
+            message = "An activity belongs to a lead, a contact or a deal: give at least one."
+            raise serializers.ValidationError({"lead": [message], "contact": [message], "deal": [message]})
+        if self.current(attrs, "kind") != ActivityKind.TASK:
+            for name in ("due_at", "done_at"):
+                if self.current(attrs, name) is not None:
+                    raise serializers.ValidationError({name: ["Only tasks have a due date or a done date."]})
+        return attrs
+
+    def create(self, validated_data):
+        # tenant and actor come from the view (the caller), never from the body.
+        return log_activity(**validated_data)
+
+
+class ActivityFilterSet(django_filters.FilterSet):
+    lead = IdFilter(field_name="lead")
+    contact = IdFilter(field_name="contact")
+    deal = IdFilter(field_name="deal")
+    kind = django_filters.MultipleChoiceFilter(choices=ActivityKind.choices, help_text="Repeat for several kinds.")
+    actor = OwnerFilter(field_name="actor", help_text='Who logged it: a user id, "me", or "none" (the system).')
+    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    open_task = django_filters.BooleanFilter(
+        method="filter_open_task", help_text="true: tasks not done yet; false: everything else."
+    )
+
+    class Meta:
+        model = Activity
+        fields = ["lead", "contact", "deal", "kind", "actor", "occurred_after", "occurred_before", "open_task"]
+
+    def filter_open_task(self, queryset, name, value: bool):
+        if value is None:
+            return queryset
+        open_tasks = {"kind": ActivityKind.TASK, "done_at__isnull": True}
+        return queryset.filter(**open_tasks) if value else queryset.exclude(**open_tasks)
+
+
+class EditOwnActivities(BasePermission):
+    """System activities are never edited; a rep edits what they logged, a manager any logged activity."""
+
+    def has_object_permission(self, request, view, obj):
+        if request.method in SAFE_METHODS:
+            return True
+        if obj.kind in SYSTEM_KINDS:
+            raise exceptions.PermissionDenied(
+                f"{obj.get_kind_display()} activities are the CRM's record of what happened and cannot be edited."
+            )
+        if request.user.is_manager or obj.actor_id == request.user.pk:
+            return True
+        raise exceptions.PermissionDenied("Reps edit activities they logged themselves only.")
+
+
+@crud_schema(
+    ActivitySerializer,
+    plural="activities",
+    edit_rule=(
+        "Only activities people log can be edited (e.g. mark a task done with `done_at`); reps edit the ones they "
+        "logged, managers any. Logging one on a lead moves the lead's `last_activity_at`."
+    ),
+)
+class ActivityViewSet(CrudViewSet):
+    queryset = Activity.objects.select_related("actor")
+    serializer_class = ActivitySerializer
+    filterset_class = ActivityFilterSet
+    ordering_fields = ["occurred_at", "due_at", "done_at", "kind"]
+    permission_classes = [HasTenant, EditOwnActivities]
+
+    def perform_create(self, serializer):
+        self._save(serializer, tenant=self.request.user.tenant, actor=self.request.user)
