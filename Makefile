@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test migrate demo clean
+.PHONY: run test install install-test install-browser migrate demo clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ demo: migrate
 ## make run: set up, load the demo workspace on SQLite, serve on http://127.0.0.1:8000/admin/
 run: demo
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+## make install-browser: Debian's Chromium for the browser tests (tests/e2e; as root). Without it they skip.
+install-browser:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
 ## make test: set up and run the whole suite (SQLite unless DATABASE_URL says otherwise)
 test: install-test

@@ -5,7 +5,8 @@ SECRET_KEY    required in production (`manage.py check --deploy` fails on the de
 DEBUG         1/true to enable debug pages
 ALLOWED_HOSTS comma-separated host names
 LOG_LEVEL     DEBUG, INFO, WARNING, ...
-REDIS_URL     optional; when set the cache (rate limits, idempotency keys) is shared via Redis
+REDIS_URL     optional; when set the cache (form rate limits) is shared via Redis
+TRUSTED_PROXY_COUNT  how many reverse proxies append to X-Forwarded-For in front of the app (default 0)
 """
 
 import os
@@ -59,6 +60,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    "crm.middleware.RequestSizeLimitMiddleware",  # after CORS, so a browser can read its 413
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -172,3 +174,21 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Website capture: the public POST /api/v1/leads (leads/cors.py, ratelimit.py, spam.py, idempotency.py) ---
+CAPTURE_PATH_REGEX = r"^/api/v1/leads/?$"
+# Client addresses for rate limits: with 0 proxies X-Forwarded-For is ignored (anyone can write it);
+# with N, the Nth address from the right is the one our own outermost proxy saw.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+CAPTURE_HONEYPOT_FIELD = "website_url"
+CAPTURE_MIN_FILL_SECONDS = float(os.environ.get("CAPTURE_MIN_FILL_SECONDS", "3"))
+IDEMPOTENCY_KEY_TTL_HOURS = 24
+# Bodies over these sizes are answered 413 before anything parses them (crm/middleware.py);
+# other non-upload requests are held to DATA_UPLOAD_MAX_MEMORY_SIZE.
+CAPTURE_MAX_BODY_BYTES = int(os.environ.get("CAPTURE_MAX_BODY_BYTES", str(64 * 1024)))
+REQUEST_BODY_LIMITS = [(CAPTURE_PATH_REGEX, CAPTURE_MAX_BODY_BYTES)]
+# CORS only on the capture path; which origin gets headers is decided per channel (leads/cors.py).
+CORS_URLS_REGEX = CAPTURE_PATH_REGEX
+CORS_ALLOW_METHODS = ("POST", "OPTIONS")
+CORS_ALLOW_HEADERS = ("accept", "content-type", "x-form-key", "idempotency-key")
+CORS_EXPOSE_HEADERS = ("Retry-After", "Idempotent-Replayed")

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class LeadsConfig(AppConfig):
     name = "leads"
     verbose_name = "Leads"
+
+    def ready(self) -> None:
+        from . import cors  # noqa: F401  (connects the per-channel CORS decision to django-cors-headers)

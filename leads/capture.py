@@ -3,6 +3,11 @@
 The caller hands over data that is already validated and normalised (email lowercased,
 phone in E.164, names split); this module decides whether it is a new lead, more news
 about an open lead, or a known contact, and writes the timeline and outbox rows.
+
+Final leads are never reopened. A converted person's email belongs to their contact, so the
+submission is logged there. A returning disqualified person gets a fresh lead (a reason such as
+"no budget" holds for that time, not forever), and nothing is written on the old lead, whose
+status and reason stay as the rep left them.
 """
 
 from __future__ import annotations

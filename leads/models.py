@@ -1,6 +1,7 @@
 import secrets
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -43,6 +44,9 @@ class Channel(models.Model):
     )
     rate_limit_per_hour = models.PositiveIntegerField(default=10, help_text="Submissions per client IP per hour.")
     is_active = models.BooleanField(default=True)
+    blocked_count = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Submissions the spam trap caught (and answered as if received)."
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = TenantQuerySet.as_manager()
@@ -203,3 +207,27 @@ class ScoringRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.points:+d})"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer given to an `Idempotency-Key`, replayed to retries of the same request.
+
+    Written in the transaction that captured the lead, so a key never exists without its effect.
+    """
+
+    tenant = models.ForeignKey("crm.Tenant", on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=60, help_text="Whose key it is: 'channel:<id>' or 'user:<id>'.")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64, help_text="SHA-256 of the request body.")
+    status_code = models.PositiveSmallIntegerField()
+    response_body = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "scope", "key"], name="idempotency_key_unique_per_scope"),
+        ]
+        indexes = [models.Index(fields=["tenant", "scope", "created_at"], name="idempotency_scope_age_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"

@@ -2,10 +2,13 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from .. import cors, idempotency, ratelimit, spam, submission
 from ..capture import capture_lead
 from ..choices import LeadSource
 from ..models import Channel
 from .serializers import CaptureReceiptSerializer, LeadCaptureSerializer, LeadSerializer
+
+RECEIVED = {"status": "received"}
 
 
 class LeadCaptureMixin:
@@ -16,18 +19,74 @@ class LeadCaptureMixin:
         description=(
             "Anonymous website forms send their channel's key (`X-Form-Key` header or `form_key` field) and get "
             '`{"status": "received"}`. Authenticated callers get the lead: 201 when created, 200 when the email '
-            "matched an open lead, which is updated instead."
+            "matched an open lead, which is updated instead. Fields the API does not know are kept in "
+            "`custom_fields`. Anonymous posts are rate-limited per client address and channel (429 with "
+            "`Retry-After`) and must come from one of the channel's allowed origins when they carry an `Origin`. "
+            "An `Idempotency-Key` header makes retries safe: the same key and body replay the first answer "
+            "(with `Idempotent-Replayed: true`), the same key with another body is 422; keys live 24 hours."
         ),
-        parameters=[OpenApiParameter("X-Form-Key", str, OpenApiParameter.HEADER, required=False)],
-        responses={201: LeadSerializer, 200: LeadSerializer, 400: OpenApiResponse(description="Field errors")},
+        parameters=[
+            OpenApiParameter("X-Form-Key", str, OpenApiParameter.HEADER, required=False),
+            OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+                             description="Any unique string (e.g. a UUID), reused only to retry the same request."),
+        ],
+        responses={
+            201: LeadSerializer,
+            200: LeadSerializer,
+            400: OpenApiResponse(description="Field errors"),
+            403: OpenApiResponse(description="The Origin is not allowed for this form"),
+            413: OpenApiResponse(description="Body too large"),
+            422: OpenApiResponse(description="Idempotency-Key reused with a different body"),
+            429: OpenApiResponse(description="Too many submissions; see Retry-After"),
+        },
         auth=[{"BearerAuth": []}, {}],
     )
     def create(self, request, *args, **kwargs):
         tenant, channel = self._capture_door(request)
-        serializer = LeadCaptureSerializer(data=request.data)
+        anonymous = not request.user.is_authenticated
+        try:
+            cors.check_form_origin(request, channel, enforce=anonymous)
+            key = idempotency.clean_key(request.headers.get("Idempotency-Key"))
+        except cors.OriginNotAllowed as exc:
+            raise exceptions.PermissionDenied(str(exc)) from exc
+        except idempotency.IdempotencyKeyInvalid as exc:
+            raise exceptions.ValidationError({"Idempotency-Key": [str(exc)]}) from exc
+        body = submission.as_dict(request.data)
+
+        def answer() -> tuple[int, dict]:
+            return self._capture(request, tenant=tenant, channel=channel, body=body, anonymous=anonymous)
+
+        if key is None:
+            code, payload = answer()
+            return Response(payload, status=code)
+        try:
+            outcome = idempotency.run_once(
+                tenant=tenant,
+                scope=idempotency.scope_for(channel=channel, user=request.user),
+                key=key,
+                body_hash=idempotency.request_hash(body),
+                work=answer,
+            )
+        except idempotency.IdempotencyKeyReused as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+        return Response(outcome.body, status=outcome.status,
+                        headers={"Idempotent-Replayed": "true"} if outcome.replayed else None)
+
+    def _capture(self, request, *, tenant, channel, body: dict, anonymous: bool) -> tuple[int, dict]:
+        if anonymous:
+            try:
+                ratelimit.hit(channel=channel, client=ratelimit.client_ip(request))
+            except ratelimit.RateLimited as exc:
+                raise exceptions.Throttled(wait=exc.retry_after, detail=str(exc)) from exc
+            # Judged before validation, so a bot never learns the field rules either.
+            reason = spam.spam_reason(body)
+            if reason:
+                spam.record_blocked(channel=channel, reason=reason)
+                return status.HTTP_201_CREATED, CaptureReceiptSerializer(RECEIVED).data
+        data = submission.capture_input(body, known=LeadCaptureSerializer().fields, lenient_attribution=anonymous)
+        serializer = LeadCaptureSerializer(data=data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        anonymous = not request.user.is_authenticated
         if anonymous:
             source = channel.default_source
         else:
@@ -38,15 +97,14 @@ class LeadCaptureMixin:
         )
         if anonymous:
             # The same answer whatever happened, so a form cannot be used to probe who is a lead.
-            return Response(CaptureReceiptSerializer({"status": "received"}).data, status=status.HTTP_201_CREATED)
+            return status.HTTP_201_CREATED, CaptureReceiptSerializer(RECEIVED).data
         if result.lead is None:
-            return Response(
-                {"detail": "This email belongs to a contact; the submission was logged on their timeline.",
-                 "contact_id": result.contact.pk},
-                status=status.HTTP_200_OK,
-            )
+            return status.HTTP_200_OK, {
+                "detail": "This email belongs to a contact; the submission was logged on their timeline.",
+                "contact_id": result.contact.pk,
+            }
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
-        return Response(LeadSerializer(result.lead).data, status=code)
+        return code, LeadSerializer(result.lead).data
 
     def _capture_door(self, request) -> tuple:
         key = request.headers.get("X-Form-Key") or (request.data.get("form_key") if hasattr(request.data, "get") else None)

@@ -1,0 +1,11 @@
+from django.core.management.base import BaseCommand
+
+from leads.idempotency import purge_expired
+
+
+class Command(BaseCommand):
+    help = "Delete Idempotency-Key records older than their 24-hour life (run daily, e.g. from cron)."
+
+    def handle(self, *args, **options):
+        deleted = purge_expired()
+        self.stdout.write(f"Deleted {deleted} expired idempotency key(s).")

@@ -1,0 +1,189 @@
+/* CRM website form. Paste on any page (see docs/embedding.md):
+ *   <div data-crm-form-key="KEY" data-crm-render></div>           renders a default form
+ *   <form data-crm-form-key="KEY"> ...your fields... </form>       sends your own form
+ *   <script src="https://crm.example.com/static/crm/embed.js" defer></script>
+ * Plain JavaScript, no build step. Posts JSON to <api>/api/v1/leads with the form key, a fresh
+ * Idempotency-Key per submission (the same one when the same submission is retried), UTM
+ * parameters, the page address and the referrer. */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var HONEYPOT = "website_url";
+  var UTM = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"];
+  var FIELDS = [ // name, label, input type, autocomplete, required
+    ["name", "Name", "text", "name"],
+    ["email", "Email", "email", "email", 1],
+    ["phone", "Phone", "tel", "tel"],
+    ["company", "Company", "text", "organization"],
+    ["message", "How can we help?", "textarea", "off"]
+  ];
+  var CSS =
+    ".crm-form{max-width:30rem;font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1f2933}" +
+    ".crm-field{margin:0 0 1rem}.crm-form label{display:block;font-weight:600;font-size:.9em;margin:0 0 .3rem}" +
+    ".crm-form input,.crm-form textarea{box-sizing:border-box;width:100%;padding:.6rem .75rem;border:1px solid #cbd2d9;" +
+    "border-radius:6px;font:inherit;color:inherit;background:#fff}.crm-form textarea{min-height:6.5rem;resize:vertical}" +
+    ".crm-form input:focus,.crm-form textarea:focus{outline:3px solid rgba(37,99,235,.2);border-color:#2563eb}" +
+    ".crm-form button{background:#2563eb;color:#fff;border:0;border-radius:6px;padding:.65rem 1.4rem;font:inherit;" +
+    "font-weight:600;cursor:pointer}.crm-form button:hover{background:#1d4ed8}.crm-form button:disabled{opacity:.6;cursor:wait}" +
+    "[data-crm-form-key] [aria-invalid=true],[data-crm-form-key] [aria-invalid=true]:focus{border-color:#c62828}" +
+    ".crm-error{color:#c62828;font-size:.85em;margin:.3rem 0 0}.crm-note{color:#c62828;margin:.75rem 0 0}" +
+    ".crm-thanks{box-sizing:border-box;max-width:30rem;padding:1rem 1.25rem;border-radius:8px;background:#ecfdf3;border:1px solid #abefc6;color:#05603a;" +
+    "font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}" +
+    ".crm-hp{position:absolute!important;left:-10000px!important;width:1px;height:1px;overflow:hidden}";
+  var seq = 0;
+
+  // Where the API lives: data-crm-api on the script tag, else the server this script came from.
+  function apiUrl() {
+    var explicit = script && script.getAttribute("data-crm-api");
+    var base = explicit ? new URL(explicit, location.href).href
+      : (script ? script.src : location.href).replace(/static\/crm\/embed\.js(\?.*)?$/, "");
+    return base.replace(/\/?$/, "/") + "api/v1/leads";
+  }
+  var API = apiUrl();
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    for (var name in attrs) node.setAttribute(name, attrs[name]);
+    if (text) node.textContent = text;
+    return node;
+  }
+
+  function addStyles() {
+    if (document.getElementById("crm-form-css")) return;
+    var style = el("style", { id: "crm-form-css" });
+    style.textContent = CSS;
+    document.head.appendChild(style);
+  }
+
+  function render(box) {
+    var form = el("form", { "class": "crm-form", novalidate: "" });
+    FIELDS.forEach(function (f) {
+      var id = "crm-" + f[0] + "-" + (++seq);
+      var wrap = el("div", { "class": "crm-field" });
+      var input = el(f[2] === "textarea" ? "textarea" : "input", { id: id, name: f[0], autocomplete: f[3] });
+      if (f[2] !== "textarea") input.type = f[2];
+      if (f[4]) input.required = true;
+      wrap.appendChild(el("label", { "for": id }, f[1] + (f[4] ? " *" : "")));
+      wrap.appendChild(input);
+      form.appendChild(wrap);
+    });
+    form.appendChild(el("button", { type: "submit" }, box.getAttribute("data-crm-submit") || "Send"));
+    box.appendChild(form);
+    return form;
+  }
+
+  // Bots fill every field; people never see this one.
+  function honeypot() {
+    var wrap = el("div", { "class": "crm-hp", "aria-hidden": "true" });
+    wrap.appendChild(el("label", {}, "Leave this empty"));
+    wrap.lastChild.appendChild(el("input", { type: "text", name: HONEYPOT, tabindex: "-1", autocomplete: "off" }));
+    return wrap;
+  }
+
+  function collect(form, host) {
+    var data = {}, query = new URLSearchParams(location.search);
+    new FormData(form).forEach(function (value, name) {
+      if (typeof value !== "string" || value === "") return; // files are not sent; blanks say nothing
+      data[name] = name in data ? [].concat(data[name], value) : value;
+    });
+    UTM.forEach(function (name) {
+      if (!(name in data) && query.get(name)) data[name] = query.get(name);
+    });
+    if (host.getAttribute("data-crm-campaign")) data.campaign = host.getAttribute("data-crm-campaign");
+    data.source_url = location.href;
+    if (document.referrer) data.referrer = document.referrer;
+    return data;
+  }
+
+  function newKey() {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes); // unlike randomUUID, also on plain-http pages
+    return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+  }
+
+  function clearErrors(form) {
+    Array.prototype.forEach.call(form.querySelectorAll(".crm-error,.crm-note"), function (n) { n.remove(); });
+    Array.prototype.forEach.call(form.querySelectorAll("[aria-invalid]"), function (n) {
+      n.removeAttribute("aria-invalid");
+      n.removeAttribute("aria-describedby");
+    });
+  }
+
+  function note(form, text) {
+    form.appendChild(el("p", { "class": "crm-note", role: "alert" }, text));
+  }
+
+  // A 400 body is {"field": ["message", ...]}: each message goes under its field.
+  function showErrors(form, errors) {
+    var loose = [], first = null;
+    for (var name in errors) {
+      var text = [].concat(errors[name]).join(" ");
+      var field = form.elements[name];
+      if (field && field.nodeType === 1 && field.type !== "hidden") {
+        var id = "crm-err-" + (++seq);
+        field.setAttribute("aria-invalid", "true");
+        field.setAttribute("aria-describedby", id);
+        field.insertAdjacentElement("afterend", el("div", { "class": "crm-error", id: id }, text));
+        first = first || field;
+      } else {
+        loose.push(text);
+      }
+    }
+    if (loose.length) note(form, loose.join(" "));
+    if (first) first.focus();
+  }
+
+  function thank(form, host) {
+    var box = el("p", { "class": "crm-thanks", role: "status" },
+      host.getAttribute("data-crm-thanks") || "Thank you! We have your message and will be in touch soon.");
+    form.hidden = true;
+    form.insertAdjacentElement("afterend", box);
+    form.dispatchEvent(new CustomEvent("crm:submitted", { bubbles: true }));
+  }
+
+  function attach(form, host) {
+    if (form.crmAttached) return;
+    form.crmAttached = true;
+    var shown = Date.now(), pending = null, formKey = host.getAttribute("data-crm-form-key");
+    if (!form.elements[HONEYPOT]) form.appendChild(honeypot());
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var button = form.querySelector("[type=submit]");
+      var data = collect(form, host), print = JSON.stringify(data);
+      // Same answers as the last try: a retry, so the same key (and the same body) again.
+      if (!pending || pending.print !== print) pending = { print: print, key: newKey(), sent: Date.now() };
+      data._ts = shown;
+      data._sent = pending.sent;
+      clearErrors(form);
+      if (button) button.disabled = true;
+      fetch(API, {
+        method: "POST", mode: "cors", credentials: "omit",
+        headers: { "Content-Type": "application/json", "X-Form-Key": formKey, "Idempotency-Key": pending.key },
+        body: JSON.stringify(data)
+      }).then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (body) {
+          if (button) button.disabled = false;
+          if (response.ok) return thank(form, host);
+          if (response.status === 400) return showErrors(form, body);
+          note(form, response.status === 429 ? "Too many submissions from here; please try again later."
+            : body.detail || "Sorry, something went wrong; please try again.");
+        });
+      }, function () {
+        if (button) button.disabled = false;
+        note(form, "Could not reach the server; please check your connection and try again.");
+      });
+    });
+  }
+
+  function init(root) {
+    addStyles();
+    Array.prototype.forEach.call((root || document).querySelectorAll("[data-crm-form-key]"), function (host) {
+      if (host.tagName === "FORM") attach(host, host);
+      else if (host.hasAttribute("data-crm-render") && !host.querySelector("form")) attach(render(host), host);
+    });
+  }
+
+  window.CRMForms = { init: init }; // for pages that add forms later
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { init(); });
+  else init();
+})();
