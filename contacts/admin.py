@@ -1,0 +1,138 @@
+from django.contrib import admin
+from django.db import models
+from django.urls import reverse
+from django.utils.html import format_html_join
+
+from crm.admin import ActivityNoteInline, ActivityTimelineInline, PersonForm
+from crm.admin_tenancy import TenantScopedAdmin
+
+from .deals import change_stage
+from .models import Company, Contact, Deal
+
+
+class ReadOnlyInline(TenantScopedAdmin, admin.TabularInline):
+    """A list of related rows with links; they are edited on their own pages."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class CompanyContactInline(ReadOnlyInline):
+    model = Contact
+    fields = ("first_name", "last_name", "email", "phone", "job_title")
+
+
+class CompanyDealInline(ReadOnlyInline):
+    model = Deal
+    fk_name = "company"
+    fields = ("name", "stage", "amount", "currency", "contact")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("contact")
+
+
+class ContactDealInline(TenantScopedAdmin, admin.TabularInline):
+    model = Deal
+    fk_name = "contact"
+    extra = 0
+    fields = ("name", "stage", "amount", "currency", "owner", "expected_close_date")
+    readonly_fields = ("stage",)  # moved on the deal's page, through change_stage
+    show_change_link = True
+
+
+@admin.register(Company)
+class CompanyAdmin(TenantScopedAdmin, admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # what people paste today
+    list_display = ("name", "domain", "industry", "country", "owner", "created_at")
+    list_filter = ("industry", "country", "owner")
+    list_select_related = ("owner",)
+    search_fields = ("name", "domain")
+    fields = (
+        "tenant",
+        "name",
+        "domain",
+        "website",
+        "industry",
+        ("employee_count", "annual_revenue"),
+        "country",
+        "phone",
+        "owner",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = ("created_at", "updated_at")
+    inlines = (CompanyContactInline, CompanyDealInline)
+
+
+@admin.register(Contact)
+class ContactAdmin(TenantScopedAdmin, admin.ModelAdmin):
+    form = PersonForm
+    list_display = ("__str__", "email", "phone", "company", "owner", "created_at")
+    list_filter = ("owner", "created_at")
+    list_select_related = ("company", "owner")
+    search_fields = ("first_name", "last_name", "email", "phone", "company__name")
+    autocomplete_fields = ("company",)
+    fields = (
+        "tenant",
+        ("first_name", "last_name"),
+        "email",
+        "phone",
+        "job_title",
+        "company",
+        "owner",
+        "came_from",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = ("came_from", "created_at", "updated_at")
+    inlines = (ContactDealInline, ActivityTimelineInline, ActivityNoteInline)
+
+    @admin.display(description="came from lead(s)")
+    def came_from(self, contact):
+        # Through the reverse relation: contacts must not import the leads app.
+        leads = contact.source_leads.filter(tenant_id=contact.tenant_id).order_by("pk")
+        links = format_html_join(
+            ", ", '<a href="{}">{}</a>', ((reverse("admin:leads_lead_change", args=[lead.pk]), lead) for lead in leads)
+        )
+        return links or "-"
+
+
+@admin.register(Deal)
+class DealAdmin(TenantScopedAdmin, admin.ModelAdmin):
+    list_display = ("name", "stage", "amount", "currency", "contact", "company", "owner", "created_at")
+    list_filter = ("stage", "owner", "created_at")
+    list_select_related = ("contact", "company", "owner")
+    search_fields = ("name", "contact__email", "contact__last_name", "company__name")
+    autocomplete_fields = ("contact", "company")
+    fields = (
+        "tenant",
+        "name",
+        "stage",
+        ("amount", "currency"),
+        "contact",
+        "company",
+        "owner",
+        "expected_close_date",
+        "closed_at",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = ("closed_at", "created_at", "updated_at")
+    inlines = (ActivityTimelineInline, ActivityNoteInline)
+
+    def save_model(self, request, obj, form, change):
+        # Stage moves go through change_stage, which keeps closed_at in step and logs the move.
+        stage = obj.stage
+        if "stage" in form.changed_data:
+            obj.stage = form.initial["stage"]
+        super().save_model(request, obj, form, change)
+        if stage != obj.stage:
+            moved = change_stage(deal=obj, stage=stage, actor=request.user)
+            obj.stage, obj.closed_at = moved.stage, moved.closed_at
