@@ -17,10 +17,22 @@ class Tenant(models.Model):
         default=False,
         help_text="No skipped lifecycle steps; conversion needs a known industry and a high predicted probability.",
     )
+    score_warm_threshold = models.PositiveSmallIntegerField(default=40, help_text="Scores from here up are warm.")
+    score_hot_threshold = models.PositiveSmallIntegerField(default=70, help_text="Scores from here up are hot.")
+    auto_qualify_threshold = models.PositiveSmallIntegerField(
+        default=80, help_text="An open lead reaching this score becomes qualified."
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score_warm_threshold__lte=models.F("score_hot_threshold"), score_hot_threshold__lte=100),
+                name="tenant_score_bands_ordered",
+                violation_error_message="The warm threshold must not be above the hot threshold (at most 100).",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -31,6 +43,11 @@ class User(AbstractUser):
 
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, null=True, blank=True, related_name="users")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.REP)
+    is_available = models.BooleanField(default=True, help_text="Away (leave, holiday): gets no new leads.")
+    lead_capacity = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Most open leads this rep should hold; empty for no limit."
+    )
+    last_assigned_at = models.DateTimeField(null=True, blank=True, help_text="When routing last gave this rep a lead.")
 
     objects = UserManager()
 

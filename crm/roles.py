@@ -24,6 +24,8 @@ _MANAGER = {
     **_REP,
     "leads.lead": ["view", "change", "add", "delete"],
     "leads.scoringrule": ["view", "add", "change", "delete"],
+    "leads.assignmentrule": ["view", "add", "change", "delete"],
+    "leads.predictionmodel": ["view"],
     "crm.activity": ["view", "add", "change", "delete"],
     "crm.event": ["view"],
     "contacts.contact": ["view", "add", "change", "delete"],

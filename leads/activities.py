@@ -13,6 +13,7 @@ from django.utils import timezone
 from crm.choices import ActivityKind
 from crm.models import Activity
 
+from .insights import refresh_insights
 from .models import Lead
 
 if TYPE_CHECKING:
@@ -91,4 +92,5 @@ def log_activity(
             )
             if moved:
                 lead.last_activity_at = occurred_at
+            refresh_insights(lead=lead, actor=actor)
     return activity

@@ -21,7 +21,9 @@ from contacts.models import Contact
 from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event, Tenant, User
 
+from .insights import refresh_insights
 from .models import Channel, Lead
+from .routing import route_new_lead
 
 # Fields a later submission may fill on an open lead when the lead has them empty.
 FILLABLE_FIELDS = (
@@ -84,6 +86,7 @@ def _merge_into_existing(
         lead.last_activity_at = now
         lead.save(update_fields=[*filled, "last_activity_at", "updated_at"])
         _log_submission(tenant=tenant, lead=lead, data=data, channel=channel, actor=actor, filled=filled, now=now)
+        lead = refresh_insights(lead=lead, actor=actor)
         return CaptureResult(lead=lead, created=False)
     contact = Contact.objects.for_tenant(tenant).with_email(email).first()
     if contact is not None:
@@ -115,6 +118,9 @@ def _create(*, tenant: Tenant, data: dict, source: str, channel: Channel | None,
         payload={"lead_id": lead.pk, "source": source, "channel_id": channel.pk if channel else None},
         created_at=now,
     )
+    lead = refresh_insights(lead=lead, actor=actor)
+    if lead.owner_id is None:
+        lead = route_new_lead(lead=lead)
     return CaptureResult(lead=lead, created=True)
 
 

@@ -7,6 +7,7 @@ from django.db import transaction
 from crm.choices import EventType
 from crm.models import Event, User
 
+from .insights import refresh_insights
 from .lifecycle import TransitionError
 from .models import Lead
 
@@ -36,4 +37,4 @@ def update_lead(*, lead: Lead, changes: dict, actor: User | None) -> Lead:
             type=EventType.LEAD_UPDATED,
             payload={"lead_id": lead.pk, "fields": changed, "actor_id": actor.pk if actor else None},
         )
-        return lead
+        return refresh_insights(lead=lead, actor=actor)

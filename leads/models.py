@@ -114,6 +114,11 @@ class Lead(models.Model):
     )
     recommendation = models.CharField(max_length=30, choices=Recommendation.choices, blank=True)
     recommendation_reason = models.TextField(blank=True)
+    prediction_version = models.CharField(max_length=64, blank=True, help_text="The model (or 'rules') behind it.")
+    predicted_at = models.DateTimeField(null=True, blank=True)
+    qualification = models.JSONField(
+        default=dict, blank=True, help_text="The latest BANT answers (budget, authority, need, timeline, notes)."
+    )
 
     # What it became
     converted_at = models.DateTimeField(null=True, blank=True)
@@ -231,3 +236,67 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.key}"
+
+
+class AssignmentRule(models.Model):
+    """Routing: the first active rule (by priority) whose conditions a new lead meets decides its owner."""
+
+    tenant = models.ForeignKey("crm.Tenant", on_delete=models.CASCADE, related_name="assignment_rules")
+    name = models.CharField(max_length=120)
+    priority = models.PositiveIntegerField(default=100, help_text="Lower runs first.")
+    conditions = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='All must hold, e.g. [{"field": "country", "operator": "in_list", "value": "DE,AT,CH"}]. '
+        "Empty matches every lead.",
+    )
+    target_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    target_team = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", help_text="Rotate among these reps."
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["priority", "id"]
+        indexes = [models.Index(fields=["tenant", "active", "priority"], name="assignrule_tenant_prio_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PredictionModel(models.Model):
+    """A trained conversion model kept as plain data (encodings and coefficients), never a pickle."""
+
+    tenant = models.ForeignKey("crm.Tenant", on_delete=models.CASCADE, related_name="prediction_models")
+    version = models.CharField(max_length=64)
+    features = models.JSONField(default=dict, help_text="How each lead is turned into numbers.")
+    coefficients = models.JSONField(default=list)
+    intercept = models.FloatField(default=0.0)
+    examples = models.PositiveIntegerField(default=0)
+    positives = models.PositiveIntegerField(default=0)
+    negatives = models.PositiveIntegerField(default=0)
+    roc_auc = models.FloatField(null=True, blank=True, help_text="On the held-out split.")
+    is_active = models.BooleanField(default=True)
+    trained_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "version"], name="prediction_model_version_unique"),
+            models.UniqueConstraint(
+                fields=["tenant"], condition=Q(is_active=True), name="one_active_prediction_model_per_tenant"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant} model {self.version}"
