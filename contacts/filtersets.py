@@ -1,39 +1,15 @@
 import django_filters
-from django import forms
-from django.core.validators import RegexValidator
 from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
+
+from crm.api.filters import DateTimeFilter, IdFilter, OwnerFilter
 
 from .choices import DealStage
 from .models import Company, Contact, Deal
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class IdFilter(django_filters.NumberFilter):
-    """A related row's id (whole numbers only)."""
-
-    field_class = forms.IntegerField
-
-
-class OwnerFilter(django_filters.CharFilter):
-    """A user id, `me` (the caller) or `none` (no one)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("validators", [RegexValidator(r"^(\d+|me|none)$", 'Give a user id, "me" or "none".')])
-        kwargs.setdefault("help_text", 'A user id, "me" for yourself, or "none" for unassigned rows.')
-        super().__init__(*args, **kwargs)
-
-    def filter(self, qs, value):
-        if value in django_filters.constants.EMPTY_VALUES:
-            return qs
-        if value == "me":
-            return qs.filter(**{self.field_name: self.parent.request.user})
-        if value == "none":
-            return qs.filter(**{f"{self.field_name}__isnull": True})
-        return qs.filter(**{f"{self.field_name}_id": int(value)})
-
-
 def search_terms(queryset, value: str, fields: list[str]):
     """Every whitespace-separated term must match one of the fields (case-insensitive substring)."""
     for term in value.split():
@@ -45,10 +21,10 @@ def search_terms(queryset, value: str, fields: list[str]):
 
 
 class CreatedRangeFilterSet(django_filters.FilterSet):
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = DateTimeFilter(
         field_name="created_at", lookup_expr="gte", help_text="Created at or after (ISO 8601)."
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = DateTimeFilter(
         field_name="created_at", lookup_expr="lt", help_text="Created before (ISO 8601)."
     )
 

@@ -163,6 +163,20 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "crm.api.schema.document_errors",
+    ],
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "formKey": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-Form-Key",
+                "description": "A website channel's public key: lets an anonymous form create leads, nothing else.",
+            }
+        }
+    },
 }
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()

@@ -5,7 +5,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from contacts.api.serializers import TenantScopedSerializer
-from contacts.filtersets import IdFilter, OwnerFilter
+from crm.api.filters import DateTimeFilter, IdFilter, OwnerFilter
 from crm.api.schema import crud_schema
 from crm.api.tenancy import HasTenant
 from crm.api.viewsets import CrudViewSet
@@ -77,8 +77,8 @@ class ActivityFilterSet(django_filters.FilterSet):
     deal = IdFilter(field_name="deal")
     kind = django_filters.MultipleChoiceFilter(choices=ActivityKind.choices, help_text="Repeat for several kinds.")
     actor = OwnerFilter(field_name="actor", help_text='Who logged it: a user id, "me", or "none" (the system).')
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = DateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = DateTimeFilter(field_name="occurred_at", lookup_expr="lt")
     open_task = django_filters.BooleanFilter(
         method="filter_open_task", help_text="true: tasks not done yet; false: everything else."
     )

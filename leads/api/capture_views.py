@@ -39,7 +39,7 @@ class LeadCaptureMixin:
             422: OpenApiResponse(description="Idempotency-Key reused with a different body"),
             429: OpenApiResponse(description="Too many submissions; see Retry-After"),
         },
-        auth=[{"BearerAuth": []}, {}],
+        auth=[{"tokenAuth": []}, {"cookieAuth": []}, {"formKey": []}],
     )
     def create(self, request, *args, **kwargs):
         tenant, channel = self._capture_door(request)

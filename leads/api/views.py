@@ -1,3 +1,5 @@
+from collections.abc import Mapping
+
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
@@ -133,6 +135,8 @@ class LeadViewSet(LeadCaptureMixin, TenantScopedMixin, mixins.ListModelMixin, mi
     @action(detail=True, methods=["post"], url_path="activities")
     def log_activity(self, request, pk=None):
         lead = self.editable_lead()
+        if not isinstance(request.data, Mapping):
+            raise exceptions.ValidationError({"non_field_errors": ["Send a JSON object."]})
         serializer = ActivitySerializer(data={**request.data, "lead": lead.pk}, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         activity = serializer.save(tenant=request.user.tenant, actor=request.user)

@@ -1,0 +1,47 @@
+"""Filters shared by every list endpoint."""
+
+import datetime
+
+import django_filters
+from django import forms
+from django.core.validators import RegexValidator
+
+MAX_ID = 2**63 - 1  # the database's bigint; larger numbers are a 400, not an overflow
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A related row's id (whole numbers only)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class OwnerFilter(django_filters.CharFilter):
+    """A user id, `me` (the caller) or `none` (no one)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("validators", [RegexValidator(r"^(\d{1,18}|me|none)$", 'Give a user id, "me" or "none".')])
+        kwargs.setdefault("help_text", 'A user id, "me" for yourself, or "none" for unassigned rows.')
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if value in django_filters.constants.EMPTY_VALUES:
+            return qs
+        if value == "me":
+            return qs.filter(**{self.field_name: self.parent.request.user})
+        if value == "none":
+            return qs.filter(**{f"{self.field_name}__isnull": True})
+        return qs.filter(**{f"{self.field_name}_id": int(value)})
+
+
+class DateTimeFilter(django_filters.IsoDateTimeFilter):
+    """ISO 8601 date-time, compared in UTC (PostgreSQL refuses offsets beyond +/-16 hours)."""
+
+    def filter(self, qs, value):
+        if value is not None:
+            value = value.astimezone(datetime.UTC)
+        return super().filter(qs, value)
