@@ -57,14 +57,24 @@ PLATFORM_ONLY_USER_FIELDS = frozenset({"is_superuser", "groups", "user_permissio
 
 @admin.register(User)
 class UserAdmin(TenantScopedAdmin, DjangoUserAdmin):
-    list_display = ("username", "email", "first_name", "last_name", "role", "is_active", "is_staff")
-    list_filter = ("role", "is_active", "is_staff")
+    list_display = (
+        "username", "email", "first_name", "last_name", "role", "is_available", "lead_capacity", "is_active", "is_staff"
+    )
+    list_filter = ("role", "is_available", "is_active", "is_staff")
     search_fields = ("username", "first_name", "last_name", "email")
-    readonly_fields = ("last_login", "date_joined")
+    readonly_fields = ("last_login", "date_joined", "last_assigned_at")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("Personal info", {"fields": ("first_name", "last_name", "email")}),
         ("Workspace", {"fields": ("tenant", "role")}),
+        (
+            "Lead routing",
+            {
+                "fields": ("is_available", "lead_capacity", "last_assigned_at"),
+                "description": "Away or full (open leads at capacity): routing gives this person no new leads. "
+                "Round robin gives leads to reps only; an assignment rule may name anyone.",
+            },
+        ),
         ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         ("Important dates", {"fields": ("last_login", "date_joined")}),
     )

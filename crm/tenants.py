@@ -47,7 +47,8 @@ def create_tenant(
     admin_password: str,
     admin_email: str = "",
 ) -> TenantSetup:
-    """Create a tenant with an admin user (role admin, staff), a website channel and the admin's API token."""
+    """Create a tenant with an admin user (role admin, staff), a website channel, the admin's API token
+    and the default scoring rules (leads/scoring_defaults.py)."""
     slug = slug.strip()
     admin_username = admin_username.strip()
     admin_email = admin_email.strip().lower()
@@ -73,6 +74,10 @@ def create_tenant(
                 tenant=tenant, name=WEBSITE_CHANNEL_NAME, kind="website_form"
             )
             token = Token.objects.create(user=admin)
+            # Imported here: crm does not import leads at load time (dependencies point leads -> crm).
+            from leads.scoring_defaults import install_default_rules
+
+            install_default_rules(tenant=tenant)
     except IntegrityError as exc:
         raise TenantSetupError(
             f"Tenant '{slug}' or user '{admin_username}' was created by someone else just now; "

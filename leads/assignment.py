@@ -1,4 +1,7 @@
-"""Who works a lead. Manual assignment now; rule-based and round-robin routing build on assign_lead."""
+"""Who works a lead: the one entry point every assignment goes through (API, admin, routing).
+
+Routing (rules, round robin) decides *who* in leads/routing.py and then calls assign_lead.
+"""
 
 from __future__ import annotations
 
@@ -21,8 +24,13 @@ class AssignmentError(Exception):
     """The lead cannot go to that person; the message says why."""
 
 
-def assign_lead(*, lead: Lead, owner: User | None, actor: User | None, reason: str) -> Lead:
-    """Give the lead to `owner` (None: unassign), with its timeline entry, event and a note to the owner."""
+def assign_lead(
+    *, lead: Lead, owner: User | None, actor: User | None, reason: str, details: dict | None = None
+) -> Lead:
+    """Give the lead to `owner` (None: unassign), with its timeline entry, event and a note to the owner.
+
+    `details` (e.g. the routing rule and open-lead count) is added to the activity's data and the event.
+    """
     if owner is not None and (owner.tenant_id != lead.tenant_id or not owner.is_active):
         raise AssignmentError(f"{owner} is not an active member of this workspace.")
     with transaction.atomic():
@@ -43,12 +51,15 @@ def assign_lead(*, lead: Lead, owner: User | None, actor: User | None, reason: s
             body=reason,
             actor=actor,
             occurred_at=now,
-            data={"from": previous_id, "to": owner.pk if owner else None, "reason": reason},
+            data={**(details or {}), "from": previous_id, "to": owner.pk if owner else None, "reason": reason},
         )
         Event.objects.create(
             tenant_id=lead.tenant_id,
             type=EventType.LEAD_ASSIGNED,
-            payload={"lead_id": lead.pk, "from": previous_id, "to": owner.pk if owner else None, "reason": reason},
+            payload={
+                **(details or {}), "lead_id": lead.pk, "from": previous_id, "to": owner.pk if owner else None,
+                "reason": reason,
+            },
             created_at=now,
         )
         if owner is not None and owner.email and owner != actor:

@@ -104,7 +104,7 @@ def _convert_locked(
 ) -> ConversionResult:
     # PostgreSQL: the row lock queues concurrent conversions. SQLite: the IMMEDIATE
     # transaction already holds the database write lock; the conditional UPDATE below guards both.
-    lead = Lead.objects.select_for_update().select_related("tenant").get(pk=lead_id)
+    lead = Lead.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=lead_id)
     if lead.status == LeadStatus.CONVERTED:
         return ConversionResult.of(lead, created=False)
     _check_convertible(lead)

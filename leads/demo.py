@@ -7,6 +7,8 @@ Names, companies and domains are made up; Faker is a test dependency, not a runt
 Leads and their history are written directly, backdated over ~60 days, rather than through
 capture, assignment and lifecycle: those stamp "now", write outbox events and notify owners,
 which seed data must not do. Conversion is the exception: it goes through Lead.objects.convert.
+Scores are real: each workspace gets the default scoring rules (create_tenant) and its leads are
+rescored by the set-based rescoring once their timelines are in (leads/scoring.py).
 """
 
 from __future__ import annotations
@@ -30,14 +32,14 @@ from crm.models import Activity, Tenant, User
 from crm.normalize import normalize_phone
 from crm.tenants import WEBSITE_CHANNEL_NAME, TenantSetupError, create_tenant
 
-from .choices import Grade, LeadSource, LeadStatus, Priority, Recommendation, ScoreBand
+from .choices import LeadSource, LeadStatus, Priority, Recommendation, ScoreBand
 from .models import Channel, Lead
+from .scoring import band_for, grade_for, rescore_leads  # noqa: F401  (band_for, grade_for: importable here too)
 
 SEED = 20240601
 DEMO_SLUG, DEMO_NAME = "demo", "Demo Sales"
 OTHER_SLUG, OTHER_NAME = "globex", "Globex Sales"
 DEMO_LEADS, OTHER_LEADS, CONVERTED_LEADS = 40, 6, 6
-SCORE_VERSION = "demo-seed-1"
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,6 @@ COMPANIES = (
     ("Vantage Point Robotics", "vantagepointrobotics.com", "Manufacturing", 410, 77_000_000, "US"),
     ("Clearwell Learning", "clearwelllearning.com", "Education", 150, 18_000_000, "US"),
 )
-TARGET_INDUSTRIES = {"Software", "Financial services", "Healthcare", "Cybersecurity"}
 
 FIRST_NAMES = (
     "Olivia", "Marcus", "Priya", "Daniel", "Aisha", "Tomás", "Hannah", "Kenji", "Fatima", "Lucas",
@@ -96,12 +97,12 @@ LAST_NAMES = (
     "Andersson", "Mensah", "García", "Müller", "O'Brien", "Chen", "Patel", "Novak", "Laurent", "Silva",
     "Van Dijk", "Murphy", "Kim", "Schmidt", "Adeyemi", "Costa", "Larsen", "Moreau", "Walsh", "Tanaka",
 )
-# title, points it earns under the demo's scoring sheet
+# Job titles; the default scoring rules give them, from the top, 20, 15, 20, 12, 12, 12, 6, 6, 6, 0, 0, 0
 TITLES = (
-    ("Chief Executive Officer", 25), ("VP of Sales", 25), ("Chief Revenue Officer", 25),
-    ("Head of Growth", 18), ("Director of Marketing", 18), ("IT Director", 15),
-    ("Sales Operations Manager", 10), ("Marketing Manager", 10), ("Procurement Manager", 8),
-    ("Account Executive", 6), ("Business Development Representative", 4), ("Marketing Coordinator", 4),
+    "Chief Executive Officer", "VP of Sales", "Chief Revenue Officer",
+    "Head of Growth", "Director of Marketing", "IT Director",
+    "Sales Operations Manager", "Marketing Manager", "Procurement Manager",
+    "Account Executive", "Business Development Representative", "Marketing Coordinator",
 )
 # Fictional-range numbers, one pattern per country; the trailing digits vary per lead.
 PHONE_PATTERNS = {
@@ -170,10 +171,6 @@ CONVERTED_DEAL_STAGES = (  # where the deals of converted leads stand now, best 
     DealStage.PROPOSAL, DealStage.NEGOTIATION, DealStage.QUALIFICATION, DealStage.PROPOSAL,
     DealStage.CLOSED_WON, DealStage.QUALIFICATION,
 )
-ENGAGEMENT_KINDS = {
-    ActivityKind.FORM_SUBMITTED, ActivityKind.PAGE_VIEWED, ActivityKind.EMAIL_OPENED,
-    ActivityKind.EMAIL_CLICKED, ActivityKind.DEMO_REQUESTED,
-}
 # fmt: on
 
 
@@ -327,13 +324,16 @@ def _seed_leads(
         if status != LeadStatus.NEW or rng.random() < 0.5:
             lead.owner = rng.choice(owners)
         timeline = _timeline(lead, rng=rng, now=now)
-        _score(lead, timeline=timeline, rng=rng, now=now)
         lead.save()
         for activity in timeline:
             activity.lead = lead
         leads.append(lead)
         activities.extend(timeline)
     Activity.objects.bulk_create(activities)
+    rescore_leads(tenant=tenant)  # the default rules, as for every workspace
+    scored = Lead.objects.in_bulk([lead.pk for lead in leads])
+    leads = [scored[lead.pk] for lead in leads]
+    _predict(leads, rng=rng)
     return leads
 
 
@@ -364,7 +364,7 @@ def _new_lead(
     index: int,
 ) -> Lead:
     company, domain, industry, employees, revenue, country = rng.choice(COMPANIES)
-    title = rng.choice(TITLES)[0]
+    title = rng.choice(TITLES)
     source = rng.choices([s for s, _ in SOURCES], weights=[w for _, w in SOURCES])[0]
     lead = Lead(
         tenant=tenant,
@@ -581,45 +581,22 @@ def _task(lead: Lead, *, created_at: dt.datetime, rng: random.Random, now: dt.da
     )
 
 
-def _score(lead: Lead, *, timeline: list[Activity], rng: random.Random, now: dt.datetime) -> None:
-    """Score fields that agree with each other: points per factor, band and grade from the total."""
-    engagement = sum(1 for a in timeline if a.kind in ENGAGEMENT_KINDS)
-    size = lead.employee_count or 0
-    factors = [
-        ("Job title seniority", "demographic", dict(TITLES).get(lead.job_title, 0)),
-        ("Company size", "firmographic", 20 if size >= 1000 else 14 if size >= 200 else 6 if size >= 50 else 2),
-        ("Target industry", "firmographic", 15 if lead.industry in TARGET_INDUSTRIES else 0),
-        ("Engagement", "behavioural", min(25, 5 * engagement)),
-        ("Demo requested", "behavioural", 10 if any(a.kind == ActivityKind.DEMO_REQUESTED for a in timeline) else 0),
-        ("Source quality", "behavioural", {LeadSource.REFERRAL: 10, LeadSource.WEBSITE_FORM: 5}.get(lead.source, 0)),
-    ]
-    lead.score_factors = [{"rule": name, "category": cat, "points": pts} for name, cat, pts in factors if pts]
-    lead.score_total = min(100, sum(pts for _, _, pts in factors))
-    lead.score_band = band_for(lead.score_total)
-    lead.grade = grade_for(lead.score_total)
-    lead.score_version = SCORE_VERSION
-    lead.score_updated_at = lead.last_activity_at or now
-    lead.probability = round(min(0.97, max(0.02, lead.score_total / 100 * 0.9 + rng.uniform(-0.06, 0.06))), 2)
-    if lead.status == LeadStatus.DISQUALIFIED or lead.probability < 0.3:
-        lead.recommendation = Recommendation.DROP_LEAD
-    elif lead.probability >= 0.6:
-        lead.recommendation = Recommendation.TRANSFER_TO_SALES
-    else:
-        lead.recommendation = Recommendation.CONTINUE_QUALIFICATION
-    top = max(factors, key=lambda f: f[2])
-    lead.recommendation_reason = f"Score {lead.score_total} ({lead.score_band}); strongest signal: {top[0].lower()}."
-    lead.priority = {ScoreBand.HOT: Priority.HIGH, ScoreBand.COLD: Priority.LOW}.get(lead.score_band, Priority.NORMAL)
-
-
-def band_for(score: int) -> str:
-    return ScoreBand.HOT if score >= 70 else ScoreBand.WARM if score >= 40 else ScoreBand.COLD
-
-
-def grade_for(score: int) -> str:
-    for floor, grade in ((90, Grade.A_PLUS), (80, Grade.A), (70, Grade.B), (60, Grade.C), (50, Grade.D)):
-        if score >= floor:
-            return grade
-    return Grade.F
+def _predict(leads: list[Lead], *, rng: random.Random) -> None:
+    """A plausible prediction for each lead, from its real score: probability, advice, priority."""
+    for lead in leads:
+        lead.probability = round(min(0.97, max(0.02, lead.score_total / 100 * 0.9 + rng.uniform(-0.06, 0.06))), 2)
+        if lead.status == LeadStatus.DISQUALIFIED or lead.probability < 0.3:
+            lead.recommendation = Recommendation.DROP_LEAD
+        elif lead.probability >= 0.6:
+            lead.recommendation = Recommendation.TRANSFER_TO_SALES
+        else:
+            lead.recommendation = Recommendation.CONTINUE_QUALIFICATION
+        top = max(lead.score_factors, key=lambda factor: factor["points"], default=None)
+        signal = f"strongest signal: {top['name'].lower()}" if top else "no scoring rule matched"
+        lead.recommendation_reason = f"Score {lead.score_total} ({lead.score_band}); {signal}."
+        priority = {ScoreBand.HOT: Priority.HIGH, ScoreBand.COLD: Priority.LOW}
+        lead.priority = priority.get(lead.score_band, Priority.NORMAL)
+    Lead.objects.bulk_update(leads, ["probability", "recommendation", "recommendation_reason", "priority"])
 
 
 # Contacts, companies, deals ----------------------------------------------------------------------

@@ -6,11 +6,23 @@ inside that path's transaction, so a lead is never saved with a stale score.
 
 from __future__ import annotations
 
+from django.db import transaction
+
 from crm.models import User
 
 from .models import Lead
+from .scoring import auto_qualify, rescore_lead
 
 
 def refresh_insights(*, lead: Lead, actor: User | None = None) -> Lead:
     """Rescore the lead (and qualify / predict as the tenant's settings say); returns the fresh lead."""
+    with transaction.atomic():
+        # --- rule score (leads/scoring.py); a lead reaching the threshold is qualified by the system ---
+        lead = rescore_lead(lead=lead)
+        lead = auto_qualify(lead=lead)
+
+        # --- prediction (leads/prediction.py): last, so it reads the fresh score ---
+        from .prediction import refresh_prediction
+
+        lead = refresh_prediction(lead=lead, actor=actor)
     return lead

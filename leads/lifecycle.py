@@ -50,7 +50,7 @@ def change_status(*, lead: Lead, status: str, actor: User | None, notes: str = "
     if status == LeadStatus.DISQUALIFIED and not reason.strip():
         raise MissingReason("Say why the lead is disqualified.")
     with transaction.atomic():
-        lead = Lead.objects.select_for_update().select_related("tenant").get(pk=lead.pk)
+        lead = Lead.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=lead.pk)
         if lead.status == status and status in OPEN_STATUSES:
             return lead
         check_transition(lead, status)

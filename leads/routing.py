@@ -1,10 +1,285 @@
-"""Who gets a new lead: the tenant's assignment rules, else round robin among available reps."""
+"""Who gets a lead: the tenant's assignment rules, else round robin among available reps.
+
+Order of decision
+1. Active `AssignmentRule`s by priority, then id. A rule matches when all its conditions hold
+   (the condition engine in leads/conditions.py, the same one scoring uses; no conditions match
+   every lead). Its pool is its target user, or its team (union of both if both are set). The
+   first matching rule whose pool has someone who can take the lead wins; when everyone in the
+   pool is away, inactive or full, routing falls through to the next rule, and the final reason
+   says which rules were passed over and why.
+2. No rule placed the lead: round robin among the tenant's active, available reps (role "rep").
+   Managers and admins do not take leads from the round robin; a rule may still name them.
+3. Nobody can take it: the lead stays unassigned. That is logged (warning) and written on the
+   lead's timeline ("Not assigned: ..."). A workspace with no reps and no rules at all does not use
+   routing, so nothing is written there. Unassigned leads are listed by `?unassigned=true` and
+   the admin's owner filter.
+
+Who can take a lead: an active member of the lead's tenant who is available (`is_available`) and
+under capacity (open leads < `lead_capacity`; no capacity means no limit).
+
+Who among them (fairness): fewest open leads first; ties go to the one who waited longest
+(`last_assigned_at` oldest, never-routed first, then oldest account). One more rule stops a rep
+with a light load (back from leave, or just joined) from being flooded: nobody gets two routed
+leads in a row while a colleague in the same pool can take one. The candidate with the most
+recent `last_assigned_at` sits out one turn. So a rep back with 0 open leads while the others hold
+10 gets every other lead until the loads meet, not the next ten in a row.
+
+Effects: `assign_lead` does the writing (the lead, an "assigned" activity whose body is the reason,
+e.g. 'rule "DACH enterprise"' or "round robin: 12 open leads, longest wait", a LeadAssigned event,
+and the email to the new owner after commit). The chosen user's `last_assigned_at` is set in the
+same transaction. Manual assignments (API, admin) do not touch `last_assigned_at`: it records the
+rotation.
+
+When: everything is immediate. Capture calls `route_new_lead` inside its own transaction for every
+new lead without an owner (chat leads included); there are no background workers yet, so no lead
+waits for a queue. A routing failure is logged and leaves the lead unassigned; it never loses the
+capture.
+
+Concurrency: candidates are ranked on counts read without locks; the chosen user's row is then
+locked (select_for_update) and their open leads recounted before the lead is given, so two
+captures at once cannot push a rep over capacity (the second waits for the first to commit and
+then sees its lead). They may still both rank by the same stale counts and pick the same rep when
+capacity allows: a small, accepted unfairness. On SQLite, IMMEDIATE transactions serialise writers,
+so there is no race at all.
+"""
 
 from __future__ import annotations
 
-from .models import Lead
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Count, Q
+
+from crm.choices import ActivityKind, Role
+from crm.models import Activity, User
+
+from .assignment import AssignmentError, assign_lead
+from .choices import OPEN_STATUSES, RuleOperator
+from .conditions import ConditionError, count_activities, matches_all
+from .models import AssignmentRule, Lead
+
+log = logging.getLogger(__name__)
+
+NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class RoutingResult:
+    lead: Lead
+    owner: User | None
+    reason: str
+    rule: AssignmentRule | None = None
+
+
+@dataclass
+class Pick:
+    """The outcome of choosing within one pool."""
+
+    user: User | None = None
+    open_leads: int = 0
+    tie_broken_by_wait: bool = False
+    sat_out: User | None = None
+    refused: dict[str, int] = field(default_factory=dict)  # why the others could not take it: away, full, ...
+
+    def refusal(self) -> str:
+        if not self.refused:
+            return "nobody in it"
+        return "nobody available: " + ", ".join(f"{n} {why}" for why, n in self.refused.items())
 
 
 def route_new_lead(*, lead: Lead) -> Lead:
-    """Give a new, unowned lead to a rep (first matching rule, else round robin); returns the lead."""
-    return lead
+    """Give a new, unowned lead to a rep (first matching rule, else round robin); returns the lead.
+
+    Called from capture inside its transaction. A failure here is logged and leaves the lead
+    unassigned rather than losing the submission.
+    """
+    try:
+        return route_lead(lead=lead).lead  # its atomic block is a savepoint: a failure undoes only routing
+    except Exception:
+        log.exception("Routing lead %s failed; it stays unassigned", lead.pk)
+        return lead
+
+
+def route_lead(*, lead: Lead, actor: User | None = None) -> RoutingResult:
+    """Apply the tenant's assignment rules (else round robin) to an open lead and assign it.
+
+    `actor` is who asked (None: the system, on capture). An owned lead is routed afresh; if the
+    rules pick its current owner nothing changes. Raises AssignmentError for a closed lead.
+    """
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=lead.pk)
+        if not lead.is_open:
+            raise AssignmentError(f"Lead {lead.pk} is {lead.status}; only open leads are routed.")
+        passed_over: list[str] = []
+        rules = list(
+            AssignmentRule.objects.for_tenant(lead.tenant)
+            .filter(active=True)
+            .prefetch_related("target_team")
+            .order_by("priority", "id")
+        )
+        # Counted once for all rules, and only when a rule counts activities.
+        activity_counts = count_activities(lead) if any(_uses_activity_counts(r) for r in rules) else None
+        for rule in rules:
+            if not _rule_matches(rule, lead, activity_counts):
+                continue
+            pool = {member.pk for member in rule.target_team.all()}
+            if rule.target_user_id:
+                pool.add(rule.target_user_id)
+            pick = _pick(lead=lead, pool=Q(pk__in=pool))
+            if pick.user is None:
+                passed_over.append(f'rule "{rule.name}" ({pick.refusal()})')
+                continue
+            if len(pool) == 1:
+                reason = f'rule "{rule.name}"'
+            else:
+                reason = f'rule "{rule.name}": team rotation, {_fairness(pick)}'
+            return _give(lead=lead, pick=pick, actor=actor, reason=_with(reason, passed_over), rule=rule)
+
+        pick = _pick(lead=lead, pool=Q(role=Role.REP))
+        if pick.user is not None:
+            reason = _with(f"round robin: {_fairness(pick)}", passed_over)
+            return _give(lead=lead, pick=pick, actor=actor, reason=reason, rule=None)
+        return _leave_unassigned(lead=lead, pick=pick, passed_over=passed_over, actor=actor, had_rules=bool(rules))
+
+
+def _pick(*, lead: Lead, pool: Q) -> Pick:
+    """The fairest user of the pool who can take the lead, with their row locked (see the module doc)."""
+    excluded: dict[int, str] = {}  # filled (or gone away) while we waited for their row
+    while True:
+        people = list(
+            User.objects.filter(pool, tenant_id=lead.tenant_id)
+            .exclude(pk__in=list(excluded))
+            .annotate(open_leads=_open_leads(lead))
+            .order_by("pk")
+        )
+        pick = Pick()
+        eligible = []
+        for person in people:
+            why = _cannot_take(person, person.open_leads)
+            if why:
+                pick.refused[why] = pick.refused.get(why, 0) + 1
+            else:
+                eligible.append(person)
+        for why in excluded.values():
+            pick.refused[why] = pick.refused.get(why, 0) + 1
+        if not eligible:
+            return pick
+        _choose(pick, eligible)
+        # Lock the chosen row, then count again: a concurrent routing may have just filled them.
+        locked = User.objects.select_for_update().get(pk=pick.user.pk)
+        open_now = Lead.objects.filter(tenant_id=lead.tenant_id, owner=locked).open().exclude(pk=lead.pk).count()
+        why = _cannot_take(locked, open_now)
+        if not why:
+            pick.user, pick.open_leads = locked, open_now
+            return pick
+        excluded[locked.pk] = why
+
+
+def _choose(pick: Pick, eligible: list[User]) -> None:
+    candidates = eligible
+    if len(eligible) > 1:
+        # Nobody gets two routed leads in a row while a colleague in the pool can take one.
+        latest = max(eligible, key=_waited_since)
+        if latest.last_assigned_at is not None:
+            candidates = [person for person in eligible if person.pk != latest.pk]
+            if min(eligible, key=_rank).pk == latest.pk:
+                pick.sat_out = latest
+    best = min(candidates, key=_rank)
+    pick.user, pick.open_leads = best, best.open_leads
+    # Someone else (even the one sitting out) had as few open leads: the wait decided.
+    pick.tie_broken_by_wait = any(p.open_leads == best.open_leads for p in eligible if p.pk != best.pk)
+
+
+def _rank(person: User) -> tuple:
+    return (person.open_leads, _waited_since(person), person.pk)
+
+
+def _waited_since(person: User) -> dt.datetime:
+    return person.last_assigned_at or NEVER
+
+
+def _cannot_take(person: User, open_leads: int) -> str:
+    if not person.is_active:
+        return "inactive"
+    if not person.is_available:
+        return "away"
+    if person.lead_capacity is not None and open_leads >= person.lead_capacity:
+        return "full"
+    return ""
+
+
+def _open_leads(lead: Lead) -> Count:
+    # The lead being routed does not count against its current owner.
+    return Count(
+        "owned_leads",
+        filter=Q(owned_leads__status__in=OPEN_STATUSES, owned_leads__tenant_id=lead.tenant_id)
+        & ~Q(owned_leads__pk=lead.pk),
+    )
+
+
+def _fairness(pick: Pick) -> str:
+    text = f"{pick.open_leads} open lead{'' if pick.open_leads == 1 else 's'}"
+    if pick.tie_broken_by_wait:
+        text += ", longest wait"
+    if pick.sat_out is not None:
+        text += f"; {pick.sat_out} had the previous lead"
+    return text
+
+
+def _with(reason: str, passed_over: list[str]) -> str:
+    return f"{reason} (passed over: {'; '.join(passed_over)})" if passed_over else reason
+
+
+def _give(*, lead: Lead, pick: Pick, actor: User | None, reason: str, rule: AssignmentRule | None) -> RoutingResult:
+    owner = pick.user
+    details = {
+        "routing": "rule" if rule else "round_robin",
+        "rule_id": rule.pk if rule else None,
+        "open_leads": pick.open_leads,
+    }
+    if lead.owner_id == owner.pk:
+        return RoutingResult(lead=lead, owner=owner, reason=f"already with {owner}: {reason}", rule=rule)
+    lead = assign_lead(lead=lead, owner=owner, actor=actor, reason=reason, details=details)
+    User.objects.filter(pk=owner.pk).update(last_assigned_at=lead.assigned_at)
+    return RoutingResult(lead=lead, owner=owner, reason=reason, rule=rule)
+
+
+def _leave_unassigned(
+    *, lead: Lead, pick: Pick, passed_over: list[str], actor: User | None, had_rules: bool
+) -> RoutingResult:
+    reason = _with(f"round robin: {pick.refusal()}" if pick.refused else "round robin: no reps", passed_over)
+    if not pick.refused and not passed_over and not had_rules:
+        return RoutingResult(lead=lead, owner=None, reason=reason)  # routing not in use in this workspace
+    log.warning("Lead %s (tenant %s) not assigned: %s", lead.pk, lead.tenant_id, reason)
+    Activity.objects.create(
+        tenant_id=lead.tenant_id,
+        lead=lead,
+        kind=ActivityKind.ASSIGNED,
+        subject="Not re-routed: nobody available" if lead.owner_id else "Not assigned: nobody available",
+        body=reason,
+        actor=actor,
+        data={"from": lead.owner_id, "to": lead.owner_id, "reason": reason, "routing": "none"},
+    )
+    return RoutingResult(lead=lead, owner=None, reason=reason)
+
+
+# --- conditions ------------------------------------------------------------------------------
+
+
+def _rule_matches(rule: AssignmentRule, lead: Lead, activity_counts: dict[str, int] | None) -> bool:
+    try:
+        return matches_all(rule.conditions or [], lead, activity_counts)
+    except ConditionError:
+        # The admin form refuses such rules; one written another way is skipped, not fatal.
+        log.warning("Assignment rule %s (%s) has a condition that cannot be evaluated; skipped", rule.pk, rule.name,
+                    exc_info=True)
+        return False
+
+
+def _uses_activity_counts(rule: AssignmentRule) -> bool:
+    return isinstance(rule.conditions, list) and any(
+        isinstance(condition, dict) and condition.get("operator") == RuleOperator.ACTIVITY_COUNT
+        for condition in rule.conditions
+    )

@@ -47,7 +47,7 @@ class LeadDetailSerializer(LeadSerializer):
     latest_activities = serializers.SerializerMethodField()
 
     class Meta(LeadSerializer.Meta):
-        fields = [*LeadSerializer.Meta.fields, "latest_activities"]
+        fields = [*LeadSerializer.Meta.fields, "qualification", "latest_activities"]
         read_only_fields = fields
 
     def get_latest_activities(self, lead: Lead) -> list[dict]:

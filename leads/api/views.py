@@ -15,8 +15,12 @@ from ..editing import update_lead
 from ..filtersets import LeadFilterSet
 from ..lifecycle import TransitionError, change_status
 from ..models import Lead
+from ..prediction import LeadNotPredictable, predict_lead
+from ..qualification import qualify_lead
 from .activities import ActivitySerializer
 from .capture_views import LeadCaptureMixin
+from .prediction import LeadAnalysisSerializer
+from .qualification import QualifiedLeadSerializer, QualifySerializer
 from .serializers import (
     AssignSerializer,
     ConversionResultSerializer,
@@ -143,6 +147,34 @@ class LeadViewSet(LeadCaptureMixin, TenantScopedMixin, mixins.ListModelMixin, mi
         return Response(serializer.to_representation(activity), status=status.HTTP_201_CREATED)
 
     @extend_schema(
+        summary="Qualify a lead with BANT answers",
+        description="Budget, authority, need and timeline, each `met` (true/false) with optional `detail`. All "
+        "four met: the lead becomes qualified (with the strict pipeline on it must be contacted first) and its "
+        "owner gets a \"Schedule discovery call\" task due the next working day at 09:00. Otherwise the lead "
+        "is disqualified with a reason naming the unmet criteria, or, with `keep_open`, stays as it is. The "
+        "answers are kept on the lead either way (`qualification`); `unmet` lists the criteria not met.",
+        request=QualifySerializer,
+        responses={200: QualifiedLeadSerializer, 400: OpenApiResponse(description="Field errors"),
+                   403: OpenApiResponse(description="A rep qualifying a colleague's lead"),
+                   404: OpenApiResponse(description="No such lead in your workspace"),
+                   409: OpenApiResponse(description="The lead is closed, or the strict pipeline needs it "
+                                        "contacted first; the detail says why")},
+    )
+    @action(detail=True, methods=["post"])
+    def qualify(self, request, pk=None):
+        lead = self.editable_lead()
+        serializer = QualifySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            result = qualify_lead(
+                lead=lead, answers=serializer.answers(), actor=request.user,
+                notes=serializer.validated_data["notes"], keep_open=serializer.validated_data["keep_open"],
+            )
+        except TransitionError as exc:
+            raise Conflict(str(exc)) from exc
+        return Response(QualifiedLeadSerializer(result.lead).data)
+
+    @extend_schema(
         summary="Convert a lead into a contact (and company, deal)",
         request=ConvertSerializer,
         responses={
@@ -166,3 +198,22 @@ class LeadViewSet(LeadCaptureMixin, TenantScopedMixin, mixins.ListModelMixin, mi
             raise exceptions.ValidationError({exc.field: [str(exc)]}) from exc
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         return Response(ConversionResultSerializer(result.as_dict()).data, status=code)
+
+    @extend_schema(
+        summary="Predict a lead's chance to convert and recommend the next step",
+        description="Decision support, not a decision: stores `probability` (0-1), `recommendation` "
+        "(transfer_to_sales from 0.6, drop_lead under 0.2, else continue_qualification) and the reason on "
+        "the lead. Uses the workspace's learned model (manage.py train_conversion_model); without one, the "
+        "rule score (`fallback`: true). Anyone who can read the lead may analyze it.",
+        request=None,
+        responses={200: LeadAnalysisSerializer, 404: OpenApiResponse(description="No such lead in your workspace"),
+                   409: OpenApiResponse(description="The lead is converted or disqualified")},
+    )
+    @action(detail=True, methods=["post"])
+    def analyze(self, request, pk=None):
+        lead = self.get_object()
+        try:
+            result = predict_lead(lead=lead, actor=request.user)
+        except LeadNotPredictable as exc:
+            raise Conflict(str(exc)) from exc
+        return Response(LeadAnalysisSerializer(result).data)
