@@ -6,40 +6,24 @@ duplicate, so only the key stands between twenty requests and twenty leads.
 """
 
 import json
-import threading
 import urllib.error
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from crm.models import Event
 from leads import idempotency
 from leads.capture import capture_lead
 from leads.choices import LeadSource
 from leads.models import IdempotencyRecord, Lead
+from tests.concurrency import run_together
 from tests.factories import ChannelFactory, ManagerFactory, TenantFactory, TokenFactory
 
 THREADS = 20
 BODY = {"phone": "+14155550199", "first_name": "Racy"}
 
 
-def run_together(worker, n: int = THREADS) -> list:
-    """Start n workers at the same instant; return what each returned (or raised)."""
-    barrier = threading.Barrier(n)
-
-    def call(i):
-        barrier.wait()
-        try:
-            return worker(i)
-        except Exception as exc:  # surfaced by the assertions
-            return exc
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(call, range(n)))
 
 
 def http_post(url: str, headers: dict) -> tuple[int, dict, bool]:

@@ -5,38 +5,22 @@ run under `transactional_db`; SQLite's test database is a file for the same reas
 """
 
 import json
-import threading
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from contacts.models import Company, Contact, Deal
 from crm.choices import EventType
 from crm.models import Event
 from leads.choices import LeadStatus
 from leads.models import Lead
+from tests.concurrency import run_together
 from tests.factories import LeadFactory, ManagerFactory, TenantFactory, TokenFactory
 
 THREADS = 20
 
 
-def run_together(worker, n: int = THREADS) -> list:
-    """Start n workers at the same instant; return what each returned (or raised)."""
-    barrier = threading.Barrier(n)
-
-    def call(i):
-        barrier.wait()
-        try:
-            return worker(i)
-        except Exception as exc:  # surfaced by the assertions below
-            return exc
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(call, range(n)))
 
 
 def assert_one_conversion(lead: Lead) -> None:
