@@ -81,27 +81,30 @@ def run_once(
         return _replay(existing, body_hash)
     with transaction.atomic():
         now = timezone.now()
-        # Housekeeping on the way: this scope's expired keys (including an expired copy of this
-        # one, which would otherwise block the insert) go; the index on (tenant, scope, created_at)
-        # keeps it cheap. `purge_idempotency_keys` sweeps scopes that stopped posting.
-        IdempotencyRecord.objects.filter(tenant=tenant, scope=scope, created_at__lt=now - ttl()).delete()
         try:
-            with transaction.atomic():
-                # status 0 marks "in progress"; it is never committed, the answer replaces it below.
-                record = IdempotencyRecord.objects.create(
-                    tenant=tenant, scope=scope, key=key, request_hash=body_hash, status_code=0, created_at=now
-                )
+            record = _claim(tenant=tenant, scope=scope, key=key, body_hash=body_hash, now=now)
         except IntegrityError:
-            # A concurrent request with this key committed first: its answer is ours.
             winner = _live_record(tenant=tenant, scope=scope, key=key)
-            if winner is None:
-                raise
-            return _replay(winner, body_hash)
+            if winner is not None:  # a concurrent request with this key committed first: its answer is ours
+                return _replay(winner, body_hash)
+            # The key was last used over 24 hours ago: that answer has expired, so the key is free again.
+            # Housekeeping happens here, on a collision, rather than on every request;
+            # `purge_idempotency_keys` sweeps keys that are never reused.
+            IdempotencyRecord.objects.filter(tenant=tenant, scope=scope, key=key, created_at__lt=now - ttl()).delete()
+            record = _claim(tenant=tenant, scope=scope, key=key, body_hash=body_hash, now=now)
         status, response_body = work()
         record.status_code = status
         record.response_body = response_body
         record.save(update_fields=["status_code", "response_body"])
     return Outcome(status=status, body=response_body, replayed=False)
+
+
+def _claim(*, tenant: Tenant, scope: str, key: str, body_hash: str, now) -> IdempotencyRecord:
+    with transaction.atomic():
+        # status 0 marks "in progress"; it is never committed, the answer replaces it.
+        return IdempotencyRecord.objects.create(
+            tenant=tenant, scope=scope, key=key, request_hash=body_hash, status_code=0, created_at=now
+        )
 
 
 def purge_expired(*, now=None) -> int:

@@ -16,7 +16,9 @@ from .scoring import auto_qualify, rescore_lead
 
 def refresh_insights(*, lead: Lead, actor: User | None = None) -> Lead:
     """Rescore the lead (and qualify / predict as the tenant's settings say); returns the fresh lead."""
-    with transaction.atomic():
+    # Joins the caller's transaction (capture, edit, activity): a failure undoes the whole change,
+    # and no savepoint round trips on the capture path.
+    with transaction.atomic(savepoint=False):
         # --- rule score (leads/scoring.py); a lead reaching the threshold is qualified by the system ---
         lead = rescore_lead(lead=lead)
         lead = auto_qualify(lead=lead)

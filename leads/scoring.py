@@ -176,7 +176,7 @@ def compute_score(*, lead: Lead, sheet: RuleSheet, activity_counts: dict[str, in
 
 def rescore_lead(*, lead: Lead) -> Lead:
     """Score one lead from its tenant's rules and save the score fields; returns the fresh lead."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         lead = _locked(lead)
         sheet = rule_sheet(lead.tenant_id)
         counts = count_activities(lead) if sheet.counts_activities else {}
