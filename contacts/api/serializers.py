@@ -4,7 +4,8 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework import serializers
 
-from crm.normalize import domain_from_url, normalize_email, normalize_phone
+from crm.api.fields import EmailField, PhoneField
+from crm.normalize import domain_from_url
 
 from ..choices import CLOSED_STAGES
 from ..deals import change_stage
@@ -55,10 +56,8 @@ class SourceLeadSerializer(serializers.Serializer):
 
 class ContactSerializer(OwnedSerializer):
     full_name = serializers.CharField(read_only=True)
-    email = serializers.CharField(required=False, allow_blank=True, max_length=254, help_text="Stored lowercased.")
-    phone = serializers.CharField(
-        required=False, allow_blank=True, max_length=40, help_text="Stored as E.164, e.g. +14155550100."
-    )
+    email = EmailField(help_text="Stored lowercased.")
+    phone = PhoneField(help_text="Stored as E.164, e.g. +14155550100.")
     company_name = serializers.SerializerMethodField()
     source_leads = SourceLeadSerializer(many=True, read_only=True, help_text="The lead(s) this contact came from.")
 
@@ -73,20 +72,10 @@ class ContactSerializer(OwnedSerializer):
     def get_company_name(self, contact: Contact) -> str:
         return contact.company.name if contact.company_id else ""
 
-    def validate_email(self, value: str) -> str:
-        try:
-            email = normalize_email(value)
-        except DjangoValidationError:
-            raise serializers.ValidationError("Enter a valid email address.") from None
+    def validate_email(self, email: str) -> str:
         if email and self.others(Contact).with_email(email).exists():
             raise serializers.ValidationError("A contact with this email already exists.")
         return email
-
-    def validate_phone(self, value: str) -> str:
-        try:
-            return normalize_phone(value)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.messages[0]) from exc
 
     def validate(self, attrs):
         if not any(self.current(attrs, key) for key in ("first_name", "last_name", "email", "phone")):
@@ -96,6 +85,7 @@ class ContactSerializer(OwnedSerializer):
 
 
 class CompanySerializer(OwnedSerializer):
+    phone = PhoneField(help_text="Stored as E.164, e.g. +14155550100.")
     domain = serializers.CharField(
         required=False, allow_blank=True, max_length=253,
         help_text="Lowercase, without www; taken from the website when not given. Unique in the workspace.",
@@ -124,11 +114,6 @@ class CompanySerializer(OwnedSerializer):
             raise serializers.ValidationError("Use the two-letter ISO 3166 code, e.g. DE.")
         return country
 
-    def validate_phone(self, value: str) -> str:
-        try:
-            return normalize_phone(value)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.messages[0]) from exc
 
     def validate(self, attrs):
         if "domain" not in attrs and attrs.get("website") and not getattr(self.instance, "domain", ""):

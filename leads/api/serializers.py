@@ -1,9 +1,9 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from contacts.models import Company, Contact
+from crm.api.fields import EmailField, PhoneField
 from crm.models import Activity, User
-from crm.normalize import normalize_email, normalize_phone, split_name
+from crm.normalize import split_name
 
 from ..choices import LeadSource, LeadStatus
 from ..models import Lead
@@ -58,7 +58,8 @@ class LeadDetailSerializer(LeadSerializer):
 class LeadFieldsSerializer(serializers.ModelSerializer):
     """Field-level normalisation shared by capture and editing."""
 
-    email = serializers.CharField(required=False, allow_blank=True, max_length=254)
+    email = EmailField()
+    phone = PhoneField()
 
     class Meta:
         model = Lead
@@ -66,19 +67,7 @@ class LeadFieldsSerializer(serializers.ModelSerializer):
             "first_name", "last_name", "email", "phone", "job_title", "company", "industry",
             "employee_count", "annual_revenue", "website", "country", "message", "campaign", "custom_fields",
         ]
-        extra_kwargs = {"phone": {"max_length": 40}}
 
-    def validate_email(self, value: str) -> str:
-        try:
-            return normalize_email(value)
-        except DjangoValidationError:
-            raise serializers.ValidationError("Enter a valid email address.") from None
-
-    def validate_phone(self, value: str) -> str:
-        try:
-            return normalize_phone(value)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.messages[0]) from exc
 
     def validate_country(self, value: str) -> str:
         return value.strip().upper()

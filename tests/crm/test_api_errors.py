@@ -80,3 +80,18 @@ def test_odd_filter_values_never_crash_a_list(api, query):
     for endpoint in ("companies", "contacts", "deals", "activities", "leads"):
         response = api.get(f"/api/v1/{endpoint}/?{query}")
         assert response.status_code in (200, 400), (endpoint, response.status_code)
+
+
+@pytest.mark.parametrize(
+    "endpoint, body",
+    [
+        ("contacts", {"first_name": "Pat", "phone": "12"}),
+        ("companies", {"name": "Phoneless Ltd", "phone": "not a number"}),
+        ("leads", {"email": "ok@x.example", "phone": "12"}),
+    ],
+)
+def test_a_bad_phone_is_400_naming_the_field_on_every_resource(api, endpoint, body):
+    response = api.post(f"/api/v1/{endpoint}/", body, format="json")
+
+    assert response.status_code == 400
+    assert "phone" in response.json()
