@@ -70,3 +70,8 @@ class RoleBackend(ModelBackend):
         if not group or (user_obj.tenant_id is None and not user_obj.is_superuser):
             return own
         return own | Permission.objects.filter(group__name=group)
+
+
+def may_change(user, row) -> bool:
+    """A manager (or admin) changes any row of the workspace; a rep the rows they own or nobody owns."""
+    return user.is_manager or row.owner_id in (None, user.pk)

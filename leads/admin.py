@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 from crm.admin import ActivityNoteInline, ActivityTimelineInline, PersonForm
 from crm.admin_tenancy import TenantScopedAdmin
 from crm.models import Tenant
+from crm.roles import may_change
 
 from .activities import log_activity
 from .assignment import AssignmentError, assign_lead
@@ -211,7 +212,7 @@ class LeadAdmin(TenantScopedAdmin, admin.ModelAdmin):
         if obj is None:
             return True
         # A converted or disqualified lead is history; reps change their own and unassigned leads (as in the API).
-        return obj.is_open and Lead.objects.editable_by(request.user).filter(pk=obj.pk).exists()
+        return obj.is_open and may_change(request.user, obj)
 
     def formfield_for_choice_field(self, db_field, request, **kwargs):
         if db_field.name == "status":

@@ -4,6 +4,7 @@ from rest_framework import exceptions, mixins, viewsets
 from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
+from ..roles import may_change
 from .exceptions import Conflict
 from .tenancy import HasTenant, TenantScopedMixin
 
@@ -12,9 +13,7 @@ class EditOwnOrUnassigned(BasePermission):
     """Everyone in the workspace reads; a rep changes rows they own or that have no owner, a manager any."""
 
     def has_object_permission(self, request, view, obj):
-        if request.method in SAFE_METHODS or request.user.is_manager:
-            return True
-        if obj.owner_id in (None, request.user.pk):
+        if request.method in SAFE_METHODS or may_change(request.user, obj):
             return True
         raise exceptions.PermissionDenied(
             f"Reps edit their own and unassigned {obj._meta.verbose_name_plural} only; "

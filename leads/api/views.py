@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from crm.api.exceptions import Conflict
 from crm.api.tenancy import HasTenant, TenantScopedMixin
+from crm.roles import may_change
 
 from ..assignment import AssignmentError, assign_lead
 from ..conversion import ConversionInputError, LeadNotConvertible
@@ -59,7 +60,7 @@ class LeadViewSet(LeadCaptureMixin, TenantScopedMixin, mixins.ListModelMixin, mi
     def editable_lead(self) -> Lead:
         """The URL's lead, if the caller may change it (404 outside the tenant, 403 a colleague's lead for a rep)."""
         lead = self.get_object()
-        if not Lead.objects.editable_by(self.request.user).filter(pk=lead.pk).exists():
+        if not may_change(self.request.user, lead):
             raise exceptions.PermissionDenied("Reps change their own and unassigned leads only.")
         return lead
 
