@@ -74,3 +74,14 @@ class RuleOperator(models.TextChoices):
     IS_SET = "is_set", "is set"
     IS_EMPTY = "is_empty", "is empty"
     ACTIVITY_COUNT = "activity_count", "activity count at least"
+
+
+class ImportStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    FINISHED = "finished", "Finished"
+    FAILED = "failed", "Failed"
+
+
+class DuplicatePolicy(models.TextChoices):
+    SKIP = "skip", "Skip the row"
+    UPDATE = "update", "Fill the existing lead's empty fields"

@@ -13,6 +13,7 @@ from .choices import (
     OPEN_STATUSES,
     ChannelKind,
     Grade,
+    ImportStatus,
     LeadSource,
     LeadStatus,
     Priority,
@@ -300,3 +301,42 @@ class PredictionModel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tenant} model {self.version}"
+
+
+class ImportJob(models.Model):
+    """One run of the CSV importer: what was read, with which options, and what became of each row.
+
+    Batches commit as they go, so `last_line` says how far a killed run got; re-running the same
+    file (same checksum) skips what is already in the database.
+    """
+
+    tenant = models.ForeignKey("crm.Tenant", on_delete=models.CASCADE, related_name="import_jobs")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    file_name = models.CharField(max_length=255)
+    checksum = models.CharField(max_length=64, help_text="SHA-256 of the file's bytes.")
+    options = models.JSONField(default=dict, blank=True, help_text="Defaults, column mapping, duplicate policy.")
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.RUNNING)
+    encoding = models.CharField(max_length=40, blank=True)
+    delimiter = models.CharField(max_length=4, blank=True)
+    rows_read = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    last_line = models.PositiveIntegerField(default=0, help_text="Last file line of the last committed batch.")
+    error_report = models.TextField(blank=True, help_text="CSV: line, column, message for every rejected row.")
+    message = models.TextField(blank=True, help_text="Why the run failed, when it did.")
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "checksum"], name="importjob_tenant_checksum_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"
