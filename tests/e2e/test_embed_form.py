@@ -9,28 +9,17 @@ Screenshots go to a temporary folder; with UPDATE_SCREENSHOTS=1 they refresh doc
 
 import functools
 import http.server
-import os
 import threading
-from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 
 from leads.models import IdempotencyRecord, Lead
+from tests.e2e.browser import BROWSER_MARKS
 from tests.factories import ChannelFactory, TenantFactory
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-DOCS_IMG = Path(django_settings.BASE_DIR) / "docs" / "img"
 MIN_FILL_SECONDS = 1.0  # the spam trap's minimum, shortened so the tests wait one second, not three
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"),
-]
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements-test.txt)")
+pytestmark = [*BROWSER_MARKS, pytest.mark.django_db(transaction=True)]
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -50,48 +39,9 @@ def customer_site(tmp_path_factory):
     server.server_close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    # Playwright's sync API keeps an idle asyncio loop on this thread, which Django's guard takes
-    # for an async context; the ORM calls here are plain synchronous code, so the guard is lifted.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        yield from _launch()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-def _launch():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 760, "height": 620})
-    context.set_default_timeout(15_000)
-    tab = context.new_page()
-    yield tab
-    context.close()
-
-
 @pytest.fixture(autouse=True)
 def short_fill_time(settings):
     settings.CAPTURE_MIN_FILL_SECONDS = MIN_FILL_SECONDS
-
-
-@pytest.fixture
-def screenshot_dir(tmp_path):
-    if os.environ.get("UPDATE_SCREENSHOTS"):
-        DOCS_IMG.mkdir(parents=True, exist_ok=True)
-        return DOCS_IMG
-    return tmp_path
 
 
 def customer_page(site, name: str, live_url: str, body: str) -> str:
