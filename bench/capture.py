@@ -4,7 +4,9 @@
 
 Creates a fresh PostgreSQL database (crm_bench_capture on 127.0.0.1:5432), serves it with
 gunicorn (2 sync workers, bench.settings), and drives each endpoint with wrk (4 connections),
-alternating bare / capture per round so machine noise hits both. Every request is a new
+alternating bare / capture / routed per round so machine noise hits all. "capture" posts to a
+workspace with no reps (routing not in use); "routed" to one with 3 reps, so every lead is also
+assigned by round robin (its activity, event and the rep's rotation stamp). Every request is a new
 person with a fresh Idempotency-Key. Prints requests/s and p99 per run, the medians, and the ratio.
 Needs wrk (Debian package `wrk`).
 """
@@ -48,11 +50,15 @@ def fresh_database() -> None:
     manage("migrate", "--noinput", "-v0")
 
 
-def set_up_tenant() -> str:
-    setup = json.loads(manage("create_tenant", "bench", "--admin-username", "bench-admin",
+def set_up_tenant(slug: str, reps: int = 0) -> str:
+    setup = json.loads(manage("create_tenant", slug, "--admin-username", f"{slug}-admin",
                               "--admin-password", "bench-admin-pass-2026", "--json"))
     # The benchmark measures throughput, not the per-visitor limit (all traffic comes from one IP).
     manage("shell", "-c", "from leads.models import Channel; Channel.objects.update(rate_limit_per_hour=10**9)")
+    if reps:  # routing in use: round robin among these reps on every capture
+        manage("shell", "-c", "from crm.models import Tenant, User; t = Tenant.objects.get(slug=%r); "
+               "[User.objects.create_user(username=f'%s-rep{i}', tenant=t, role='rep') for i in range(%d)]"
+               % (slug, slug, reps))
     return setup["form_key"]
 
 
@@ -86,7 +92,8 @@ def main() -> None:
     args = parser.parse_args()
 
     fresh_database()
-    form_key = set_up_tenant()
+    keys = {"bare": set_up_tenant("bench"), "routed": set_up_tenant("bench-routed", reps=3)}
+    keys["capture"] = keys["bare"]
     server = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "gunicorn"), "crm.wsgi:application", "--bind", f"127.0.0.1:{PORT}",
          "--workers", "2", "--log-level", "error"],
@@ -99,13 +106,13 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.1)
-        targets = {"bare": "/bench/bare-leads", "capture": "/api/v1/leads"}
-        for name, path in targets.items():  # warm up both (connections, query plans)
-            wrk(path, form_key, f"warm-{name}", 3, args.connections)
+        targets = {"bare": "/bench/bare-leads", "capture": "/api/v1/leads", "routed": "/api/v1/leads"}
+        for name, path in targets.items():  # warm up all (connections, query plans, caches)
+            wrk(path, keys[name], f"warm-{name}", 3, args.connections)
         results = {name: [] for name in targets}
         for round_ in range(args.rounds):
             for name, path in targets.items():
-                result = wrk(path, form_key, f"r{round_}-{name}", args.seconds, args.connections)
+                result = wrk(path, keys[name], f"r{round_}-{name}", args.seconds, args.connections)
                 results[name].append(result)
                 print(f"round {round_ + 1} {name:8s} {result['requests']:6d} requests  "
                       f"{result['rps']:8.1f} req/s  p99 {result['p99_ms']:6.1f} ms", flush=True)
@@ -119,6 +126,7 @@ def main() -> None:
     for name, m in median.items():
         print(f"median {name:8s} {m['rps']:8.1f} req/s  p99 {m['p99_ms']:6.1f} ms")
     print(f"capture / bare throughput: {median['capture']['rps'] / median['bare']['rps']:.2f}")
+    print(f"capture with routing / bare throughput: {median['routed']['rps'] / median['bare']['rps']:.2f}")
 
 
 if __name__ == "__main__":

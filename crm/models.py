@@ -22,6 +22,10 @@ class Tenant(models.Model):
     auto_qualify_threshold = models.PositiveSmallIntegerField(
         default=80, help_text="An open lead reaching this score becomes qualified."
     )
+    config_version = models.CharField(
+        max_length=32, default="", editable=False,
+        help_text="A fresh random value after every change to scoring rules, routing rules or the model.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -36,6 +40,15 @@ class Tenant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        # config_version is written only by leads.tenant_config.bump_config_version: a tenant saved
+        # from a form loaded earlier must not put back a version that names older rules.
+        if not self._state.adding and not kwargs.get("force_insert") and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "config_version"
+            ]
+        super().save(*args, **kwargs)
 
 
 class User(AbstractUser):

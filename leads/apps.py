@@ -7,3 +7,4 @@ class LeadsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import cors  # noqa: F401  (connects the per-channel CORS decision to django-cors-headers)
+        from . import tenant_config  # noqa: F401  (rule and model changes invalidate the per-process cache)

@@ -25,16 +25,25 @@ class AssignmentError(Exception):
 
 
 def assign_lead(
-    *, lead: Lead, owner: User | None, actor: User | None, reason: str, details: dict | None = None
+    *,
+    lead: Lead,
+    owner: User | None,
+    actor: User | None,
+    reason: str,
+    details: dict | None = None,
+    held: bool = False,
 ) -> Lead:
     """Give the lead to `owner` (None: unassign), with its timeline entry, event and a note to the owner.
 
     `details` (e.g. the routing rule and open-lead count) is added to the activity's data and the event.
+    `held`: the caller's transaction already holds this row (locked it, or created it), as routing
+    does, so it is neither read again nor wrapped in a savepoint of its own.
     """
     if owner is not None and (owner.tenant_id != lead.tenant_id or not owner.is_active):
         raise AssignmentError(f"{owner} is not an active member of this workspace.")
-    with transaction.atomic():
-        lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    with transaction.atomic(savepoint=not held):
+        if not held:
+            lead = Lead.objects.select_for_update().get(pk=lead.pk)
         if not lead.is_open:
             raise AssignmentError(f"Lead {lead.pk} is {lead.status}; only open leads are assigned.")
         if lead.owner_id == (owner.pk if owner else None):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from contacts.models import Contact
@@ -22,8 +22,11 @@ from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event, Tenant, User
 
 from .insights import refresh_insights
+from .choices import OPEN_STATUSES
 from .models import Channel, Lead
+from .prediction import predict_new_lead
 from .routing import route_new_lead
+from .scoring import auto_qualify, score_new_lead
 
 # Fields a later submission may fill on an open lead when the lead has them empty.
 FILLABLE_FIELDS = (
@@ -48,7 +51,12 @@ def capture_lead(
     channel: Channel | None = None,
     actor: User | None = None,
 ) -> CaptureResult:
-    """Create a lead, or fold the submission into the open lead / contact with the same email."""
+    """Create a lead, or fold the submission into the open lead / contact with the same email.
+
+    `tenant` is the row this request read: its config_version says which cached scoring and
+    routing rules apply (leads/tenant_config.py), so a row kept from long ago would score with
+    the rules of its day.
+    """
     email = data.get("email", "")
     try:
         with transaction.atomic():
@@ -73,7 +81,13 @@ def _merge_into_existing(
     if not email:
         return None
     now = timezone.now()
-    lead = Lead.objects.for_tenant(tenant).open().with_email(email).select_for_update().first()
+    known = _who_has(tenant=tenant, email=email)
+    lead = None
+    if "lead" in known:
+        lead = Lead.objects.select_for_update(of=("self",)).select_related("tenant").open().filter(pk=known["lead"]).first()
+        if lead is None:  # converted or disqualified since we looked: look again (it may be a contact now)
+            known = _who_has(tenant=tenant, email=email)
+            known.pop("lead", None)
     if lead is not None:
         filled = [name for name in FILLABLE_FIELDS if data.get(name) not in (None, "") and not getattr(lead, name)]
         for name in filled:
@@ -88,27 +102,50 @@ def _merge_into_existing(
         _log_submission(tenant=tenant, lead=lead, data=data, channel=channel, actor=actor, filled=filled, now=now)
         lead = refresh_insights(lead=lead, actor=actor)
         return CaptureResult(lead=lead, created=False)
-    contact = Contact.objects.for_tenant(tenant).with_email(email).first()
-    if contact is not None:
+    if "contact" in known:
+        contact = Contact.objects.get(pk=known["contact"])
         _log_submission(tenant=tenant, contact=contact, data=data, channel=channel, actor=actor, filled=[], now=now)
         return CaptureResult(lead=None, created=False, contact=contact)
     return None
 
 
+def _who_has(*, tenant: Tenant, email: str) -> dict[str, int]:
+    """{"lead": id of the open lead, "contact": id of the contact} with this email, in one query.
+
+    Most submissions come from new people, so the common answer, nobody, costs one round trip
+    (plain SQL: building the ORM's UNION cost more than running it). Each side has at most one row
+    (the open-email and contact-email constraints).
+    """
+    statuses = ", ".join(["%s"] * len(OPEN_STATUSES))
+    sql = (
+        f"SELECT 'lead', id FROM {Lead._meta.db_table} WHERE tenant_id = %s AND email = %s AND status IN ({statuses}) "
+        f"UNION ALL SELECT 'contact', id FROM {Contact._meta.db_table} WHERE tenant_id = %s AND email = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [tenant.pk, email, *OPEN_STATUSES, tenant.pk, email])
+        return dict(cursor.fetchall())
+
+
 def _create(*, tenant: Tenant, data: dict, source: str, channel: Channel | None, actor: User | None) -> CaptureResult:
     now = timezone.now()
-    owner = channel.default_owner if channel is not None else None
+    owner_id = channel.default_owner_id if channel is not None else None
     fields = {name: value for name, value in data.items() if name in FILLABLE_FIELDS or name in ("email", "custom_fields")}
-    lead = Lead.objects.create(
+    lead = Lead(
         tenant=tenant,
         source=source,
         channel=channel,
-        owner=owner,
-        assigned_at=now if owner else None,
+        owner_id=owner_id,
+        assigned_at=now if owner_id else None,
         last_activity_at=now,
         created_at=now,
         **fields,
     )
+    # Scored and predicted before the INSERT: the new lead's only activity is this submission, so
+    # it is counted here rather than read back (what refresh_insights does for an existing lead).
+    counts = {_submission_kind(channel=channel, lead_created=True): 1}
+    score_new_lead(lead=lead, activity_counts=counts)
+    predict_new_lead(lead=lead, activity_counts=counts)
+    lead.save(force_insert=True)
     _log_submission(
         tenant=tenant, lead=lead, data=data, channel=channel, actor=actor, filled=[], now=now, lead_created=True
     )
@@ -118,10 +155,16 @@ def _create(*, tenant: Tenant, data: dict, source: str, channel: Channel | None,
         payload={"lead_id": lead.pk, "source": source, "channel_id": channel.pk if channel else None},
         created_at=now,
     )
-    lead = refresh_insights(lead=lead, actor=actor)
+    lead = auto_qualify(lead=lead)
     if lead.owner_id is None:
         lead = route_new_lead(lead=lead)
     return CaptureResult(lead=lead, created=True)
+
+
+def _submission_kind(*, channel: Channel | None, lead_created: bool) -> str:
+    # A lead an integrator or rep entered was "created"; anything that arrived through a form,
+    # or repeats an earlier submission, is a form submission (which scoring counts).
+    return ActivityKind.CREATED if (lead_created and channel is None) else ActivityKind.FORM_SUBMITTED
 
 
 def _log_submission(
@@ -136,14 +179,11 @@ def _log_submission(
     contact: Contact | None = None,
     lead_created: bool = False,
 ) -> None:
-    # A lead an integrator or rep entered was "created"; anything that arrived through a form,
-    # or repeats an earlier submission, is a form submission (which scoring counts).
-    kind = ActivityKind.CREATED if (lead_created and channel is None) else ActivityKind.FORM_SUBMITTED
     Activity.objects.create(
         tenant=tenant,
         lead=lead,
         contact=contact,
-        kind=kind,
+        kind=_submission_kind(channel=channel, lead_created=lead_created),
         subject=f"Submitted {channel.name}" if channel is not None else "Lead received via API",
         body=data.get("message", ""),
         actor=actor,

@@ -3,7 +3,8 @@
 A key belongs to a scope (the website channel for anonymous form posts, the calling user for
 integrators) and lives for 24 hours. The key's row is inserted *before* the work and in the same
 transaction, so a concurrent request with the same key waits on the unique index (PostgreSQL) or
-on the write lock (SQLite, BEGIN IMMEDIATE), then finds the committed row and replays it. Only
+on the write lock (SQLite, BEGIN IMMEDIATE), then finds the committed row and replays it. A retry
+finds the key taken the same way (one failed INSERT), so a new key costs no extra lookup. Only
 answers that were committed are stored: an exception (400, 429) rolls the key back with the work,
 so the client may retry it.
 """
@@ -75,36 +76,42 @@ def run_once(
 
     Raises IdempotencyKeyReused when the key comes back with another body.
     """
-    # Cheap path for a plain retry: no write transaction (and no SQLite write lock) to replay.
-    existing = _live_record(tenant=tenant, scope=scope, key=key)
-    if existing is not None:
-        return _replay(existing, body_hash)
+    # Most keys are new: claim first, and look for an earlier answer only when the key is taken.
+    try:
+        return _run(tenant=tenant, scope=scope, key=key, body_hash=body_hash, work=work)
+    except _KeyTaken:
+        pass
+    earlier = _live_record(tenant=tenant, scope=scope, key=key)
+    if earlier is not None:  # a retry, or a concurrent request with this key that committed first
+        return _replay(earlier, body_hash)
+    # The key was last used over 24 hours ago: that answer has expired, so the key is free again.
+    # Housekeeping happens here, on a collision, rather than on every request;
+    # `purge_idempotency_keys` sweeps keys that are never reused.
+    IdempotencyRecord.objects.filter(
+        tenant=tenant, scope=scope, key=key, created_at__lt=timezone.now() - ttl()
+    ).delete()
+    return _run(tenant=tenant, scope=scope, key=key, body_hash=body_hash, work=work)
+
+
+class _KeyTaken(Exception):
+    """Another row holds the key (committed, or committing concurrently)."""
+
+
+def _run(*, tenant: Tenant, scope: str, key: str, body_hash: str, work: Callable[[], tuple[int, dict]]) -> Outcome:
     with transaction.atomic():
-        now = timezone.now()
         try:
-            record = _claim(tenant=tenant, scope=scope, key=key, body_hash=body_hash, now=now)
-        except IntegrityError:
-            winner = _live_record(tenant=tenant, scope=scope, key=key)
-            if winner is not None:  # a concurrent request with this key committed first: its answer is ours
-                return _replay(winner, body_hash)
-            # The key was last used over 24 hours ago: that answer has expired, so the key is free again.
-            # Housekeeping happens here, on a collision, rather than on every request;
-            # `purge_idempotency_keys` sweeps keys that are never reused.
-            IdempotencyRecord.objects.filter(tenant=tenant, scope=scope, key=key, created_at__lt=now - ttl()).delete()
-            record = _claim(tenant=tenant, scope=scope, key=key, body_hash=body_hash, now=now)
+            # The transaction's first write, so a clash needs no savepoint: it ends the transaction.
+            # status 0 marks "in progress"; it is never committed, the answer replaces it.
+            record = IdempotencyRecord.objects.create(
+                tenant=tenant, scope=scope, key=key, request_hash=body_hash, status_code=0, created_at=timezone.now()
+            )
+        except IntegrityError as exc:
+            raise _KeyTaken from exc
         status, response_body = work()
         record.status_code = status
         record.response_body = response_body
         record.save(update_fields=["status_code", "response_body"])
     return Outcome(status=status, body=response_body, replayed=False)
-
-
-def _claim(*, tenant: Tenant, scope: str, key: str, body_hash: str, now) -> IdempotencyRecord:
-    with transaction.atomic():
-        # status 0 marks "in progress"; it is never committed, the answer replaces it.
-        return IdempotencyRecord.objects.create(
-            tenant=tenant, scope=scope, key=key, request_hash=body_hash, status_code=0, created_at=now
-        )
 
 
 def purge_expired(*, now=None) -> int:

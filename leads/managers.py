@@ -18,6 +18,36 @@ if TYPE_CHECKING:
     from .models import Lead
 
 
+class ConfigQuerySet(TenantQuerySet):
+    """Rows that capture caches per tenant (rules, models): bulk writes bump the tenant's config version.
+
+    Single saves and deletes do it through signals (leads/tenant_config.py); these paths send none.
+    """
+
+    def update(self, **kwargs):
+        tenants = set(self.values_list("tenant_id", flat=True))
+        updated = super().update(**kwargs)
+        _bump(tenants)
+        return updated
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        _bump({obj.tenant_id for obj in created})
+        return created
+
+    def bulk_update(self, objs, *args, **kwargs):
+        updated = super().bulk_update(objs, *args, **kwargs)
+        _bump({obj.tenant_id for obj in objs})
+        return updated
+
+
+def _bump(tenant_ids) -> None:
+    from .tenant_config import bump_config_version
+
+    for tenant_id in tenant_ids:
+        bump_config_version(tenant_id)
+
+
 class LeadQuerySet(TenantQuerySet):
     def open(self):
         """Leads still being worked: new, contacted or qualified."""

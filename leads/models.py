@@ -22,7 +22,7 @@ from .choices import (
     RuleOperator,
     ScoreBand,
 )
-from .managers import LeadManager
+from .managers import ConfigQuerySet, LeadManager
 
 
 def new_form_key() -> str:
@@ -205,7 +205,7 @@ class ScoringRule(models.Model):
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
-    objects = TenantQuerySet.as_manager()
+    objects = ConfigQuerySet.as_manager()
 
     class Meta:
         ordering = ["category", "name"]
@@ -260,7 +260,7 @@ class AssignmentRule(models.Model):
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
-    objects = TenantQuerySet.as_manager()
+    objects = ConfigQuerySet.as_manager()
 
     class Meta:
         ordering = ["priority", "id"]
@@ -288,7 +288,7 @@ class PredictionModel(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
-    objects = TenantQuerySet.as_manager()
+    objects = ConfigQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

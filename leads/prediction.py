@@ -47,6 +47,7 @@ from crm.normalize import FREE_EMAIL_DOMAINS
 from .choices import LeadSource, LeadStatus, Recommendation
 from .conversion import STRICT_MIN_PROBABILITY
 from .models import Lead, PredictionModel
+from .tenant_config import config_for
 
 if TYPE_CHECKING:
     from crm.models import User
@@ -343,8 +344,11 @@ def closed_counts(tenant_id: int) -> tuple[int, int]:
     return counts["converted"], counts["disqualified"]
 
 
-def _model_prediction(lead: Lead, model: PredictionModel, now: dt.datetime) -> Prediction:
-    probability, factors = score_facts(model, lead_facts(lead, activity_counts_for(lead)))
+def _model_prediction(
+    lead: Lead, model: PredictionModel, now: dt.datetime, activity_counts: dict[str, int] | None = None
+) -> Prediction:
+    counts = activity_counts_for(lead) if activity_counts is None else activity_counts
+    probability, factors = score_facts(model, lead_facts(lead, counts))
     shown = [f for f in factors if abs(f.contribution) >= REASON_MIN_CONTRIBUTION][:REASON_FACTORS]
     if shown:
         named = ", ".join(f"{f.description} ({f.contribution:+.1f})" for f in shown)
@@ -385,15 +389,11 @@ def predict_lead(*, lead: Lead, actor: User | None = None) -> Prediction:
             f"Lead {lead.pk} is {lead.status}; predictions are for open leads (its outcome is known)."
         )
     now = timezone.now()
-    model = active_model(lead.tenant_id)
+    model = config_for(lead.tenant).model
     prediction = _model_prediction(lead, model, now) if model is not None else _rules_prediction(lead, now)
     with transaction.atomic():
         previous = lead.recommendation
-        lead.probability = prediction.probability
-        lead.recommendation = prediction.recommendation
-        lead.recommendation_reason = prediction.reason
-        lead.prediction_version = prediction.model_version
-        lead.predicted_at = now
+        _apply(lead, prediction)
         lead.save(update_fields=[
             "probability", "recommendation", "recommendation_reason", "prediction_version", "predicted_at", "updated_at",
         ])
@@ -414,9 +414,28 @@ def predict_lead(*, lead: Lead, actor: User | None = None) -> Prediction:
 
 def refresh_prediction(*, lead: Lead, actor: User | None = None) -> Lead:
     """For refresh_insights: predict when the tenant has a model, or keep an earlier prediction current."""
-    if lead.is_open and (lead.predicted_at is not None or active_model(lead.tenant_id) is not None):
+    if lead.is_open and (lead.predicted_at is not None or config_for(lead.tenant).model is not None):
         predict_lead(lead=lead, actor=actor)
     return lead
+
+
+def predict_new_lead(*, lead: Lead, activity_counts: dict[str, int]) -> None:
+    """Fill the prediction of a lead about to be inserted (capture), when the tenant has a model.
+
+    Without a model a new lead gets no prediction, as refresh_prediction decides; the first
+    prediction writes no timeline entry either way.
+    """
+    model = config_for(lead.tenant).model
+    if model is not None:
+        _apply(lead, _model_prediction(lead, model, timezone.now(), activity_counts))
+
+
+def _apply(lead: Lead, prediction: Prediction) -> None:
+    lead.probability = prediction.probability
+    lead.recommendation = prediction.recommendation
+    lead.recommendation_reason = prediction.reason
+    lead.prediction_version = prediction.model_version
+    lead.predicted_at = prediction.predicted_at
 
 
 # --- training (imports scikit-learn; offline only) ------------------------------------------

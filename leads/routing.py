@@ -59,6 +59,7 @@ from .assignment import AssignmentError, assign_lead
 from .choices import OPEN_STATUSES, RuleOperator
 from .conditions import ConditionError, count_activities, matches_all
 from .models import AssignmentRule, Lead
+from .tenant_config import config_for
 
 log = logging.getLogger(__name__)
 
@@ -90,13 +91,17 @@ class Pick:
 
 
 def route_new_lead(*, lead: Lead) -> Lead:
-    """Give a new, unowned lead to a rep (first matching rule, else round robin); returns the lead.
+    """Give a lead just created in this transaction to a rep (first matching rule, else round robin).
 
-    Called from capture inside its transaction. A failure here is logged and leaves the lead
-    unassigned rather than losing the submission.
+    Called from capture, which holds the new row (nobody else can see it yet), so it is not read
+    again. A failure here is logged and leaves the lead unassigned rather than losing the submission.
     """
+    config = config_for(lead.tenant)
+    if not config.assignment_rules and not config.has_reps:
+        return lead  # routing is not in use in this workspace
     try:
-        return route_lead(lead=lead).lead  # its atomic block is a savepoint: a failure undoes only routing
+        with transaction.atomic():  # a savepoint: a failure undoes only routing
+            return _route(lead=lead, actor=None).lead
     except Exception:
         log.exception("Routing lead %s failed; it stays unassigned", lead.pk)
         return lead
@@ -112,36 +117,35 @@ def route_lead(*, lead: Lead, actor: User | None = None) -> RoutingResult:
         lead = Lead.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=lead.pk)
         if not lead.is_open:
             raise AssignmentError(f"Lead {lead.pk} is {lead.status}; only open leads are routed.")
-        passed_over: list[str] = []
-        rules = list(
-            AssignmentRule.objects.for_tenant(lead.tenant)
-            .filter(active=True)
-            .prefetch_related("target_team")
-            .order_by("priority", "id")
-        )
-        # Counted once for all rules, and only when a rule counts activities.
-        activity_counts = count_activities(lead) if any(_uses_activity_counts(r) for r in rules) else None
-        for rule in rules:
-            if not _rule_matches(rule, lead, activity_counts):
-                continue
-            pool = {member.pk for member in rule.target_team.all()}
-            if rule.target_user_id:
-                pool.add(rule.target_user_id)
-            pick = _pick(lead=lead, pool=Q(pk__in=pool))
-            if pick.user is None:
-                passed_over.append(f'rule "{rule.name}" ({pick.refusal()})')
-                continue
-            if len(pool) == 1:
-                reason = f'rule "{rule.name}"'
-            else:
-                reason = f'rule "{rule.name}": team rotation, {_fairness(pick)}'
-            return _give(lead=lead, pick=pick, actor=actor, reason=_with(reason, passed_over), rule=rule)
+        return _route(lead=lead, actor=actor)
 
-        pick = _pick(lead=lead, pool=Q(role=Role.REP))
-        if pick.user is not None:
-            reason = _with(f"round robin: {_fairness(pick)}", passed_over)
-            return _give(lead=lead, pick=pick, actor=actor, reason=reason, rule=None)
-        return _leave_unassigned(lead=lead, pick=pick, passed_over=passed_over, actor=actor, had_rules=bool(rules))
+
+def _route(*, lead: Lead, actor: User | None) -> RoutingResult:
+    passed_over: list[str] = []
+    rules = config_for(lead.tenant).assignment_rules
+    # Counted once for all rules, and only when a rule counts activities.
+    activity_counts = count_activities(lead) if any(_uses_activity_counts(r) for r in rules) else None
+    for rule in rules:
+        if not _rule_matches(rule, lead, activity_counts):
+            continue
+        pool = {member.pk for member in rule.target_team.all()}
+        if rule.target_user_id:
+            pool.add(rule.target_user_id)
+        pick = _pick(lead=lead, pool=Q(pk__in=pool))
+        if pick.user is None:
+            passed_over.append(f'rule "{rule.name}" ({pick.refusal()})')
+            continue
+        if len(pool) == 1:
+            reason = f'rule "{rule.name}"'
+        else:
+            reason = f'rule "{rule.name}": team rotation, {_fairness(pick)}'
+        return _give(lead=lead, pick=pick, actor=actor, reason=_with(reason, passed_over), rule=rule)
+
+    pick = _pick(lead=lead, pool=Q(role=Role.REP))
+    if pick.user is not None:
+        reason = _with(f"round robin: {_fairness(pick)}", passed_over)
+        return _give(lead=lead, pick=pick, actor=actor, reason=reason, rule=None)
+    return _leave_unassigned(lead=lead, pick=pick, passed_over=passed_over, actor=actor, had_rules=bool(rules))
 
 
 def _pick(*, lead: Lead, pool: Q) -> Pick:
@@ -241,7 +245,7 @@ def _give(*, lead: Lead, pick: Pick, actor: User | None, reason: str, rule: Assi
     }
     if lead.owner_id == owner.pk:
         return RoutingResult(lead=lead, owner=owner, reason=f"already with {owner}: {reason}", rule=rule)
-    lead = assign_lead(lead=lead, owner=owner, actor=actor, reason=reason, details=details)
+    lead = assign_lead(lead=lead, owner=owner, actor=actor, reason=reason, details=details, held=True)
     User.objects.filter(pk=owner.pk).update(last_assigned_at=lead.assigned_at)
     return RoutingResult(lead=lead, owner=owner, reason=reason, rule=rule)
 

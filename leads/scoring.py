@@ -56,6 +56,7 @@ from .choices import Grade, LeadStatus, ScoreBand
 from .conditions import Condition, ConditionError, count_activities, matches, parse_condition, to_q
 from .lifecycle import change_status
 from .models import Lead, ScoringRule
+from .tenant_config import config_for
 
 log = logging.getLogger(__name__)
 
@@ -178,14 +179,23 @@ def rescore_lead(*, lead: Lead) -> Lead:
     """Score one lead from its tenant's rules and save the score fields; returns the fresh lead."""
     with transaction.atomic(savepoint=False):
         lead = _locked(lead)
-        sheet = rule_sheet(lead.tenant_id)
+        sheet = config_for(lead.tenant).sheet
         counts = count_activities(lead) if sheet.counts_activities else {}
-        score = compute_score(lead=lead, sheet=sheet, activity_counts=counts, tenant=lead.tenant)
-        lead.score_total, lead.score_band, lead.grade = score.total, score.band, score.grade
-        lead.score_version, lead.score_factors = score.version, score.factors
-        lead.score_updated_at = timezone.now()
+        _apply(lead, compute_score(lead=lead, sheet=sheet, activity_counts=counts, tenant=lead.tenant))
         lead.save(update_fields=list(SCORE_FIELDS))
     return lead
+
+
+def score_new_lead(*, lead: Lead, activity_counts: dict[str, int]) -> None:
+    """Fill the score of a lead about to be inserted, whose activities the caller knows (capture)."""
+    sheet = config_for(lead.tenant).sheet
+    _apply(lead, compute_score(lead=lead, sheet=sheet, activity_counts=activity_counts, tenant=lead.tenant))
+
+
+def _apply(lead: Lead, score: Score) -> None:
+    lead.score_total, lead.score_band, lead.grade = score.total, score.band, score.grade
+    lead.score_version, lead.score_factors = score.version, score.factors
+    lead.score_updated_at = timezone.now()
 
 
 def qualifying_statuses(tenant: Tenant) -> tuple[str, ...]:

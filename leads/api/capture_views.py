@@ -83,7 +83,7 @@ class LeadCaptureMixin:
             if reason:
                 spam.record_blocked(channel=channel, reason=reason)
                 return status.HTTP_201_CREATED, CaptureReceiptSerializer(RECEIVED).data
-        data = submission.capture_input(body, known=LeadCaptureSerializer().fields, lenient_attribution=anonymous)
+        data = submission.capture_input(body, known=LeadCaptureSerializer.Meta.fields, lenient_attribution=anonymous)
         serializer = LeadCaptureSerializer(data=data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -120,7 +120,7 @@ class LeadCaptureMixin:
             return user.tenant, channel
         if not key:
             raise exceptions.NotAuthenticated("Send a bearer token, or the website form's key as X-Form-Key.")
-        channel = Channel.objects.select_related("tenant", "default_owner").filter(form_key=key, is_active=True).first()
+        channel = Channel.objects.select_related("tenant").filter(form_key=key, is_active=True).first()
         if channel is None:
             raise exceptions.AuthenticationFailed("Unknown or inactive form key.")
         return channel.tenant, channel

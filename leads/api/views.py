@@ -213,6 +213,7 @@ class LeadViewSet(LeadCaptureMixin, TenantScopedMixin, mixins.ListModelMixin, mi
     @action(detail=True, methods=["post"])
     def analyze(self, request, pk=None):
         lead = self.get_object()
+        lead.tenant = request.user.tenant  # the queryset is the caller's workspace: no second read of it
         try:
             result = predict_lead(lead=lead, actor=request.user)
         except LeadNotPredictable as exc:
