@@ -56,9 +56,8 @@ def set_up_tenant(slug: str, reps: int = 0) -> str:
     # The benchmark measures throughput, not the per-visitor limit (all traffic comes from one IP).
     manage("shell", "-c", "from leads.models import Channel; Channel.objects.update(rate_limit_per_hour=10**9)")
     if reps:  # routing in use: round robin among these reps on every capture
-        manage("shell", "-c", "from crm.models import Tenant, User; t = Tenant.objects.get(slug=%r); "
-               "[User.objects.create_user(username=f'%s-rep{i}', tenant=t, role='rep') for i in range(%d)]"
-               % (slug, slug, reps))
+        manage("shell", "-c", f"from crm.models import Tenant, User; t = Tenant.objects.get(slug={slug!r}); "
+               f"[User.objects.create_user(username=f'{slug}-rep{{i}}', tenant=t, role='rep') for i in range({reps})]")
     return setup["form_key"]
 
 

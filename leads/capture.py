@@ -21,8 +21,8 @@ from contacts.models import Contact
 from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event, Tenant, User
 
-from .insights import refresh_insights
 from .choices import OPEN_STATUSES
+from .insights import refresh_insights
 from .models import Channel, Lead
 from .prediction import predict_new_lead
 from .routing import route_new_lead
