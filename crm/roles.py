@@ -41,13 +41,15 @@ ROLE_PERMISSIONS = {Role.REP: _REP, Role.MANAGER: _MANAGER, Role.ADMIN: _ADMIN}
 
 
 def sync_role_groups(apps) -> None:
-    """Create the role groups with their default permissions (idempotent; used by migrations)."""
+    """Create the role groups with their default permissions (idempotent; migrations and post_migrate)."""
     from django.contrib.auth.management import create_permissions
 
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
+        # Migration-state app configs have no models module, which create_permissions skips.
+        original = getattr(app_config, "models_module", None)
+        app_config.models_module = original or True
         create_permissions(app_config, verbosity=0, apps=apps)
-        app_config.models_module = None
+        app_config.models_module = original
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
     for role, name in ROLE_GROUPS.items():
