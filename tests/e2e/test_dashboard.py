@@ -7,12 +7,10 @@ Uses the demo workspace (leads/demo.py) so the screenshot in docs/img/dashboard.
 import datetime as dt
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
 from crm.choices import ActivityKind
 from crm.models import User
-from crm.roles import ROLE_GROUPS, ROLE_PERMISSIONS
 from leads.activities import log_activity
 from leads.dashboard import build_dashboard, last_days
 from leads.demo import build_demo
@@ -35,25 +33,8 @@ READ_CHARTS = """ids => ids.map(id => {
 })"""
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def restore_role_groups():
-    """An earlier transactional test's flush removes the role groups the migrations made (the permissions
-    come back with post_migrate, the groups do not), and a role's permissions are its group's."""
-    for role, name in ROLE_GROUPS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        for label, actions in ROLE_PERMISSIONS[role].items():
-            app_label, model = label.split(".")
-            codenames = [f"{action}_{model}" for action in actions]
-            group.permissions.add(*Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames))
-
-
 @pytest.fixture
 def maya(db):
-    restore_role_groups()
     build_demo()
     manager = User.objects.get(username="maya")
     lead = manager.owned_leads.filter(status="contacted").first()

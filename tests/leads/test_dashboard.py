@@ -29,12 +29,6 @@ DAY = dt.timedelta(days=1)
 URL = "/admin/dashboard/"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # The world below makes four users; PBKDF2 at full strength would take most of each test's time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def start_of_today(now):
     return timezone.make_aware(dt.datetime.combine(timezone.localdate(now), dt.time.min))
 

@@ -437,8 +437,7 @@ def test_set_based_rescoring_gives_what_the_per_lead_path_gives(tenant, rows, ru
 # Defaults -----------------------------------------------------------------------------------------------
 
 
-def test_a_new_tenant_gets_the_default_rules(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_a_new_tenant_gets_the_default_rules():
     setup = create_tenant(slug="initech", admin_username="bill", admin_password="a-long-enough-pw-1")
 
     rules = ScoringRule.objects.for_tenant(setup.tenant)
@@ -451,8 +450,7 @@ def test_a_new_tenant_gets_the_default_rules(settings):
     assert install_default_rules(tenant=setup.tenant) == [], "installing again adds nothing"
 
 
-def test_the_defaults_score_a_strong_and_a_weak_lead(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_the_defaults_score_a_strong_and_a_weak_lead():
     tenant = create_tenant(slug="initech", admin_username="bill", admin_password="a-long-enough-pw-1").tenant
     strong = LeadFactory(tenant=tenant, job_title="Chief Revenue Officer", email="cro@bigco.example",
                          employee_count=2000, annual_revenue=Decimal("50000000"), industry="Software")

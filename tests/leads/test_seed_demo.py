@@ -34,12 +34,6 @@ def everything() -> dict:
     return {model.__name__: model.objects.count() for model in models}
 
 
-@pytest.fixture(autouse=True)
-def fast_hasher(settings):
-    # Every seed hashes five passwords; the production hasher would make this module slow, not safer.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def demo_out():
     return seed()
