@@ -1,0 +1,492 @@
+"""The import run: read the file in batches, each batch decided and written in one transaction.
+
+Per batch of `batch_size` rows: parse and validate every row (a rejected row never stops the
+others), find which people are already known (one query per table), then in one transaction
+create the new leads already scored and routed, fill existing leads under --on-duplicate update,
+write their activities and events, qualify the leads whose score reached the threshold, and move
+the ImportJob's counts, error report and `last_line` forward. A killed run therefore leaves whole
+batches behind and the job says where they end: running the same file again resumes after
+`last_line` (and would skip those rows as duplicates anyway).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat
+from django.utils import timezone
+
+from contacts.models import Contact
+from crm.choices import ActivityKind, EventType
+from crm.models import Activity, Event, Tenant, User
+
+from ..capture import FILLABLE_FIELDS
+from ..choices import DuplicatePolicy, ImportStatus, LeadSource, LeadStatus
+from ..models import Channel, ImportJob, Lead
+from ..scoring import auto_qualify, qualifying_statuses, rescore_leads
+from .assign import BatchRouter
+from .dedupe import known_people
+from .headers import ColumnPlan, MappingError, parse_mapping, plan_columns
+from .insights import BatchInsights
+from .reader import BadRecord, CsvFile, UnreadableFile, open_csv
+from .rows import Defaults, LeadValues, RowError, RowParser
+from .writer import Json, Table, allocate_ids, insert
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 20_000
+RETRIES = 3  # a concurrent capture may take an email between our lookup and our COPY
+ERROR_COLUMNS = ["line", "column", "value", "message"]
+
+
+class ImportFileError(Exception):
+    """Nothing in the file can be imported as it stands; the message says what to do."""
+
+
+@dataclass
+class ImportOptions:
+    dry_run: bool = False
+    source: str = LeadSource.IMPORT
+    owner: User | None = None
+    channel: Channel | None = None
+    campaign: str = ""
+    mapping: list[str] = field(default_factory=list)  # "Column Name=field"
+    on_duplicate: str = DuplicatePolicy.SKIP
+    batch_size: int = DEFAULT_BATCH_SIZE
+
+    def as_json(self) -> dict:
+        data = asdict(self)
+        data.pop("batch_size")
+        data.pop("dry_run")
+        data["owner"] = self.owner.get_username() if self.owner else None
+        data["channel"] = self.channel.name if self.channel else None
+        return data
+
+
+Progress = Callable[[ImportJob, int, int], None]  # (job with counts so far, bytes read, file size)
+
+
+def inspect_file(*, path: str | Path, mapping: list[str] | None = None) -> tuple[CsvFile, ColumnPlan]:
+    """The file's encoding, delimiter and header, and which column feeds which field. Raises ImportFileError."""
+    try:
+        csv_file = open_csv(path)
+        plan = plan_columns(csv_file.header, parse_mapping(mapping))
+    except (UnreadableFile, MappingError) as exc:
+        raise ImportFileError(str(exc)) from exc
+    if not plan.reaches_people:
+        raise ImportFileError(
+            f"No column of {Path(path).name} holds an email or a phone number (columns: "
+            f"{', '.join(csv_file.header)}). Map one, e.g. --map \"Work Mail=email\"."
+        )
+    return csv_file, plan
+
+
+def import_leads(
+    *,
+    tenant: Tenant,
+    path: str | Path,
+    options: ImportOptions,
+    actor: User | None = None,
+    file_name: str | None = None,
+    progress: Progress | None = None,
+) -> ImportJob:
+    """Import the CSV at `path` into `tenant`; returns the finished ImportJob with counts and error report.
+
+    Raises ImportFileError when nothing in the file can be read (the job is then not created).
+    """
+    csv_file, plan = inspect_file(path=path, mapping=options.mapping)
+    run = _Run(tenant=tenant, csv_file=csv_file, plan=plan, options=options, actor=actor,
+               file_name=file_name or Path(path).name, progress=progress)
+    return run.go()
+
+
+class _Run:
+    def __init__(self, *, tenant, csv_file, plan, options, actor, file_name, progress):
+        if options.on_duplicate not in DuplicatePolicy.values:
+            raise ImportFileError(f"--on-duplicate takes {' or '.join(DuplicatePolicy.values)}.")
+        self.tenant, self.csv_file, self.plan, self.options = tenant, csv_file, plan, options
+        self.actor, self.file_name, self.progress = actor, file_name, progress
+        self.dry = options.dry_run
+        users = {}
+        for pk, email, username in User.objects.filter(tenant=tenant, is_active=True).values_list(
+            "pk", "email", "username"
+        ):
+            users[username.lower()] = pk
+            if email:
+                users.setdefault(email.lower(), pk)
+        channels = {name.lower(): pk for pk, name in Channel.objects.filter(tenant=tenant).values_list("pk", "name")}
+        self.parser = RowParser(
+            plan=plan,
+            defaults=Defaults(
+                source=options.source,
+                owner_id=options.owner.pk if options.owner else None,
+                channel_id=options.channel.pk if options.channel else None,
+                campaign=options.campaign,
+            ),
+            users=users,
+            channels=channels,
+        )
+        self.seen_in_dry_run: set = set()
+        self.report = io.StringIO()  # dry run: the whole report; otherwise the current batch's
+        self.leads_table = Table(Lead, with_id=True)
+        self.activities = Table(Activity)
+        self.events = Table(Event)
+
+    # --- the run ---------------------------------------------------------------------------
+
+    def go(self) -> ImportJob:
+        job = self._job()
+        self.job = job
+        self.insights = BatchInsights(tenant=self.tenant)
+        self.router = BatchRouter(tenant=self.tenant)
+        position = [0]
+        started = time.monotonic()
+        try:
+            with self._exclusive():
+                batch: list = []
+                for line, cells in self.csv_file.records(binary_position=position):
+                    if line <= job.last_line:
+                        continue  # committed by the run this one resumes
+                    batch.append((line, cells))
+                    if len(batch) >= self.options.batch_size:
+                        self._batch(batch)
+                        batch = []
+                        if self.progress:
+                            self.progress(job, position[0], self.csv_file.size)
+                if batch:
+                    self._batch(batch)
+        except Exception as exc:
+            log.exception("Import %s of %s failed", job.pk, self.file_name)
+            job.status, job.message, job.finished_at = ImportStatus.FAILED, f"{type(exc).__name__}: {exc}", timezone.now()
+            if not self.dry:
+                job.save(update_fields=["status", "message", "finished_at"])
+            raise
+        job.status, job.finished_at = ImportStatus.FINISHED, timezone.now()
+        if self.dry:
+            job.error_report = self.report.getvalue()
+            job.save()
+        else:
+            job.save(update_fields=["status", "finished_at"])
+            job.refresh_from_db()
+        if self.progress:
+            self.progress(job, self.csv_file.size, self.csv_file.size)
+        log.debug("Import %s of %s: %s rows in %.1f s", job.pk, self.file_name, job.rows_read,
+                 time.monotonic() - started)
+        return job
+
+    def _job(self) -> ImportJob:
+        options = self.options.as_json()
+        if not self.dry:
+            earlier = (
+                ImportJob.objects.filter(
+                    tenant=self.tenant, checksum=self.csv_file.checksum, dry_run=False,
+                    status__in=[ImportStatus.RUNNING, ImportStatus.FAILED],
+                )
+                .order_by("-started_at", "-id")
+                .first()
+            )
+            if earlier is not None and earlier.options == options:
+                earlier.status, earlier.message = ImportStatus.RUNNING, ""
+                earlier.save(update_fields=["status", "message"])
+                return earlier
+        job = ImportJob(
+            tenant=self.tenant, created_by=self.actor, file_name=self.file_name[:255],
+            checksum=self.csv_file.checksum, options=options, dry_run=self.dry,
+            encoding=self.csv_file.encoding_label, delimiter=self.csv_file.delimiter,
+        )
+        if not self.dry:
+            job.error_report = _csv_line(ERROR_COLUMNS)
+            job.save()
+        else:
+            self.report.write(_csv_line(ERROR_COLUMNS))
+        return job
+
+    def _exclusive(self):
+        """On PostgreSQL, one run per tenant and file at a time (a second one would race the first)."""
+        run = self
+
+        class Lock:
+            def __enter__(self):
+                if connection.vendor != "postgresql" or run.dry:
+                    return
+                key = int(run.csv_file.checksum[:15], 16) ^ run.tenant.pk
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+                    if not cursor.fetchone()[0]:
+                        raise ImportFileError(
+                            f"{run.file_name} is being imported into {run.tenant} right now (job {run.job.pk}); "
+                            "wait for that run to finish."
+                        )
+                self.key = key
+
+            def __exit__(self, *exc):
+                if getattr(self, "key", None) is not None:
+                    with connection.cursor() as cursor:
+                        cursor.execute("SELECT pg_advisory_unlock(%s)", [self.key])
+
+        return Lock()
+
+    # --- one batch -------------------------------------------------------------------------
+
+    def _batch(self, batch: list) -> None:
+        parsed: list[LeadValues] = []
+        errors: list[RowError] = []
+        for line, cells in batch:
+            if isinstance(cells, BadRecord):
+                errors.append(RowError(line, "", "", cells.message))
+                continue
+            result = self.parser.parse(line, cells)
+            if isinstance(result, list):
+                errors.extend(result)
+            else:
+                parsed.append(result)
+        rejected = len({error.line for error in errors})
+        report = "".join(_csv_line([e.line, e.column, e.value, e.message]) for e in errors)
+        last_line = batch[-1][0]
+        if self.dry:
+            counts = self._decide(parsed)[0]
+            self._count(len(batch), rejected, counts, last_line)
+            self.report.write(report)
+            return
+        for attempt in range(1, RETRIES + 1):
+            try:
+                with transaction.atomic():
+                    if attempt > 1:
+                        self._lock_leads()
+                    counts = self._write(parsed)
+                    self._record(len(batch), rejected, counts, last_line, report)
+                break
+            except IntegrityError:
+                if attempt == RETRIES:
+                    raise
+                log.warning("Import %s: batch ending on line %s raced another write; retrying", self.job.pk, last_line)
+        self._count(len(batch), rejected, counts, last_line)
+
+    def _lock_leads(self) -> None:
+        """After a lost race: hold other writers of leads until this batch commits (seconds), so the
+        duplicate check and the insert see the same table. Readers are not blocked."""
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f'LOCK TABLE "{Lead._meta.db_table}" IN SHARE ROW EXCLUSIVE MODE')
+
+    def _count(self, read: int, rejected: int, counts: dict, last_line: int) -> None:
+        job = self.job
+        job.rows_read += read
+        job.rejected += rejected
+        job.created += counts["created"]
+        job.updated += counts["updated"]
+        job.skipped += counts["skipped"]
+        job.last_line = last_line
+
+    def _record(self, read: int, rejected: int, counts: dict, last_line: int, report: str) -> None:
+        changes = {
+            "rows_read": F("rows_read") + read,
+            "rejected": F("rejected") + rejected,
+            "created": F("created") + counts["created"],
+            "updated": F("updated") + counts["updated"],
+            "skipped": F("skipped") + counts["skipped"],
+            "last_line": last_line,
+        }
+        if report:
+            changes["error_report"] = Concat(F("error_report"), Value(report))
+        ImportJob.objects.filter(pk=self.job.pk).update(**changes)
+
+    def _decide(self, parsed: list[LeadValues]) -> tuple[dict, list[LeadValues], dict[int, tuple[dict, list[str]]]]:
+        """(counts, rows to create, lead id -> (values to fill, field names) for --on-duplicate update)."""
+        update = self.options.on_duplicate == DuplicatePolicy.UPDATE
+        known, open_leads = known_people(tenant_id=self.tenant.pk, rows=parsed, with_leads=update)
+        counts = {"created": 0, "updated": 0, "skipped": 0}
+        new: list[LeadValues] = []
+        first_rows: dict = {}  # key -> (values later duplicates fill, names filled on an existing lead or None)
+        fills: dict[int, tuple[dict, list[str]]] = {}
+        for row in parsed:
+            key = row.key
+            if self.dry:
+                if key in self.seen_in_dry_run and key not in first_rows:
+                    known.add(key)  # an earlier batch of this dry run "created" it
+                self.seen_in_dry_run.add(key)
+            earlier = first_rows.get(key)
+            if earlier is not None:  # an earlier row of this batch
+                target, names = earlier
+                filled = _fill(target, row) if update and target is not None else []
+                if names is not None:
+                    names.extend(filled)
+                counts["updated" if filled else "skipped"] += 1
+                continue
+            if key in known:
+                lead = open_leads.get(key)
+                if lead is None:  # a closed lead or a contact: history stays as it is
+                    first_rows[key] = (None, None)
+                    counts["skipped"] += 1
+                    continue
+                target, names = fills.setdefault(lead["id"], (dict(lead), []))
+                filled = _fill(target, row)
+                names.extend(filled)
+                first_rows[key] = (target, names)
+                counts["updated" if filled else "skipped"] += 1
+                continue
+            first_rows[key] = (row, None)
+            new.append(row)
+            counts["created"] += 1
+        return counts, new, fills
+
+    def _write(self, parsed: list[LeadValues]) -> dict:
+        counts, new, fills = self._decide(parsed)
+        now = timezone.now()
+        qualify_from, threshold = qualifying_statuses(self.tenant), self.tenant.auto_qualify_threshold
+        for row in new:
+            self._complete(row, now)
+            self.insights.apply(row, now)
+        will_qualify = [row for row in new if row["status"] in qualify_from and row["score_total"] >= threshold]
+        for row in will_qualify:  # routing sees the status capture's would have had by then
+            row["status"] = LeadStatus.QUALIFIED
+        routed = self.router.route(new, now=now)
+        for row in will_qualify:
+            row["status"] = row.pop("_status")
+        self._contacts_for_converted(new, now)
+        ids = allocate_ids(Lead, len(new))
+        for row, pk in zip(new, ids, strict=True):
+            row["id"] = pk
+        insert(self.leads_table, (self.leads_table.row(row) for row in new))
+        insert(self.activities, (self.activities.row(a) for a in self._activities(new, routed, now)))
+        insert(self.events, (self.events.row(e) for e in self._events(new, routed, now)))
+        self._mark_rotation(routed)
+        for row in will_qualify:
+            auto_qualify(lead=Lead(pk=row["id"], tenant=self.tenant, status=row["status"],
+                                   score_total=row["score_total"]))
+        self._apply_fills(fills, now)
+        return counts
+
+    def _complete(self, row: LeadValues, now) -> None:
+        """The columns a captured lead gets from its moment of capture."""
+        row["tenant_id"] = self.tenant.pk
+        created = row.setdefault("created_at", now)
+        row["updated_at"] = now
+        row["last_activity_at"] = now
+        if row.get("owner_id") is not None:
+            row["assigned_at"] = created
+        status = row["status"]
+        row["_status"] = status
+        if status == LeadStatus.QUALIFIED:
+            row["qualified_at"] = created
+        if status == LeadStatus.CONVERTED:
+            row["converted_at"] = row.get("converted_at") or created
+        else:
+            row.pop("converted_at", None)
+
+    def _contacts_for_converted(self, new: list[LeadValues], now) -> None:
+        """A converted lead links to the contact it became: history brings its contact along."""
+        converted = [row for row in new if row["status"] == LeadStatus.CONVERTED]
+        if not converted:
+            return
+        contacts = Contact.objects.bulk_create(
+            [
+                Contact(
+                    tenant_id=self.tenant.pk, first_name=row.get("first_name", ""), last_name=row.get("last_name", ""),
+                    email=row["email"], phone=row["phone"], job_title=row.get("job_title", ""),
+                    owner_id=row.get("owner_id"), created_at=row["converted_at"],
+                )
+                for row in converted
+            ]
+        )
+        for row, contact in zip(converted, contacts, strict=True):
+            row["converted_contact_id"] = contact.pk
+
+    def _activities(self, new: list[LeadValues], routed, now):
+        actor_id = self.actor.pk if self.actor else None
+        tenant_id, job_id, subject = self.tenant.pk, self.job.pk, f"Imported from {self.file_name}"[:200]
+        for row in new:
+            yield {
+                "tenant_id": tenant_id, "lead_id": row["id"], "contact_id": row.get("converted_contact_id"),
+                "kind": ActivityKind.IMPORTED, "subject": subject, "actor_id": actor_id, "occurred_at": now,
+                "data": Json(f'{{"import_job_id": {job_id}, "line": {row.line}}}'),
+            }
+        for one in routed:
+            owner, row = one.owner, one.values
+            if owner is None:
+                subject = "Not assigned: nobody available"
+                data = {"from": None, "to": None, "reason": one.reason, "routing": "none"}
+            else:
+                subject = f"Assigned to {owner}"[:200]
+                data = {**one.details, "from": None, "to": owner.pk, "reason": one.reason}
+            yield {
+                "tenant_id": tenant_id, "lead_id": row["id"], "kind": ActivityKind.ASSIGNED, "subject": subject,
+                "body": one.reason, "occurred_at": row.get("assigned_at") or now, "data": data,
+            }
+
+    def _events(self, new: list[LeadValues], routed, now):
+        tenant_id, job_id = self.tenant.pk, self.job.pk
+        for row in new:
+            yield {
+                "tenant_id": tenant_id, "type": EventType.LEAD_CREATED, "created_at": now,
+                "payload": Json(json.dumps({"lead_id": row["id"], "source": row["source"],
+                                            "channel_id": row.get("channel_id"), "import_job_id": job_id})),
+            }
+        for one in routed:
+            if one.owner is not None:
+                yield {
+                    "tenant_id": tenant_id, "type": EventType.LEAD_ASSIGNED, "created_at": now,
+                    "payload": {**one.details, "lead_id": one.values["id"], "from": None, "to": one.owner.pk,
+                                "reason": one.reason},
+                }
+
+    def _mark_rotation(self, routed) -> None:
+        latest: dict[int, object] = {}
+        for one in routed:
+            if one.owner is not None:
+                latest[one.owner.pk] = one.values["assigned_at"]
+        for pk, stamp in latest.items():
+            User.objects.filter(pk=pk).update(last_assigned_at=stamp)
+
+    def _apply_fills(self, fills: dict[int, tuple[dict, list[str]]], now) -> None:
+        filled = {pk: (values, sorted(set(names))) for pk, (values, names) in fills.items() if names}
+        if not filled:
+            return
+        fields = sorted({name for _, names in filled.values() for name in names})
+        leads = []
+        for pk, (values, _names) in filled.items():
+            lead = Lead(pk=pk, tenant_id=self.tenant.pk)
+            for name in fields:
+                setattr(lead, name, values.get(name))
+            lead.last_activity_at = now
+            lead.updated_at = now
+            leads.append(lead)
+        Lead.objects.bulk_update(leads, [*fields, "last_activity_at", "updated_at"], batch_size=500)
+        actor_id = self.actor.pk if self.actor else None
+        subject = f"Updated from import {self.file_name}"[:200]
+        insert(self.activities, (self.activities.row({
+            "tenant_id": self.tenant.pk, "lead_id": pk, "kind": ActivityKind.IMPORTED, "subject": subject,
+            "actor_id": actor_id, "occurred_at": now, "data": {"import_job_id": self.job.pk, "filled": names},
+        }) for pk, (_, names) in filled.items()))
+        # Filled details change the score: the set-based rescoring path (its own savepoint per batch).
+        rescore_leads(tenant=self.tenant, lead_ids=list(filled))
+
+
+def _fill(target: dict, row: dict) -> list[str]:
+    """Fill target's empty fillable fields (and new custom fields) from row; returns what was filled."""
+    filled = [name for name in FILLABLE_FIELDS if row.get(name) not in (None, "") and target.get(name) in (None, "")]
+    for name in filled:
+        target[name] = row[name]
+    extra = row.get("custom_fields") or {}
+    mine = target.get("custom_fields") or {}
+    new_custom = {k: v for k, v in extra.items() if k not in mine}
+    if new_custom:
+        target["custom_fields"] = {**mine, **new_custom}
+        filled.append("custom_fields")
+    return filled
+
+
+def _csv_line(cells: list) -> str:
+    out = io.StringIO()
+    csv.writer(out).writerow(cells)
+    return out.getvalue()
+

@@ -1,0 +1,131 @@
+"""Which column feeds which lead field: the usual export headers, then the operator's `--map`.
+
+Headers compare case- and punctuation-insensitively ("E-mail Address", "email_address" and
+"EMAIL ADDRESS" are one header). A column that matches nothing goes to `custom_fields` under its
+header; a header "custom:plan" goes to custom_fields["plan"] (what the exporter writes).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+CUSTOM_PREFIX = "custom:"
+IGNORE = "ignore"
+
+# Every field a column may feed, with the headers other systems' exports use for it.
+# fmt: off
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "name": ("name", "full name", "contact name", "lead name", "contact", "person"),
+    "first_name": ("first name", "firstname", "first", "given name", "forename", "fname"),
+    "last_name": ("last name", "lastname", "last", "surname", "family name", "lname"),
+    "email": ("email", "e-mail", "email address", "e-mail address", "mail", "work email", "business email",
+              "primary email", "email 1", "emailaddress"),
+    "phone": ("phone", "phone number", "telephone", "tel", "mobile", "mobile phone", "cell", "cell phone",
+              "work phone", "business phone", "phone 1", "primary phone", "direct phone"),
+    "job_title": ("title", "job title", "position", "job", "role", "designation", "job role"),
+    "company": ("company", "company name", "company / account", "account", "account name", "organization",
+                "organisation", "organization name", "employer", "business name"),
+    "industry": ("industry", "sector", "vertical"),
+    "employee_count": ("employee count", "employees", "no. of employees", "number of employees", "num employees",
+                       "company size", "headcount", "staff"),
+    "annual_revenue": ("annual revenue", "revenue", "yearly revenue"),
+    "website": ("website", "web site", "url", "company website", "web", "homepage", "site", "website url"),
+    "country": ("country", "country code"),
+    "message": ("message", "notes", "note", "comments", "comment", "description", "remarks"),
+    "source": ("source", "lead source"),
+    "channel": ("channel", "form"),
+    "campaign": ("campaign", "campaign name"),
+    "source_url": ("source url", "landing page", "page url"),
+    "referrer": ("referrer", "referer", "referring url"),
+    "utm_source": ("utm source",),
+    "utm_medium": ("utm medium",),
+    "utm_campaign": ("utm campaign",),
+    "utm_term": ("utm term",),
+    "utm_content": ("utm content",),
+    "external_id": ("external id", "lead id", "record id", "crm id"),
+    "status": ("status", "lead status"),
+    "priority": ("priority",),
+    "disqualification_reason": ("disqualification reason", "disqualified reason", "lost reason", "reason"),
+    "owner": ("owner", "lead owner", "owner email", "assigned to", "sales rep", "rep"),
+    "created_at": ("created at", "created", "created date", "date created", "created on", "create date"),
+    "converted_at": ("converted at", "converted date", "conversion date"),
+}
+# fmt: on
+FIELDS = tuple(SYNONYMS)
+
+
+def fold(header: str) -> str:
+    """'E-mail Address' -> 'emailaddress': what two spellings of one header have in common."""
+    return re.sub(r"[^0-9a-z]+", "", header.lower().replace("&", "and"))
+
+
+_BY_FOLDED = {fold(synonym): name for name, synonyms in SYNONYMS.items() for synonym in (name, *synonyms)}
+
+
+class MappingError(ValueError):
+    """A --map entry that cannot be applied; the message says how to write it."""
+
+
+def parse_mapping(entries: list[str] | None) -> dict[str, str]:
+    """["Column Name=field", ...] -> {folded column: field}. Raises MappingError."""
+    mapping = {}
+    for entry in entries or []:
+        column, sep, target = entry.rpartition("=")
+        column, target = column.strip(), target.strip()
+        if not sep or not column or not target:
+            raise MappingError(f'Write --map as "Column Name=field" (got {entry!r}).')
+        if target not in FIELDS and target != IGNORE and not (target.startswith(CUSTOM_PREFIX) and len(target) > 7):
+            raise MappingError(
+                f"--map {entry!r}: {target!r} is not a lead field. Use one of {', '.join(FIELDS)}, "
+                f"'custom:<name>' for a custom field, or '{IGNORE}' to leave the column out."
+            )
+        mapping[fold(column)] = target
+    return mapping
+
+
+@dataclass
+class ColumnPlan:
+    """For each column of the file, the field it feeds (None: ignored)."""
+
+    header: list[str]
+    targets: list[str | None]
+    unused_mapping: list[str] = field(default_factory=list)
+
+    def columns_for(self, target: str) -> list[int]:
+        return [i for i, t in enumerate(self.targets) if t == target]
+
+    @property
+    def matched(self) -> list[tuple[str, str]]:
+        """(header, field) for every column, custom fields shown as custom:<header>."""
+        return [(h, t or IGNORE) for h, t in zip(self.header, self.targets, strict=True)]
+
+    @property
+    def reaches_people(self) -> bool:
+        return "email" in self.targets or "phone" in self.targets
+
+
+def plan_columns(header: list[str], mapping: dict[str, str] | None = None) -> ColumnPlan:
+    """Each column's field: --map first, then the known headers; the first column wins a field."""
+    mapping = mapping or {}
+    targets: list[str | None] = []
+    taken: set[str] = set()
+    used: set[str] = set()
+    for name in header:
+        folded = fold(name)
+        if folded in mapping:
+            target = mapping[folded]
+            used.add(folded)
+        elif name.lower().startswith(CUSTOM_PREFIX) and len(name) > len(CUSTOM_PREFIX):
+            target = CUSTOM_PREFIX + name[len(CUSTOM_PREFIX) :].strip()
+        else:
+            target = _BY_FOLDED.get(folded) or (CUSTOM_PREFIX + name if name else None)
+        if target == IGNORE:
+            target = None
+        if target in taken and target is not None and not target.startswith(CUSTOM_PREFIX):
+            target = CUSTOM_PREFIX + name  # a second "Email" column is kept, not merged
+        if target is not None:
+            taken.add(target)
+        targets.append(target)
+    unused = [column for column in mapping if column not in used]
+    return ColumnPlan(header=header, targets=targets, unused_mapping=unused)
