@@ -7,9 +7,10 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from contacts.choices import DealStage
+from contacts.choices import CLOSED_STAGES, DealStage
 from contacts.models import Company, Contact, Deal
 from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event, User
@@ -76,6 +77,7 @@ def convert_lead(
     amount: Decimal | None = None,
     contact: Contact | None = None,
     company: Company | None = None,
+    deal: Deal | None = None,
 ) -> ConversionResult:
     try:
         with transaction.atomic():
@@ -87,6 +89,7 @@ def convert_lead(
                 amount=amount,
                 contact=contact,
                 company=company,
+                deal=deal,
             )
     except _LostRace:
         return ConversionResult.of(Lead.objects.get(pk=lead.pk), created=False)
@@ -101,6 +104,7 @@ def _convert_locked(
     amount: Decimal | None,
     contact: Contact | None,
     company: Company | None,
+    deal: Deal | None,
 ) -> ConversionResult:
     # PostgreSQL: the row lock queues concurrent conversions. SQLite: the IMMEDIATE
     # transaction already holds the database write lock; the conditional UPDATE below guards both.
@@ -108,14 +112,26 @@ def _convert_locked(
     if lead.status == LeadStatus.CONVERTED:
         return ConversionResult.of(lead, created=False)
     _check_convertible(lead)
-    _check_same_tenant(lead, contact=contact, company=company)
+    _check_same_tenant(lead, contact=contact, company=company, deal=deal)
+    _check_deal_arguments(deal, create_deal=create_deal, deal_name=deal_name, amount=amount)
+    if deal is not None:
+        # Read again under a lock: its contact and company are checked below and may be filled in.
+        deal = Deal.objects.select_for_update().filter(pk=deal.pk, tenant_id=lead.tenant_id).first()
+        if deal is None:
+            raise ConversionInputError("deal_id", "No such deal in this workspace (it was deleted).")
 
     contact = contact or _find_or_create_contact(lead)
     company = company or contact.company or _find_or_create_company(lead)
+    # Checked once the contact and company are known; a refusal rolls back the contact or company just made.
+    _check_deal_fits(deal, contact=contact, company=company)
     if company is not None and contact.company_id is None:
         contact.company = company
         contact.save(update_fields=["company", "updated_at"])
-    deal = _create_deal(lead, contact=contact, company=company, actor=actor, name=deal_name, amount=amount) if create_deal else None
+    attached = deal is not None
+    if attached:
+        _complete_deal(deal, contact=contact, company=company)
+    elif create_deal:
+        deal = _create_deal(lead, contact=contact, company=company, actor=actor, name=deal_name, amount=amount)
 
     now = timezone.now()
     claimed = Lead.objects.filter(pk=lead.pk, status__in=OPEN_STATUSES).update(
@@ -138,7 +154,7 @@ def _convert_locked(
         deal=deal,
         kind=ActivityKind.CONVERTED,
         subject="Converted to contact",
-        body=_describe(contact=contact, company=company, deal=deal),
+        body=_describe(contact=contact, company=company, deal=deal, deal_attached=attached),
         actor=actor,
         occurred_at=now,
     )
@@ -175,11 +191,71 @@ def _check_convertible(lead: Lead) -> None:
             raise LeadNotConvertible(f"Strict pipeline: lead {lead.pk} cannot be handed to sales yet: {'; '.join(missing)}.")
 
 
-def _check_same_tenant(lead: Lead, *, contact: Contact | None, company: Company | None) -> None:
+def _check_same_tenant(lead: Lead, *, contact: Contact | None, company: Company | None, deal: Deal | None) -> None:
     if contact is not None and contact.tenant_id != lead.tenant_id:
         raise ConversionInputError("contact_id", "No such contact in this workspace.")
     if company is not None and company.tenant_id != lead.tenant_id:
         raise ConversionInputError("company_id", "No such company in this workspace.")
+    if deal is not None and deal.tenant_id != lead.tenant_id:
+        raise ConversionInputError("deal_id", "No such deal in this workspace.")
+
+
+def _check_deal_arguments(deal: Deal | None, *, create_deal: bool, deal_name: str, amount: Decimal | None) -> None:
+    if deal is None:
+        return
+    if not create_deal:
+        raise ConversionInputError("deal_id", "A deal to attach and create_deal=False contradict each other; pass one.")
+    if deal_name or amount is not None:
+        raise ConversionInputError(
+            "deal_id", f"The deal {deal} is attached as it is: a deal name and amount are only for a new deal."
+        )
+
+
+def attachable_deals(*, tenant_id: int, contact: Contact | None, company: Company | None) -> QuerySet[Deal]:
+    """Open deals a conversion to this contact and company may attach: theirs, and of no other contact or company.
+
+    `contact` None stands for a contact the conversion creates (so it has no deals yet); likewise `company`.
+    """
+    if contact is None and company is None:
+        return Deal.objects.none()
+    no_other_contact = (Q(contact__isnull=True) | Q(contact=contact)) if contact else Q(contact__isnull=True)
+    no_other_company = (Q(company__isnull=True) | Q(company=company)) if company else Q(company__isnull=True)
+    theirs = (Q(contact=contact) if contact else Q(pk__in=[])) | (Q(company=company) if company else Q(pk__in=[]))
+    return (
+        Deal.objects.filter(tenant_id=tenant_id)
+        .exclude(stage__in=CLOSED_STAGES)
+        .filter(theirs, no_other_contact, no_other_company)
+        .select_related("contact", "company")
+    )
+
+
+def _check_deal_fits(deal: Deal | None, *, contact: Contact, company: Company | None) -> None:
+    """The same rule as attachable_deals, stage aside: a deal of someone else is never taken over."""
+    if deal is None:
+        return
+    if deal.contact_id is not None and deal.contact_id != contact.pk:
+        raise ConversionInputError(
+            "deal_id",
+            f"The deal {deal} belongs to the contact {deal.contact}, not to {contact}, whom the lead becomes.",
+        )
+    if deal.company_id is not None and deal.company_id != (company.pk if company else None):
+        becomes = f"the company {company}" if company else "no company"
+        raise ConversionInputError(
+            "deal_id", f"The deal {deal} belongs to the company {deal.company}, but the lead becomes {becomes}."
+        )
+
+
+def _complete_deal(deal: Deal, *, contact: Contact, company: Company | None) -> None:
+    """An attached deal missing its contact or company gets the ones the lead became."""
+    changed = []
+    if deal.contact_id is None:
+        deal.contact = contact
+        changed.append("contact")
+    if deal.company_id is None and company is not None:
+        deal.company = company
+        changed.append("company")
+    if changed:
+        deal.save(update_fields=[*changed, "updated_at"])
 
 
 def _find_or_create_contact(lead: Lead) -> Contact:
@@ -242,10 +318,10 @@ def _create_deal(
     )
 
 
-def _describe(*, contact: Contact, company: Company | None, deal: Deal | None) -> str:
+def _describe(*, contact: Contact, company: Company | None, deal: Deal | None, deal_attached: bool) -> str:
     parts = [f"Contact: {contact}"]
     if company is not None:
         parts.append(f"Company: {company}")
     if deal is not None:
-        parts.append(f"Deal: {deal}")
+        parts.append(f"Deal: {deal}{' (existing)' if deal_attached else ''}")
     return "; ".join(parts)

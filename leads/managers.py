@@ -11,7 +11,7 @@ from crm.managers import TenantQuerySet
 from .choices import OPEN_STATUSES
 
 if TYPE_CHECKING:
-    from contacts.models import Company, Contact
+    from contacts.models import Company, Contact, Deal
     from crm.models import User
 
     from .conversion import ConversionResult
@@ -61,12 +61,18 @@ class LeadQuerySet(TenantQuerySet):
         """Leads with no owner yet."""
         return self.filter(owner__isnull=True)
 
+    def own_or_unassigned(self, user):
+        """A rep's share: the leads this user owns and the unassigned pool (none for a user never saved)."""
+        if user.pk is None:
+            return self.none()  # an unsaved user owns nothing, and Django refuses it in a filter
+        return self.filter(Q(owner=user) | Q(owner__isnull=True))
+
     def editable_by(self, user):
         """What this user may change: a rep their own and unassigned leads, a manager the whole tenant."""
         scoped = self.for_tenant(user.tenant) if not user.is_superuser else self
         if user.is_manager:
             return scoped
-        return scoped.filter(Q(owner=user) | Q(owner__isnull=True))
+        return scoped.own_or_unassigned(user)
 
     def with_email(self, email: str):
         """Leads with this (already normalised) email."""
@@ -84,8 +90,13 @@ class LeadManager(models.Manager.from_queryset(LeadQuerySet)):
         amount: Decimal | None = None,
         contact: Contact | None = None,
         company: Company | None = None,
+        deal: Deal | None = None,
     ) -> ConversionResult:
-        """Turn an open lead into a contact (+ company, + deal) in one transaction; idempotent."""
+        """Turn an open lead into a contact (+ company, + deal) in one transaction; idempotent.
+
+        `contact`, `company` and `deal` attach existing rows of the lead's tenant instead of creating them; an
+        attached deal must not belong to another contact or company than the ones the lead becomes.
+        """
         from .conversion import convert_lead
 
         return convert_lead(
@@ -96,4 +107,5 @@ class LeadManager(models.Manager.from_queryset(LeadQuerySet)):
             amount=amount,
             contact=contact,
             company=company,
+            deal=deal,
         )

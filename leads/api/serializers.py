@@ -2,7 +2,7 @@ import copy
 
 from rest_framework import serializers
 
-from contacts.models import Company, Contact
+from contacts.models import Company, Contact, Deal
 from crm.api.fields import EmailField, PhoneField
 from crm.models import Activity, User
 from crm.normalize import split_name
@@ -177,6 +177,13 @@ class ConvertSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True)
     contact_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     company_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    deal_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text="An existing deal to attach instead of creating one (leave out deal_name and amount). It must not "
+        "belong to another contact or company than the ones the lead becomes.",
+    )
 
     def _in_tenant(self, model, pk):
         if pk is None:
@@ -192,6 +199,9 @@ class ConvertSerializer(serializers.Serializer):
     def validate_company_id(self, value):
         return self._in_tenant(Company, value)
 
+    def validate_deal_id(self, value):
+        return self._in_tenant(Deal, value)
+
     def validate(self, attrs):
         if not attrs["create_deal"] and (attrs.get("deal_name") or attrs.get("amount") is not None):
             raise serializers.ValidationError({"create_deal": ["deal_name and amount need create_deal to be true."]})
@@ -201,6 +211,7 @@ class ConvertSerializer(serializers.Serializer):
             "amount": attrs.get("amount"),
             "contact": attrs.get("contact_id"),
             "company": attrs.get("company_id"),
+            "deal": attrs.get("deal_id"),
         }
 
 

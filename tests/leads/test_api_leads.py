@@ -2,13 +2,13 @@ from decimal import Decimal
 
 import pytest
 
-from contacts.models import Contact
+from contacts.models import Contact, Deal
 from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event
 from leads.choices import LeadSource, LeadStatus
 from leads.models import Lead
 from tests.conftest import api_client_for
-from tests.factories import ChannelFactory, ContactFactory, LeadFactory, UserFactory
+from tests.factories import ChannelFactory, CompanyFactory, ContactFactory, DealFactory, LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -239,6 +239,51 @@ def test_a_contact_of_another_tenant_is_refused_as_a_bad_field(api, tenant, othe
 
     assert response.status_code == 400
     assert "contact_id" in response.json()
+
+
+def test_convert_attaches_a_named_deal(api, tenant):
+    company = CompanyFactory(tenant=tenant, name="Dealco", domain="dealco.example")
+    deal = DealFactory(tenant=tenant, name="Dealco pilot", company=company)
+    lead = LeadFactory(tenant=tenant, email="pat@dealco.example", company="Dealco")
+    url = f"/api/v1/leads/{lead.pk}/convert"
+
+    first = api.post(url, {"deal_id": deal.pk}, format="json")
+    again = api.post(url, {"deal_id": deal.pk}, format="json")
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json() == again.json()
+    assert (first.json()["deal_id"], first.json()["company_id"]) == (deal.pk, company.pk)
+    assert Deal.objects.count() == 1
+    deal.refresh_from_db()
+    assert deal.contact_id == first.json()["contact_id"]
+
+
+@pytest.mark.parametrize(
+    ("whose", "body", "words"),
+    [
+        ("other_tenant", {}, "No deal with id"),
+        ("other_company", {}, "belongs to the company Initech"),
+        ("same_company", {"deal_name": "Renamed"}, "only for a new deal"),
+        ("same_company", {"create_deal": False}, "contradict"),
+    ],
+)
+def test_a_deal_that_cannot_be_attached_is_400_on_deal_id(api, tenant, other_tenant, whose, body, words):
+    dealco = CompanyFactory(tenant=tenant, name="Dealco", domain="dealco.example")
+    initech = CompanyFactory(tenant=tenant, name="Initech", domain="initech.example")
+    deal = {
+        "other_tenant": lambda: DealFactory(tenant=other_tenant),
+        "other_company": lambda: DealFactory(tenant=tenant, company=initech),
+        "same_company": lambda: DealFactory(tenant=tenant, company=dealco),
+    }[whose]()
+    lead = LeadFactory(tenant=tenant, email="pat@dealco.example", company="Dealco")
+
+    response = api.post(f"/api/v1/leads/{lead.pk}/convert", {"deal_id": deal.pk, **body}, format="json")
+
+    assert response.status_code == 400
+    assert words in " ".join(response.json()["deal_id"])
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.NEW
+    assert not Contact.objects.exists() and Deal.objects.filter(tenant=tenant).count() == (whose != "other_tenant")
 
 
 def test_a_rep_cannot_convert_a_colleagues_lead(tenant, rep, manager):

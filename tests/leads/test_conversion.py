@@ -7,9 +7,9 @@ from contacts.models import Company, Contact, Deal
 from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event
 from leads.choices import LeadStatus
-from leads.conversion import ConversionInputError, LeadNotConvertible
+from leads.conversion import ConversionInputError, LeadNotConvertible, attachable_deals
 from leads.models import Lead
-from tests.factories import ActivityFactory, CompanyFactory, ContactFactory, LeadFactory
+from tests.factories import ActivityFactory, CompanyFactory, ContactFactory, DealFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -209,3 +209,164 @@ def test_strict_pipeline_refuses_a_lead_without_probability_or_industry(tenant):
     assert "0.40" in str(error.value) and "industry" in str(error.value)
     ready = LeadFactory(tenant=tenant, industry="Software", probability=0.75)
     assert Lead.objects.convert(lead=ready).created is True
+
+
+# --- attaching an existing deal ---
+
+
+def everything() -> dict:
+    """What a refused conversion must leave exactly as it was: every row it could create or change."""
+    return {
+        **counts(),
+        "activities": sorted(Activity.objects.values_list("pk", "contact_id", "deal_id")),
+        "deals_now": sorted(Deal.objects.values_list("pk", "name", "contact_id", "company_id", "amount")),
+        "contacts_now": sorted(Contact.objects.values_list("pk", "company_id")),
+    }
+
+
+@pytest.fixture
+def acme(tenant):
+    return CompanyFactory(tenant=tenant, name="Acme", domain="acme.example")
+
+
+def test_attaches_an_existing_deal_instead_of_creating_one(tenant, manager, acme):
+    grace = ContactFactory(tenant=tenant, email="grace@acme.example", company=acme)
+    pilot = DealFactory(tenant=tenant, name="Acme pilot", contact=grace, company=acme, amount=Decimal("900"))
+    lead = LeadFactory(tenant=tenant, email="grace@acme.example", company="Acme")
+    call = ActivityFactory(lead=lead, kind=ActivityKind.CALL)
+
+    result = Lead.objects.convert(lead=lead, actor=manager, deal=pilot)
+
+    lead.refresh_from_db()
+    pilot.refresh_from_db()
+    assert (result.contact_id, result.company_id, result.deal_id) == (grace.pk, acme.pk, pilot.pk)
+    assert lead.converted_deal == pilot and Deal.objects.count() == 1
+    assert (pilot.name, pilot.amount, pilot.contact, pilot.company) == ("Acme pilot", Decimal("900"), grace, acme)
+    converted = Activity.objects.get(kind=ActivityKind.CONVERTED)
+    assert converted.deal == pilot and "Deal: Acme pilot (existing)" in converted.body
+    assert Event.objects.get(type=EventType.LEAD_CONVERTED).payload["deal_id"] == pilot.pk
+    call.refresh_from_db()
+    assert call.contact == grace
+
+
+def test_an_attached_company_deal_gets_the_new_contact(tenant, acme):
+    expansion = DealFactory(tenant=tenant, name="Acme expansion", company=acme)
+    lead = LeadFactory(tenant=tenant, email="new@acme.example", company="Acme")
+
+    result = Lead.objects.convert(lead=lead, deal=expansion)
+
+    expansion.refresh_from_db()
+    assert result.deal_id == expansion.pk and result.company_id == acme.pk
+    assert expansion.contact_id == result.contact_id and expansion.company == acme
+
+
+def test_converting_again_with_a_deal_returns_the_first_result(tenant, acme):
+    first_deal = DealFactory(tenant=tenant, company=acme)
+    second_deal = DealFactory(tenant=tenant, company=acme)
+    lead = LeadFactory(tenant=tenant, email="new@acme.example", company="Acme")
+    first = Lead.objects.convert(lead=lead, deal=first_deal)
+    before = everything()
+
+    again = Lead.objects.convert(lead=lead, deal=first_deal)
+    other = Lead.objects.convert(lead=lead, deal=second_deal)
+
+    assert again.created is False and other.created is False
+    assert again.as_dict() == other.as_dict() == first.as_dict()
+    assert everything() == before
+
+
+def test_refuses_a_deal_of_another_tenant(tenant, other_tenant):
+    foreign = DealFactory(tenant=other_tenant, name="Globex secret")
+    lead = LeadFactory(tenant=tenant)
+    before = everything()
+
+    with pytest.raises(ConversionInputError, match="No such deal in this workspace") as error:
+        Lead.objects.convert(lead=lead, deal=foreign)
+
+    assert error.value.field == "deal_id"
+    assert everything() == before
+    lead.refresh_from_db()
+    assert (lead.status, lead.converted_deal_id) == (LeadStatus.NEW, None)
+
+
+def test_refuses_a_deal_of_another_contact_and_writes_nothing(tenant, acme):
+    someone = ContactFactory(tenant=tenant, first_name="Sam", last_name="Else", email="sam@acme.example")
+    sams_deal = DealFactory(tenant=tenant, name="Sam's deal", contact=someone, company=acme)
+    lead = LeadFactory(tenant=tenant, first_name="Nora", last_name="New", email="nora@acme.example", company="Acme")
+    note = ActivityFactory(lead=lead)
+    before = everything()
+
+    # The contact for Nora is created before the deal can be checked against it: all of it is rolled back.
+    with pytest.raises(ConversionInputError) as error:
+        Lead.objects.convert(lead=lead, deal=sams_deal)
+
+    assert error.value.field == "deal_id"
+    assert str(error.value) == (
+        "The deal Sam's deal belongs to the contact Sam Else, not to Nora New, whom the lead becomes."
+    )
+    assert everything() == before
+    lead.refresh_from_db()
+    note.refresh_from_db()
+    assert (lead.status, lead.converted_contact_id, note.contact_id) == (LeadStatus.NEW, None, None)
+
+
+def test_refuses_a_deal_of_another_company_and_writes_nothing(tenant, acme):
+    initech = CompanyFactory(tenant=tenant, name="Initech", domain="initech.example")
+    initech_deal = DealFactory(tenant=tenant, name="Initech renewal", company=initech)
+    lead = LeadFactory(tenant=tenant, email="nora@acme.example", company="Acme")
+    before = everything()
+
+    with pytest.raises(ConversionInputError) as error:
+        Lead.objects.convert(lead=lead, deal=initech_deal)
+
+    assert error.value.field == "deal_id"
+    assert "belongs to the company Initech, but the lead becomes the company Acme" in str(error.value)
+    assert everything() == before
+    assert Lead.objects.get(pk=lead.pk).status == LeadStatus.NEW
+
+
+def test_refuses_a_company_deal_when_the_lead_becomes_no_company(tenant, acme):
+    acme_deal = DealFactory(tenant=tenant, name="Acme deal", company=acme)
+    lead = LeadFactory(tenant=tenant, email="solo@gmail.com", company="")
+
+    with pytest.raises(ConversionInputError, match="but the lead becomes no company"):
+        Lead.objects.convert(lead=lead, deal=acme_deal)
+
+    assert Contact.objects.count() == 0 and Lead.objects.get(pk=lead.pk).status == LeadStatus.NEW
+
+
+@pytest.mark.parametrize(
+    ("arguments", "words"),
+    [
+        ({"create_deal": False}, "contradict"),
+        ({"deal_name": "Renamed"}, "only for a new deal"),
+        ({"amount": Decimal("10")}, "only for a new deal"),
+    ],
+)
+def test_refuses_new_deal_arguments_with_a_deal_to_attach(tenant, acme, arguments, words):
+    deal = DealFactory(tenant=tenant, name="Acme deal", company=acme)
+    lead = LeadFactory(tenant=tenant, email="nora@acme.example", company="Acme")
+    before = everything()
+
+    with pytest.raises(ConversionInputError, match=words) as error:
+        Lead.objects.convert(lead=lead, deal=deal, **arguments)
+
+    assert error.value.field == "deal_id" and everything() == before
+
+
+def test_attachable_deals_are_the_open_deals_of_that_contact_or_company_only(tenant, other_tenant, acme):
+    grace = ContactFactory(tenant=tenant, email="grace@acme.example", company=acme)
+    sam = ContactFactory(tenant=tenant, email="sam@acme.example", company=acme)
+    graces = DealFactory(tenant=tenant, contact=grace, company=acme)
+    companys = DealFactory(tenant=tenant, company=acme)
+    contacts_only = DealFactory(tenant=tenant, contact=grace)
+    DealFactory(tenant=tenant, contact=sam, company=acme)  # another person's
+    DealFactory(tenant=tenant, contact=grace, company=acme, stage="closed_won")  # closed
+    DealFactory(tenant=tenant)  # nobody's
+    DealFactory(tenant=other_tenant, company=acme)  # cannot happen through the admin, and is never offered
+
+    assert set(attachable_deals(tenant_id=tenant.pk, contact=grace, company=acme)) == {
+        graces, companys, contacts_only
+    }
+    assert set(attachable_deals(tenant_id=tenant.pk, contact=None, company=acme)) == {companys}
+    assert not attachable_deals(tenant_id=tenant.pk, contact=None, company=None).exists()
