@@ -1,13 +1,20 @@
 from django.contrib import admin
 from django.db import models
 from django.urls import reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 
 from crm.admin import ActivityNoteInline, ActivityTimelineInline, PersonForm
 from crm.admin_tenancy import TenantScopedAdmin
 
 from .deals import change_stage
 from .models import Company, Contact, Deal
+
+CRM_CSS = {"all": ("crm/admin.css",)}
+
+
+@admin.display(description="stage", ordering="stage")
+def stage_badge(deal):
+    return format_html('<span class="crm-badge crm-stage-{}">{}</span>', deal.stage, deal.get_stage_display())
 
 
 class ReadOnlyInline(TenantScopedAdmin, admin.TabularInline):
@@ -32,19 +39,23 @@ class CompanyContactInline(ReadOnlyInline):
 class CompanyDealInline(ReadOnlyInline):
     model = Deal
     fk_name = "company"
-    fields = ("name", "stage", "amount", "currency", "contact")
+    fields = ("name", stage_badge, "amount", "currency", "contact", "owner")
+    readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("contact")
+        return super().get_queryset(request).select_related("contact", "owner")
 
 
 class ContactDealInline(TenantScopedAdmin, admin.TabularInline):
     model = Deal
     fk_name = "contact"
     extra = 0
-    fields = ("name", "stage", "amount", "currency", "owner", "expected_close_date")
-    readonly_fields = ("stage",)  # moved on the deal's page, through change_stage
+    fields = ("name", stage_badge, "amount", "currency", "owner", "expected_close_date")
+    readonly_fields = (stage_badge,)  # moved on the deal's page, through change_stage
     show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("owner")
 
 
 @admin.register(Company)
@@ -70,6 +81,9 @@ class CompanyAdmin(TenantScopedAdmin, admin.ModelAdmin):
     readonly_fields = ("created_at", "updated_at")
     inlines = (CompanyContactInline, CompanyDealInline)
 
+    class Media:
+        css = CRM_CSS
+
 
 @admin.register(Contact)
 class ContactAdmin(TenantScopedAdmin, admin.ModelAdmin):
@@ -94,19 +108,34 @@ class ContactAdmin(TenantScopedAdmin, admin.ModelAdmin):
     readonly_fields = ("came_from", "created_at", "updated_at")
     inlines = (ContactDealInline, ActivityTimelineInline, ActivityNoteInline)
 
+    class Media:
+        css = CRM_CSS
+
     @admin.display(description="came from lead(s)")
     def came_from(self, contact):
         # Through the reverse relation: contacts must not import the leads app.
         leads = contact.source_leads.filter(tenant_id=contact.tenant_id).order_by("pk")
         links = format_html_join(
-            ", ", '<a href="{}">{}</a>', ((reverse("admin:leads_lead_change", args=[lead.pk]), lead) for lead in leads)
+            "<br>",
+            '<a href="{}">{}</a> <span class="crm-muted">{}, {}{}, converted {}</span>',
+            (
+                (
+                    reverse("admin:leads_lead_change", args=[lead.pk]),
+                    lead,
+                    lead.get_source_display(),
+                    lead.campaign + ", " if lead.campaign else "",
+                    f"score {lead.score_total}",
+                    f"{lead.converted_at:%Y-%m-%d}" if lead.converted_at else "-",
+                )
+                for lead in leads
+            ),
         )
         return links or "-"
 
 
 @admin.register(Deal)
 class DealAdmin(TenantScopedAdmin, admin.ModelAdmin):
-    list_display = ("name", "stage", "amount", "currency", "contact", "company", "owner", "created_at")
+    list_display = ("name", stage_badge, "amount", "currency", "contact", "company", "owner", "created_at")
     list_filter = ("stage", "owner", "created_at")
     list_select_related = ("contact", "company", "owner")
     search_fields = ("name", "contact__email", "contact__last_name", "company__name")
@@ -126,6 +155,9 @@ class DealAdmin(TenantScopedAdmin, admin.ModelAdmin):
     )
     readonly_fields = ("closed_at", "created_at", "updated_at")
     inlines = (ActivityTimelineInline, ActivityNoteInline)
+
+    class Media:
+        css = CRM_CSS
 
     def save_model(self, request, obj, form, change):
         # Stage moves go through change_stage, which keeps closed_at in step and logs the move.

@@ -111,7 +111,7 @@ class ActivityTimelineInline(TenantScopedAdmin, admin.TabularInline):
 
     model = Activity
     extra = 0
-    fields = ("occurred_at", "kind", "subject", "body", "actor")
+    fields = ("occurred_at", "kind", "subject", "body", "due_at", "actor")
     readonly_fields = fields
     ordering = ("-occurred_at", "-id")
     show_change_link = True

@@ -1,41 +1,38 @@
-from collections import defaultdict
-
 from django import forms
 from django.contrib import admin, messages
-from django.db import models, transaction
+from django.db import models
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from crm.admin import ActivityNoteInline, ActivityTimelineInline, PersonForm
+from crm.admin_paging import EstimatedCountPaginator
 from crm.admin_tenancy import TenantScopedAdmin
-from crm.models import Tenant
 from crm.roles import may_change
 
+from . import admin_actions
 from .activities import log_activity
-from .assignment import AssignmentError, assign_lead
+from .admin_filters import CampaignFilter, OwnerFilter, WorkspaceRelatedFilter
+from .admin_import import LeadImportMixin
+from .admin_search import indexed_search_available, search_leads
+from .admin_views import QuickLogForm, lead_urls
+from .assignment import assign_lead
 from .choices import LeadStatus
 from .conditions import ConditionError, parse_conditions
-from .conversion import ConversionError
 from .insights import refresh_insights
 from .lifecycle import TransitionError, change_status, check_transition
 from .models import AssignmentRule, Channel, Lead, ScoringRule
-from .routing import route_lead
-from .scoring import check_rule, rescore_leads
+from .scoring import check_rule
 
-SCORE_FIELDS = (
-    "score_total",
-    "score_band",
-    "grade",
-    "score_version",
-    "score_updated_at",
-    "score_breakdown",
-    "probability",
-    "recommendation",
-    "recommendation_reason",
-)
+SCORE_FIELDS = ("score_panel", "score_updated_at")
 CONVERSION_FIELDS = ("converted_at", "converted_contact", "converted_company", "converted_deal")
 
 
 class LeadActivityNoteInline(ActivityNoteInline):
+    """On the add form only: the first call or note of a lead typed in by hand."""
+
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
         actor = request.user
@@ -58,7 +55,9 @@ class LeadActivityNoteInline(ActivityNoteInline):
 
 
 class LeadAdminForm(PersonForm):
-    """Refuses a status the lifecycle forbids as a form error, before anything is saved."""
+    """Refuses what the lifecycle and the roles forbid as form errors, before anything is saved."""
+
+    user = None  # the signed-in user, set by LeadAdmin.get_form
 
     def clean(self):
         cleaned = super().clean()
@@ -70,19 +69,63 @@ class LeadAdminForm(PersonForm):
                 self.add_error("status", str(exc))
             if status == LeadStatus.DISQUALIFIED and not (cleaned.get("disqualification_reason") or "").strip():
                 self.add_error("disqualification_reason", "Say why the lead is disqualified.")
+        owner = cleaned.get("owner")
+        user = self.user
+        if (
+            user is not None
+            and not user.is_manager
+            and "owner" in self.changed_data
+            and owner not in (None, user)
+        ):
+            # As in the API: handing a lead to a colleague is a manager's call.
+            self.add_error("owner", "Reps assign leads to themselves only; ask a manager to give it to someone else.")
         return cleaned
 
 
 @admin.register(Lead)
-class LeadAdmin(TenantScopedAdmin, admin.ModelAdmin):
+class LeadAdmin(LeadImportMixin, TenantScopedAdmin, admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # what people paste today
     form = LeadAdminForm
-    list_display = ("name", "company", "email", "status", "score_total", "score_band", "owner", "source", "created_at")
-    list_display_links = ("name", "email")
-    list_filter = ("status", "score_band", "priority", "source", "owner", "channel", "created_at")
+    list_display = (
+        "name",
+        "company",
+        "email",
+        "status_badge",
+        "score",
+        "owner",
+        "source",
+        "created",
+        "last_activity",
+    )
+    list_display_links = ("name",)
+    list_filter = (
+        "status",
+        "score_band",
+        "source",
+        ("owner", OwnerFilter),
+        CampaignFilter,
+        ("channel", WorkspaceRelatedFilter),
+        "priority",
+        "created_at",
+    )
     list_select_related = ("owner",)
+    list_per_page = 50
     search_fields = ("first_name", "last_name", "email", "phone", "company")
-    actions = ("convert_leads", "rescore_selected", "assign_to_me", "route_leads")
+    search_help_text = "Name, email, company or phone; several words must all match."
+    # A million leads: count at most a page's worth of probes, never the whole table on each view.
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    actions = (
+        admin_actions.assign_to_me,
+        admin_actions.assign_to_rep,
+        admin_actions.change_lead_status,
+        admin_actions.disqualify_leads,
+        admin_actions.convert_leads,
+        admin_actions.rescore_selected,
+        admin_actions.route_leads,
+        "export_selected_csv",
+    )
     fieldsets = (
         (
             "Contact details",
@@ -155,6 +198,49 @@ class LeadAdmin(TenantScopedAdmin, admin.ModelAdmin):
         "updated_at",
     )
 
+    class Media:
+        css = {"all": ("crm/admin.css",)}
+
+    def get_urls(self):
+        return lead_urls(self) + super().get_urls()
+
+    def get_queryset(self, request):
+        # A rep works their own leads and the unassigned pool; colleagues' leads are not theirs to see.
+        queryset = super().get_queryset(request)
+        user = request.user
+        if user.is_superuser or user.is_manager:
+            return queryset
+        return queryset.own_or_unassigned(user)
+
+    def response_action(self, request, queryset):
+        # Django drops selected ids that are outside the list without a word; a lead the user cannot see
+        # (a colleague's, another workspace's, deleted since) turns the whole action down instead.
+        unseen = admin_actions.unseen_selection(self, request)
+        if unseen:
+            self.message_user(
+                request,
+                f"Nothing was done: {admin_actions.selection_outside_list(unseen)} Select the leads again.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)
+
+    def get_search_results(self, request, queryset, search_term):
+        if indexed_search_available(queryset):
+            return search_leads(queryset, search_term), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.user = request.user
+        return form
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or obj.status != LeadStatus.CONVERTED:
+            return [(name, options) for name, options in fieldsets if name != "Conversion"]
+        return fieldsets
+
     def save_model(self, request, obj, form, change):
         if not change:
             return super().save_model(request, obj, form, change)
@@ -175,10 +261,83 @@ class LeadAdmin(TenantScopedAdmin, admin.ModelAdmin):
         if not change:
             refresh_insights(lead=form.instance, actor=request.user)  # a lead typed in is scored like a captured one
 
-    @admin.display(description="score breakdown")
-    def score_breakdown(self, lead):
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        lead = self.get_object(request, object_id)
+        if lead is not None:
+            editable = self.has_change_permission(request, lead)
+            extra_context.update(
+                lead=lead,
+                can_work_lead=editable,
+                quick_log_form=QuickLogForm() if editable else None,
+                convert_url=reverse("admin:leads_lead_convert", args=[lead.pk]) if editable else "",
+                log_url=reverse("admin:leads_lead_log", args=[lead.pk]),
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    # --- list columns: plain format_html, no widget template or locale lookup per cell (a long page stays cheap) ---
+
+    @admin.display(description=mark_safe(
+        '<input type="checkbox" id="action-toggle" aria-label="Select all objects on this page for an action">'
+    ))
+    def action_checkbox(self, lead):
+        return format_html(
+            '<input type="checkbox" name="_selected_action" value="{}" class="action-select" '
+            'aria-label="Select this object for an action - {}">',
+            lead.pk,
+            lead,
+        )
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, lead):
+        return _when(lead.created_at)
+
+    @admin.display(description="last activity", ordering="last_activity_at")
+    def last_activity(self, lead):
+        return _when(lead.last_activity_at)
+
+    @admin.display(description="name", ordering="last_name")
+    def name(self, lead):
+        return lead.full_name or "-"
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, lead):
+        return format_html('<span class="crm-badge crm-status-{}">{}</span>', lead.status, lead.get_status_display())
+
+    @admin.display(description="score", ordering="-score_total")
+    def score(self, lead):
+        return format_html(
+            '<span class="crm-badge crm-band-{}" title="{} lead, grade {}">{} {}</span>',
+            lead.score_band,
+            lead.get_score_band_display(),
+            lead.grade,
+            lead.score_total,
+            lead.get_score_band_display().lower(),
+        )
+
+    # --- the lead page ---
+
+    @admin.display(description="score and prediction")
+    def score_panel(self, lead):
+        if lead.pk is None:
+            return "Scored when the lead is saved."
+        return format_html(
+            '<div class="crm-score-panel">'
+            '<p class="crm-score-head"><span class="crm-badge crm-band-{}">{} {}</span> grade <strong>{}</strong>'
+            ' <span class="crm-muted">rules {}</span></p>{}{}</div>',
+            lead.score_band,
+            lead.score_total,
+            lead.get_score_band_display().lower(),
+            lead.grade,
+            lead.score_version or "not scored yet",
+            self._factors_table(lead),
+            self._prediction(lead),
+        )
+
+    def _factors_table(self, lead):
         if not lead.score_factors:
-            return "No rule matched." if lead.score_version else "Not scored yet."
+            return format_html('<p class="crm-muted">{}</p>', "No rule matched." if lead.score_version else
+                               "Not scored yet.")
         rows = format_html_join(
             "",
             '<tr><td>{}</td><td>{}</td><td style="text-align:right">{}</td></tr>',
@@ -190,21 +349,34 @@ class LeadAdmin(TenantScopedAdmin, admin.ModelAdmin):
         raw = sum(factor.get("points", 0) for factor in lead.score_factors)
         clamped = "" if raw == lead.score_total else f" (sum {raw:+d}, kept within 0-100)"
         return format_html(
-            "<table><thead><tr><th>Rule</th><th>Category</th><th>Points</th></tr></thead><tbody>{}</tbody>"
-            '<tfoot><tr><td colspan="2">Score</td><td style="text-align:right">{}{}</td></tr></tfoot></table>',
+            '<table class="crm-factors"><thead><tr><th>Rule</th><th>Category</th><th>Points</th></tr></thead>'
+            '<tbody>{}</tbody><tfoot><tr><td colspan="2">Score</td><td style="text-align:right">{}{}</td></tr></tfoot>'
+            "</table>",
             rows,
             lead.score_total,
             clamped,
         )
 
-    @admin.display(description="name", ordering="last_name")
-    def name(self, lead):
-        return lead.full_name or "-"
+    def _prediction(self, lead):
+        if lead.probability is None:
+            return format_html('<p class="crm-muted">{}</p>', "No prediction yet.")
+        return format_html(
+            '<div class="crm-prediction"><p><strong>{}%</strong> likely to convert: '
+            '<span class="crm-badge crm-rec-{}">{}</span></p><p>{}</p>'
+            '<p class="crm-muted">predicted by {}{}</p></div>',
+            round(lead.probability * 100),
+            lead.recommendation or "none",
+            lead.get_recommendation_display() or "no recommendation",
+            lead.recommendation_reason or "",
+            "the rule score (no trained model yet)" if lead.prediction_version == "rules" else
+            f"model {lead.prediction_version or '-'}",
+            f", {lead.predicted_at:%Y-%m-%d %H:%M}" if lead.predicted_at else "",
+        )
 
     def get_inlines(self, request, obj):
-        if obj is not None and not obj.is_open:
-            return [ActivityTimelineInline]
-        return [ActivityTimelineInline, LeadActivityNoteInline]
+        if obj is None:
+            return [ActivityTimelineInline, LeadActivityNoteInline]
+        return [ActivityTimelineInline]  # new calls, notes and tasks go through the quick-log box
 
     def has_change_permission(self, request, obj=None):
         if not super().has_change_permission(request, obj):
@@ -214,120 +386,23 @@ class LeadAdmin(TenantScopedAdmin, admin.ModelAdmin):
         # A converted or disqualified lead is history; reps change their own and unassigned leads (as in the API).
         return obj.is_open and may_change(request.user, obj)
 
-    def formfield_for_choice_field(self, db_field, request, **kwargs):
-        if db_field.name == "status":
-            # "Converted" is reached only through the convert action, which creates the contact.
-            kwargs["choices"] = [c for c in LeadStatus.choices if c[0] != LeadStatus.CONVERTED]
-        return super().formfield_for_choice_field(db_field, request, **kwargs)
-
-    @admin.action(description="Convert selected leads", permissions=["change"])
-    def convert_leads(self, request, queryset):
-        leads = list(queryset.order_by("pk"))
-        editable = set(
-            Lead.objects.editable_by(request.user)
-            .filter(pk__in=[lead.pk for lead in leads])
-            .values_list("pk", flat=True)
-        )
-        not_yours = [lead for lead in leads if lead.pk not in editable]
-        if not_yours:
-            names = ", ".join(_label(lead) for lead in not_yours)
-            self.message_user(
-                request,
-                f"Nothing was converted: you may convert only your own and unassigned leads ({names}).",
-                messages.ERROR,
-            )
-            return
-        created, already, failures = 0, 0, []
-        # All or nothing: one refusal rolls back the conversions done before it.
-        with transaction.atomic():
-            for lead in leads:
-                try:
-                    result = Lead.objects.convert(lead=lead, actor=request.user)
-                except ConversionError as exc:
-                    failures.append(f"{_label(lead)}: {exc}")
-                    continue
-                created += result.created
-                already += not result.created
-            if failures:
-                transaction.set_rollback(True)
-        if failures:
-            self.message_user(request, "Nothing was converted. " + " ".join(failures), messages.ERROR)
-            return
-        message = f"Converted {created} lead{'s' if created != 1 else ''}."
-        if already:
-            message += f" {already} {'was' if already == 1 else 'were'} already converted."
-        self.message_user(request, message, messages.SUCCESS)
-
-    @admin.action(description="Rescore selected leads", permissions=["change"])
-    def rescore_selected(self, request, queryset):
-        by_tenant = defaultdict(list)
-        for pk, tenant_id in queryset.order_by().values_list("pk", "tenant_id"):
-            by_tenant[tenant_id].append(pk)
-        leads = band_changed = qualified = 0
-        for tenant in Tenant.objects.filter(pk__in=by_tenant):
-            summary = rescore_leads(tenant=tenant, lead_ids=by_tenant[tenant.pk])
-            leads += summary.leads
-            band_changed += summary.band_changed
-            qualified += summary.qualified
-        message = f"Rescored {leads} lead{'s' if leads != 1 else ''}: {band_changed} changed band"
-        if qualified:
-            message += f", {qualified} reached the auto-qualify threshold and {'is' if qualified == 1 else 'are'} now qualified"
-        self.message_user(request, message + ".", messages.SUCCESS)
-
-    @admin.action(description="Assign to me", permissions=["change"])
-    def assign_to_me(self, request, queryset):
-        leads = list(queryset.order_by("pk"))
-        editable = set(
-            Lead.objects.editable_by(request.user).filter(pk__in=[lead.pk for lead in leads]).values_list("pk", flat=True)
-        )
-        not_yours = [lead for lead in leads if lead.pk not in editable]
-        if not_yours:
-            names = ", ".join(_label(lead) for lead in not_yours)
-            self.message_user(
-                request, f"Nothing was assigned: reps take unassigned leads only ({names}).", messages.ERROR
-            )
-            return
-        taken, refused = 0, []
-        for lead in leads:
-            try:
-                assign_lead(lead=lead, owner=request.user, actor=request.user,
-                            reason=f"taken by {request.user} in the admin")
-            except AssignmentError as exc:
-                refused.append(f"{_label(lead)}: {exc}")
-                continue
-            taken += 1
-        if taken:
-            self.message_user(request, f"{taken} lead{'s are' if taken != 1 else ' is'} now yours.", messages.SUCCESS)
-        if refused:
-            self.message_user(request, "Not assigned: " + "; ".join(refused), messages.WARNING)
-
-    @admin.action(description="Route (apply assignment rules)", permissions=["route"])
-    def route_leads(self, request, queryset):
-        routed, stayed, refused = [], [], []
-        for lead in queryset.order_by("pk"):
-            try:  # one transaction per lead: a refusal does not undo the others
-                result = route_lead(lead=lead, actor=request.user)
-            except AssignmentError as exc:
-                refused.append(f"{_label(lead)}: {exc}")
-                continue
-            if result.owner is None:
-                stayed.append(f"{_label(lead)}: {result.reason}")
-            else:
-                routed.append(f"{_label(lead)} -> {result.owner} ({result.reason})")
-        if routed:
-            self.message_user(request, f"Routed {len(routed)}: " + "; ".join(routed), messages.SUCCESS)
-        if stayed:
-            self.message_user(request, f"Not assigned {len(stayed)}: " + "; ".join(stayed), messages.WARNING)
-        if refused:
-            self.message_user(request, "Skipped: " + "; ".join(refused), messages.WARNING)
+    def has_assign_permission(self, request):
+        # Giving leads to other people is a manager's call; reps take leads with "Assign to me".
+        return request.user.is_manager and self.has_change_permission(request)
 
     def has_route_permission(self, request):
         # Routing may take a lead away from its owner: a manager's call, as assigning to others is.
         return request.user.is_manager and self.has_change_permission(request)
 
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "status":
+            # "Converted" is reached only through the conversion page or action, which create the contact.
+            kwargs["choices"] = [c for c in LeadStatus.choices if c[0] != LeadStatus.CONVERTED]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
-def _label(lead: Lead) -> str:
-    return f"{lead} (#{lead.pk})"
+
+def _when(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "-"
 
 
 @admin.register(Channel)

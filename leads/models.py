@@ -143,10 +143,12 @@ class Lead(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["tenant", "status", "-created_at"], name="lead_tenant_status_created_idx"),
+            # The lead list's orderings (newest first, ties by id) straight from an index, per status and owner too.
+            models.Index(fields=["tenant", "status", "-created_at", "-id"], name="lead_tenant_status_recent_idx"),
             models.Index(fields=["tenant", "owner", "status"], name="lead_tenant_owner_idx"),
+            models.Index(fields=["tenant", "owner", "-created_at", "-id"], name="lead_tenant_owner_recent_idx"),
             models.Index(fields=["tenant", "-score_total"], name="lead_tenant_score_idx"),
-            models.Index(fields=["tenant", "-created_at"], name="lead_tenant_created_idx"),
+            models.Index(fields=["tenant", "-created_at", "-id"], name="lead_tenant_recent_idx"),
             models.Index(fields=["tenant", "email"], name="lead_tenant_email_idx"),
             models.Index(fields=["tenant", "phone"], name="lead_tenant_phone_idx"),
         ]

@@ -329,6 +329,8 @@ AUTOCOMPLETES = [
     ("contacts", "deal", "contact", "contact"),
     ("crm", "activity", "lead", "lead"),
     ("crm", "activity", "deal", "deal"),
+    ("leads", "lead", "converted_contact", "contact"),  # the conversion page's pickers
+    ("leads", "lead", "converted_company", "company"),
 ]
 
 
@@ -416,3 +418,56 @@ def test_lead_changelist_queries_do_not_grow_with_rows(client, world, manager, t
     few = count_queries()
     LeadFactory.create_batch(10, tenant=tenant, owner=manager)
     assert count_queries() == few
+
+
+@pytest.mark.parametrize("role", ["rep", "manager"])
+@pytest.mark.parametrize("suffix", ["convert/", "log/"])
+def test_another_tenants_lead_has_no_conversion_page_or_quick_log(client, world, request, role, suffix):
+    client.force_login(request.getfixturevalue(role))
+    url = f"/admin/leads/lead/{world.b.lead.pk}/{suffix}"
+
+    got, posted = client.get(url), client.post(url, {"kind": "note", "body": "sneaky", "deal": "new"})
+
+    assert (got.status_code, posted.status_code) == (404, 404)
+    assert world.b.lead.email not in got.content.decode()
+    world.b.lead.refresh_from_db()
+    assert world.b.lead.status == "new"
+    assert not Activity.objects.filter(lead=world.b.lead, body="sneaky").exists()
+
+
+@pytest.mark.parametrize("role", ["rep", "manager"])
+@pytest.mark.parametrize(
+    ("action", "answer"),
+    [
+        ("change_lead_status", {"status": "contacted"}),
+        ("disqualify_leads", {"reason": "Not ours"}),
+        ("convert_leads", {}),
+        ("assign_to_me", {}),
+        ("assign_to_rep", {}),
+        ("rescore_selected", {}),
+    ],
+)
+def test_actions_never_list_or_touch_another_tenants_leads(client, world, request, role, action, answer):
+    user = request.getfixturevalue(role)
+    client.force_login(user)
+    selection = {"action": action, "_selected_action": [world.a.lead.pk, world.b.lead.pk]}
+
+    page = client.post("/admin/leads/lead/", selection)
+    client.post("/admin/leads/lead/", {**selection, **answer, "apply": "yes", "owner": user.pk})
+
+    assert world.b.lead.email not in page.content.decode() and "Globovich" not in page.content.decode()
+    before = world.b.lead
+    after = Lead.objects.get(pk=before.pk)
+    unchanged = (before.status, before.owner_id, before.score_updated_at)
+    assert (after.status, after.owner_id, after.score_updated_at) == unchanged
+    assert not Activity.objects.filter(lead=after).exclude(pk=world.b.activity.pk).exists()
+
+
+def test_contact_and_deal_forms_offer_only_own_tenant_owners(client, world, manager, tenant):
+    client.force_login(manager)
+    own = {str(pk) for pk in User.objects.filter(tenant=tenant).values_list("pk", flat=True)}
+
+    for obj in (world.a.contact, world.a.deal, world.a.company):
+        html = client.get(change_url(obj)).content.decode()
+        assert _options(html, "owner") == own, obj
+        assert "gus_globex" not in html and "Globex" not in html
