@@ -485,7 +485,8 @@ def test_a_rep_cannot_take_a_colleagues_lead_from_the_admin(client, tenant, rep,
 
     response = lead_action(client, "assign_to_me", free, theirs)
 
-    assert "Nothing was assigned" in response.content.decode()
+    # A colleague's lead is not in a rep's list: the whole action is refused.
+    assert "Nothing was done: 1 of the selected leads is not in your list" in response.content.decode()
     free.refresh_from_db()
     theirs.refresh_from_db()
     assert (free.owner, theirs.owner) == (None, manager)
