@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Q
 
 from .admin_tenancy import TenantScopedAdmin
 from .choices import ActivityKind
@@ -180,6 +181,22 @@ class ActivityAdmin(TenantScopedAdmin, admin.ModelAdmin):
     )
     readonly_fields = ("actor", "data")
 
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if _works_whole_workspace(request.user):
+            return queryset
+        if request.user.pk is None:
+            return queryset.none()  # nobody's timeline; Django refuses an unsaved user in a filter
+        # A rep sees the timeline of their own and unassigned leads (and entries on no lead), as in the lead list.
+        return queryset.filter(Q(lead__isnull=True) | Q(lead__owner=request.user) | Q(lead__owner__isnull=True))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "lead" and field is not None and not _works_whole_workspace(request.user):
+            user = request.user
+            field.queryset = field.queryset.filter(Q(owner=user) | Q(owner__isnull=True)) if user.pk else field.queryset.none()
+        return field
+
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.kind not in MANUAL_KINDS:
             return self.fields
@@ -194,6 +211,10 @@ class ActivityAdmin(TenantScopedAdmin, admin.ModelAdmin):
         if not change:
             obj.actor = request.user
         super().save_model(request, obj, form, change)
+
+
+def _works_whole_workspace(user) -> bool:
+    return user.is_superuser or user.is_manager
 
 
 @admin.register(Event)
