@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test install-browser migrate demo clean
+.PHONY: run test install install-test install-browser migrate demo screenshots clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ install-browser:
 ## make test: set up and run the whole suite (SQLite unless DATABASE_URL says otherwise)
 test: install-test
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## make screenshots: run the browser tests and refresh the screenshots in docs/img/ from them
+screenshots: install-test
+	UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/e2e
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache
