@@ -344,17 +344,23 @@ def closed_counts(tenant_id: int) -> tuple[int, int]:
     return counts["converted"], counts["disqualified"]
 
 
-def _model_prediction(
-    lead: Lead, model: PredictionModel, now: dt.datetime, activity_counts: dict[str, int] | None = None
-) -> Prediction:
-    counts = activity_counts_for(lead) if activity_counts is None else activity_counts
-    probability, factors = score_facts(model, lead_facts(lead, counts))
+def explain(model: PredictionModel, facts: dict[str, Any]) -> tuple[float, list[Factor], str]:
+    """The model's probability for these facts, the factors worth showing, and the sentence that names them."""
+    probability, factors = score_facts(model, facts)
     shown = [f for f in factors if abs(f.contribution) >= REASON_MIN_CONTRIBUTION][:REASON_FACTORS]
     if shown:
         named = ", ".join(f"{f.description} ({f.contribution:+.1f})" for f in shown)
         reason = f"Top factors (model {model.version}): {named}."
     else:
         reason = f"No factor stands out (model {model.version}): this lead looks like the average lead."
+    return probability, shown, reason
+
+
+def _model_prediction(
+    lead: Lead, model: PredictionModel, now: dt.datetime, activity_counts: dict[str, int] | None = None
+) -> Prediction:
+    counts = activity_counts_for(lead) if activity_counts is None else activity_counts
+    probability, shown, reason = explain(model, lead_facts(lead, counts))
     return Prediction(
         lead_id=lead.pk, probability=probability, recommendation=recommend(probability), reason=reason,
         model_version=model.version, fallback=False, predicted_at=now, factors=shown,

@@ -21,7 +21,7 @@ from crm.models import Tenant
 
 from ..choices import OPEN_STATUSES
 from ..conditions import matches
-from ..prediction import REASON_FACTORS, REASON_MIN_CONTRIBUTION, active_model, lead_facts, recommend, score_facts
+from ..prediction import active_model, explain, lead_facts, recommend
 from ..scoring import Score, compute_score, rule_sheet
 from .writer import Json
 
@@ -89,15 +89,7 @@ class BatchInsights:
             self._predict(values, now)
 
     def _predict(self, values: dict[str, Any], now) -> None:
-        # leads.prediction._model_prediction, on values instead of a saved lead.
-        model = self.model
-        probability, factors = score_facts(model, lead_facts(values, IMPORTED_COUNTS))
-        shown = [f for f in factors if abs(f.contribution) >= REASON_MIN_CONTRIBUTION][:REASON_FACTORS]
-        if shown:
-            named = ", ".join(f"{f.description} ({f.contribution:+.1f})" for f in shown)
-            reason = f"Top factors (model {model.version}): {named}."
-        else:
-            reason = f"No factor stands out (model {model.version}): this lead looks like the average lead."
+        probability, _, reason = explain(self.model, lead_facts(values, IMPORTED_COUNTS))
         values["probability"], values["recommendation"] = probability, recommend(probability)
-        values["recommendation_reason"], values["prediction_version"] = reason, model.version
+        values["recommendation_reason"], values["prediction_version"] = reason, self.model.version
         values["predicted_at"] = now
