@@ -53,11 +53,11 @@ from django.db import transaction
 from django.db.models import Count, Q
 
 from crm.choices import ActivityKind, Role
-from crm.models import Activity, User
+from crm.models import Activity, Tenant, User
 
 from .assignment import AssignmentError, assign_lead
 from .choices import OPEN_STATUSES, RuleOperator
-from .conditions import ConditionError, count_activities, matches_all
+from .conditions import ConditionError, count_activities, matches_all, parse_conditions
 from .models import AssignmentRule, Lead
 from .tenant_config import config_for
 
@@ -158,19 +158,11 @@ def _pick(*, lead: Lead, pool: Q) -> Pick:
             .annotate(open_leads=_open_leads(lead))
             .order_by("pk")
         )
-        pick = Pick()
-        eligible = []
-        for person in people:
-            why = _cannot_take(person, person.open_leads)
-            if why:
-                pick.refused[why] = pick.refused.get(why, 0) + 1
-            else:
-                eligible.append(person)
+        pick = _choose_among(people)
         for why in excluded.values():
             pick.refused[why] = pick.refused.get(why, 0) + 1
-        if not eligible:
+        if pick.user is None:
             return pick
-        _choose(pick, eligible)
         # Lock the chosen row, then count again: a concurrent routing may have just filled them.
         locked = User.objects.select_for_update().get(pk=pick.user.pk)
         open_now = Lead.objects.filter(tenant_id=lead.tenant_id, owner=locked).open().exclude(pk=lead.pk).count()
@@ -179,6 +171,21 @@ def _pick(*, lead: Lead, pool: Q) -> Pick:
             pick.user, pick.open_leads = locked, open_now
             return pick
         excluded[locked.pk] = why
+
+
+def _choose_among(people: list[User]) -> Pick:
+    """Who of these (each annotated with `open_leads`) gets the lead, and why the others could not."""
+    pick = Pick()
+    eligible = []
+    for person in people:
+        why = _cannot_take(person, person.open_leads)
+        if why:
+            pick.refused[why] = pick.refused.get(why, 0) + 1
+        else:
+            eligible.append(person)
+    if eligible:
+        _choose(pick, eligible)
+    return pick
 
 
 def _choose(pick: Pick, eligible: list[User]) -> None:
@@ -287,3 +294,94 @@ def _uses_activity_counts(rule: AssignmentRule) -> bool:
         isinstance(condition, dict) and condition.get("operator") == RuleOperator.ACTIVITY_COUNT
         for condition in rule.conditions
     )
+
+
+# --- a batch of new leads (import) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Routed:
+    values: dict
+    owner: User | None
+    reason: str
+    details: dict
+
+
+class BatchRouter:
+    """Routes a batch of new, unsaved leads (an import) as route_new_lead routes one, counting in memory.
+
+    The decision is the same, step for step; only the counts live in memory, so the thousandth lead of
+    a batch sees the first 999. The caller writes the rows (owner, an "assigned" activity, a
+    LeadAssigned event, the rep's last_assigned_at) in bulk; no email per lead.
+    """
+
+    def __init__(self, *, tenant: Tenant, activity_counts: dict[str, int]):
+        self.tenant = tenant
+        self.activity_counts = activity_counts  # what every lead of the batch has (e.g. one "imported")
+        self.rules = list(
+            AssignmentRule.objects.for_tenant(tenant)
+            .filter(active=True)
+            .prefetch_related("target_team")
+            .order_by("priority", "id")
+        )
+        for rule in self.rules:
+            try:  # checked once here rather than for every lead (an invalid one is skipped, as routing does)
+                rule.conditions = parse_conditions(rule.conditions or [])
+            except (ConditionError, TypeError):
+                pass
+        self.pools = {
+            rule.pk: {member.pk for member in rule.target_team.all()} | ({rule.target_user_id} - {None})
+            for rule in self.rules
+        }
+
+    def route(self, rows: list[dict], *, now: dt.datetime) -> list[Routed]:
+        """Owners for the open, unowned rows (set on each row as owner_id / assigned_at)."""
+        waiting = [row for row in rows if row.get("owner_id") is None and row.get("status") in OPEN_STATUSES]
+        if not waiting:
+            return []
+        people = {
+            person.pk: person
+            for person in User.objects.filter(tenant_id=self.tenant.pk).annotate(
+                open_leads=Count(
+                    "owned_leads",
+                    filter=Q(owned_leads__status__in=OPEN_STATUSES, owned_leads__tenant_id=self.tenant.pk),
+                )
+            )
+        }
+        reps = sorted(pk for pk, person in people.items() if person.role == Role.REP)
+        if not self.rules and not reps:
+            return []  # routing is not in use in this workspace (as routing._leave_unassigned says)
+        routed = []
+        for i, row in enumerate(waiting):
+            # Distinct, increasing stamps: "who waited longest" must see this batch's order.
+            stamp = now + dt.timedelta(microseconds=i)
+            routed.append(self._route_one(row, people=people, reps=reps, stamp=stamp))
+        return routed
+
+    def _route_one(self, row: dict, *, people: dict[int, User], reps: list[int], stamp: dt.datetime) -> Routed:
+        passed_over: list[str] = []
+        for rule in self.rules:
+            if not _rule_matches(rule, row, self.activity_counts):
+                continue
+            pool = self.pools[rule.pk]
+            pick = _choose_among([people[pk] for pk in sorted(pool) if pk in people])
+            if pick.user is None:
+                passed_over.append(f'rule "{rule.name}" ({pick.refusal()})')
+                continue
+            reason = f'rule "{rule.name}"' if len(pool) == 1 else f'rule "{rule.name}": team rotation, {_fairness(pick)}'
+            return _give_row(row, pick, _with(reason, passed_over), rule, stamp)
+        pick = _choose_among([people[pk] for pk in reps])
+        if pick.user is not None:
+            return _give_row(row, pick, _with(f"round robin: {_fairness(pick)}", passed_over), None, stamp)
+        reason = _with(f"round robin: {pick.refusal()}" if pick.refused else "round robin: no reps", passed_over)
+        return Routed(values=row, owner=None, reason=reason, details={"routing": "none"})
+
+
+def _give_row(row: dict, pick: Pick, reason: str, rule: AssignmentRule | None, stamp: dt.datetime) -> Routed:
+    owner = pick.user
+    details = {"routing": "rule" if rule else "round_robin", "rule_id": rule.pk if rule else None,
+               "open_leads": pick.open_leads}
+    owner.open_leads += 1
+    owner.last_assigned_at = stamp
+    row["owner_id"], row["assigned_at"] = owner.pk, stamp
+    return Routed(values=row, owner=owner, reason=reason, details=details)

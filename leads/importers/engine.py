@@ -32,11 +32,11 @@ from crm.models import Activity, Event, Tenant, User
 from ..capture import FILLABLE_FIELDS
 from ..choices import DuplicatePolicy, ImportStatus, LeadSource, LeadStatus
 from ..models import Channel, ImportJob, Lead
+from ..routing import BatchRouter
 from ..scoring import auto_qualify, qualifying_statuses, rescore_leads
-from .assign import BatchRouter
 from .dedupe import known_people
 from .headers import ColumnPlan, MappingError, parse_mapping, plan_columns
-from .insights import BatchInsights
+from .insights import IMPORTED_COUNTS, BatchInsights
 from .reader import BadRecord, CsvFile, UnreadableFile, open_csv
 from .rows import Defaults, LeadValues, RowError, RowParser
 from .writer import Json, Table, allocate_ids, insert
@@ -147,7 +147,7 @@ class _Run:
         job = self._job()
         self.job = job
         self.insights = BatchInsights(tenant=self.tenant)
-        self.router = BatchRouter(tenant=self.tenant)
+        self.router = BatchRouter(tenant=self.tenant, activity_counts=IMPORTED_COUNTS)
         position = [0]
         started = time.monotonic()
         try:
