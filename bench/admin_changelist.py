@@ -32,6 +32,8 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
+from bench.databases import fresh_postgres  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/crm_bench_admin"
 REPS = 10
 SURNAMES = [
@@ -50,33 +52,6 @@ FIRST_NAMES = ["Ada", "Alan", "Grace", "Linus", "Margaret", "Ken", "Barbara", "D
                "Katherine", "Tim", "Radia", "Vint", "Hedy", "Edsger", "Sophie", "Bjarne", "Lynn", "Guido"]
 SOURCES = ["website_form", "facebook_lead_ad", "google_lead_form", "referral", "api", "import", "chat"]
 CAMPAIGNS = ["", "", "", "spring-webinar", "summer-promo", "linkedin-abm", "partner-referral", "trade-show"]
-
-
-def prepare_database(reuse: bool) -> str:
-    url = os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
-    import dj_database_url
-    import psycopg
-
-    config = dj_database_url.parse(url)
-    if "postgresql" not in config["ENGINE"]:
-        raise SystemExit("This benchmark needs PostgreSQL: set DATABASE_URL=postgres://.../crm_bench_admin")
-    name = config["NAME"]
-    if "bench" not in name:
-        raise SystemExit(f"Refusing to drop database {name!r}: use a database whose name contains 'bench'.")
-    admin = psycopg.connect(
-        host=config["HOST"] or None,
-        port=config["PORT"] or None,
-        user=config["USER"] or None,
-        password=config["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-    with admin:
-        if not reuse:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{name}"')
-        version = admin.execute("SHOW server_version").fetchone()[0]
-    return f"PostgreSQL {version.split()[0]} ({name})"
 
 
 def sql_array(values) -> str:
@@ -151,7 +126,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the database loaded by an earlier run")
     args = parser.parse_args()
 
-    where = prepare_database(args.reuse)
+    where = fresh_postgres(DEFAULT_URL, reuse=args.reuse)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     os.environ["ALLOWED_HOSTS"] = "testserver"
     import django

@@ -32,6 +32,8 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
+from bench.databases import fresh_postgres  # noqa: E402
+
 INTERCEPT = -1.0
 INDUSTRIES = [  # (industry, weight in the population, effect on the log-odds)
     ("Software", 0.25, 1.0), ("Finance", 0.15, 0.4), ("Healthcare", 0.15, 0.0), ("Manufacturing", 0.12, -0.3),
@@ -52,22 +54,7 @@ def prepare_database() -> str:
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         os.environ["DATABASE_URL"] = f"sqlite:///{path}"
         return f"SQLite ({path.relative_to(BASE_DIR)})"
-    import dj_database_url
-    import psycopg
-
-    config = dj_database_url.parse(url)
-    name = config["NAME"]
-    if not name.startswith("crm_") or "bench" not in name:
-        raise SystemExit(f"Refusing to drop database {name!r}: use a crm_*bench* database for this benchmark.")
-    admin = psycopg.connect(
-        host=config["HOST"] or None, port=config["PORT"] or None, user=config["USER"] or None,
-        password=config["PASSWORD"] or None, dbname="postgres", autocommit=True,
-    )
-    with admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.execute(f'CREATE DATABASE "{name}"')
-        version = admin.execute("SHOW server_version").fetchone()[0]
-    return f"PostgreSQL {version.split()[0]} ({name})"
+    return fresh_postgres(url)
 
 
 def pick(rng: random.Random, table):

@@ -35,6 +35,8 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
+from bench.databases import fresh_postgres  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/crm_bench"
 PER_ROW_TRANSACTION = 1_000  # the per-lead loop commits in batches too, so commits do not dominate it
 # fmt: off
@@ -55,32 +57,6 @@ ACTIVITY_MIX = [  # kind, share of leads with any, most per lead
     ("form_submitted", 0.50, 1), ("demo_requested", 0.03, 1),
 ]
 # fmt: on
-
-
-def prepare_database() -> str:
-    url = os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
-    import dj_database_url
-    import psycopg
-
-    config = dj_database_url.parse(url)
-    if "postgresql" not in config["ENGINE"]:
-        raise SystemExit("This benchmark needs PostgreSQL: set DATABASE_URL=postgres://.../crm_bench")
-    name = config["NAME"]
-    if "bench" not in name:
-        raise SystemExit(f"Refusing to drop database {name!r}: use a database whose name contains 'bench'.")
-    admin = psycopg.connect(
-        host=config["HOST"] or None,
-        port=config["PORT"] or None,
-        user=config["USER"] or None,
-        password=config["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-    with admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-        version = admin.execute("SHOW server_version").fetchone()[0]
-    return f"PostgreSQL {version.split()[0]} ({name})"
 
 
 def weighted(rng: random.Random, table):
@@ -158,7 +134,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
-    where = prepare_database()
+    where = fresh_postgres(DEFAULT_URL)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
     import django
 
