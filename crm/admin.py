@@ -183,18 +183,16 @@ class ActivityAdmin(TenantScopedAdmin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        if _works_whole_workspace(request.user):
+        if request.user.is_manager:
             return queryset
-        if request.user.pk is None:
-            return queryset.none()  # nobody's timeline; Django refuses an unsaved user in a filter
-        # A rep sees the timeline of their own and unassigned leads (and entries on no lead), as in the lead list.
-        return queryset.filter(Q(lead__isnull=True) | Q(lead__owner=request.user) | Q(lead__owner__isnull=True))
+        # A rep sees the timeline of the leads in their list (own and unassigned), and entries on no lead.
+        leads = self.model.lead.field.related_model.objects.own_or_unassigned(request.user)
+        return queryset.filter(Q(lead__isnull=True) | Q(lead__in=leads))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if db_field.name == "lead" and field is not None and not _works_whole_workspace(request.user):
-            user = request.user
-            field.queryset = field.queryset.filter(Q(owner=user) | Q(owner__isnull=True)) if user.pk else field.queryset.none()
+        if db_field.name == "lead" and field is not None and not request.user.is_manager:
+            field.queryset = field.queryset.own_or_unassigned(request.user)
         return field
 
     def get_readonly_fields(self, request, obj=None):
@@ -211,10 +209,6 @@ class ActivityAdmin(TenantScopedAdmin, admin.ModelAdmin):
         if not change:
             obj.actor = request.user
         super().save_model(request, obj, form, change)
-
-
-def _works_whole_workspace(user) -> bool:
-    return user.is_superuser or user.is_manager
 
 
 @admin.register(Event)

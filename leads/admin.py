@@ -207,10 +207,9 @@ class LeadAdmin(LeadImportMixin, TenantScopedAdmin, admin.ModelAdmin):
     def get_queryset(self, request):
         # A rep works their own leads and the unassigned pool; colleagues' leads are not theirs to see.
         queryset = super().get_queryset(request)
-        user = request.user
-        if user.is_superuser or user.is_manager:
+        if request.user.is_manager:
             return queryset
-        return queryset.own_or_unassigned(user)
+        return queryset.own_or_unassigned(request.user)
 
     def response_action(self, request, queryset):
         # Django drops selected ids that are outside the list without a word; a lead the user cannot see
