@@ -1,6 +1,6 @@
 """CPU time and SQL statements per request: the capture endpoint against the bare create, in one process.
 
-    .venv/bin/python bench/capture_cpu.py [--requests 200] [--profile]
+    .venv/bin/python bench/capture_cpu.py [--requests 200] [--reps 3] [--verbose] [--profile]
 
 A steadier measure than wrk's throughput on a shared machine: CPU time does not count waiting
 for a core. Uses a fresh PostgreSQL database (crm_bench_capture_cpu on 127.0.0.1:5432), one
@@ -38,6 +38,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--verbose", action="store_true", help="print the SQL of one capture")
     parser.add_argument("--profile", action="store_true", help="cProfile 300 captures, by cumulative time")
+    parser.add_argument("--reps", type=int, default=0, help="reps in the workspace: with any, every capture is routed")
     args = parser.parse_args()
 
     fresh_database()
@@ -49,6 +50,7 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from crm.models import User
     from crm.tenants import create_tenant
     from leads.models import Channel
 
@@ -56,6 +58,8 @@ def main() -> None:
     tenant = create_tenant(slug="cpu", admin_username="cpu-admin", admin_password="bench-pass-2026-x").tenant
     channel = Channel.objects.get(tenant=tenant)
     Channel.objects.filter(pk=channel.pk).update(rate_limit_per_hour=10**9)
+    for i in range(args.reps):
+        User.objects.create_user(f"cpu-rep{i}", tenant=tenant, role="rep")
     client, sent = Client(), [0]
 
     def post(path: str) -> None:
@@ -77,7 +81,7 @@ def main() -> None:
         print(f"{name}: {len(queries.captured_queries)} SQL statements per request")
         if args.verbose and name == "capture":
             for query in queries.captured_queries:
-                print("   ", query["sql"][:160])
+                print(f"    {float(query['time']) * 1000:6.2f} ms  {query['sql'][:150]}")
     cost = {}
     for name, path in paths.items():
         wall, cpu = time.perf_counter(), time.process_time()
@@ -95,7 +99,7 @@ def main() -> None:
         for _ in range(300):
             post(paths["capture"])
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(int(os.environ.get("TOP", "40")))
 
 
 if __name__ == "__main__":

@@ -36,11 +36,14 @@ waits for a queue. A routing failure is logged and leaves the lead unassigned; i
 capture.
 
 Concurrency: candidates are ranked on counts read without locks; the chosen user's row is then
-locked (select_for_update) and their open leads recounted before the lead is given, so two
-captures at once cannot push a rep over capacity (the second waits for the first to commit and
-then sees its lead). They may still both rank by the same stale counts and pick the same rep when
-capacity allows: a small, accepted unfairness. On SQLite, IMMEDIATE transactions serialise writers,
-so there is no race at all.
+locked (select_for_update). Two captures at once rank by the same counts and would pick the same
+rep; the second finds that rep's row locked and, rather than queueing behind the first until it
+commits, skips to the next in line (SKIP LOCKED): the first is about to give that rep a lead and
+the latest turn, so the next in line is who round robin would pick after it anyway. Only when
+everyone who could take the lead is locked does a routing wait, for the fairest of them. With a
+capacity (or after waiting) the open leads are recounted under the lock, so concurrent captures
+cannot push a rep over capacity. On SQLite, IMMEDIATE transactions serialise writers, so there is
+no race at all.
 """
 
 from __future__ import annotations
@@ -151,6 +154,7 @@ def _route(*, lead: Lead, actor: User | None) -> RoutingResult:
 def _pick(*, lead: Lead, pool: Q) -> Pick:
     """The fairest user of the pool who can take the lead, with their row locked (see the module doc)."""
     excluded: dict[int, str] = {}  # filled (or gone away) while we waited for their row
+    busy: set[int] = set()  # being given a lead by a concurrent routing at this moment
     while True:
         people = list(
             User.objects.filter(pool, tenant_id=lead.tenant_id)
@@ -158,14 +162,28 @@ def _pick(*, lead: Lead, pool: Q) -> Pick:
             .annotate(open_leads=_open_leads(lead))
             .order_by("pk")
         )
-        pick = _choose_among(people)
+        pick = _choose_among([person for person in people if person.pk not in busy])
+        wait = pick.user is None and bool(busy)
+        if wait:  # everyone who can take it is busy: queue behind the fairest of them
+            pick = _choose_among(people)
         for why in excluded.values():
             pick.refused[why] = pick.refused.get(why, 0) + 1
         if pick.user is None:
             return pick
-        # Lock the chosen row, then count again: a concurrent routing may have just filled them.
-        locked = User.objects.select_for_update().get(pk=pick.user.pk)
-        open_now = Lead.objects.filter(tenant_id=lead.tenant_id, owner=locked).open().exclude(pk=lead.pk).count()
+        locked = User.objects.select_for_update(skip_locked=not wait).filter(pk=pick.user.pk).first()
+        if locked is None and not wait:
+            # Their row is locked by a routing that has not committed yet: they are about to have
+            # one more lead and the latest turn, so the next in line takes this one instead.
+            busy.add(pick.user.pk)
+            continue
+        if locked is None:
+            excluded[pick.user.pk] = "inactive"  # deleted while we waited
+            continue
+        # Count again under the lock when it matters: capacity, or a routing we waited for has
+        # just committed a lead to them.
+        open_now = pick.open_leads
+        if wait or locked.lead_capacity is not None:
+            open_now = Lead.objects.filter(tenant_id=lead.tenant_id, owner=locked).open().exclude(pk=lead.pk).count()
         why = _cannot_take(locked, open_now)
         if not why:
             pick.user, pick.open_leads = locked, open_now

@@ -2,10 +2,13 @@
 
 import datetime as dt
 import logging
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core import mail
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from crm.choices import ActivityKind, EventType, Role
@@ -442,6 +445,61 @@ def test_concurrent_captures_never_push_a_rep_over_capacity(monkeypatch):
     assert not errors, errors[:3]
     assert Lead.objects.filter(owner=ann).count() == 3
     assert Lead.objects.filter(tenant=tenant, owner__isnull=True).count() == 7
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_capture_routed_while_another_is_uncommitted_goes_to_the_next_rep_without_waiting():
+    tenant = TenantFactory(slug="busy")
+    UserFactory(tenant=tenant, username="ann", last_assigned_at=ago(3))
+    UserFactory(tenant=tenant, username="bob", last_assigned_at=ago(2))
+    routed, release = threading.Event(), threading.Event()
+
+    def first_capture():
+        try:
+            with transaction.atomic():
+                lead = capture_lead(tenant=tenant, data={"email": "first@x.example"}, source=LeadSource.API).lead
+                routed.set()
+                release.wait(10)  # still uncommitted while the second capture routes
+                return lead.owner.username
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(first_capture)
+        assert routed.wait(10)
+        with connection.cursor() as cursor:  # queueing behind the first would fail routing, not hang
+            cursor.execute("SET lock_timeout = '2s'")
+        second = capture_lead(tenant=tenant, data={"email": "second@x.example"}, source=LeadSource.API).lead
+        release.set()
+        assert first.result(10) == "ann"  # waited longest
+    assert second.owner.username == "bob"
+    assert Lead.objects.filter(tenant=tenant, owner__username="ann").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_when_every_rep_is_busy_a_capture_waits_for_the_fairest():
+    tenant = TenantFactory(slug="queue")
+    UserFactory(tenant=tenant, username="ann")
+    routed = threading.Event()
+
+    def first_capture():
+        try:
+            with transaction.atomic():
+                capture_lead(tenant=tenant, data={"email": "first@x.example"}, source=LeadSource.API)
+                routed.set()
+                time.sleep(0.5)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(first_capture)
+        assert routed.wait(10)
+        second = capture_lead(tenant=tenant, data={"email": "second@x.example"}, source=LeadSource.API).lead
+        first.result(10)
+    assert second.owner.username == "ann"
+    assert Activity.objects.get(lead=second, kind=ActivityKind.ASSIGNED).body == "round robin: 1 open lead"
 
 
 # --- admin ---------------------------------------------------------------------------------
