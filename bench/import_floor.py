@@ -1,0 +1,92 @@
+"""The floor under any import: how long PostgreSQL alone takes to write what an import must write.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench_floor .venv/bin/python bench/import_floor.py
+    ... bench/import_floor.py --rows 200000          # quicker
+
+Builds a fresh PostgreSQL database with the project's schema (every index and constraint the lead,
+activity and event tables have, the trigram search index included), one workspace with 10 reps,
+and then times, each as one set-based `INSERT ... SELECT FROM generate_series` (no Python per row,
+no parsing, no validation, no network round trips per row):
+
+1. the leads themselves (bench/admin_changelist.py's realistic generator);
+2. one "imported" activity per lead;
+3. one LeadCreated event per lead;
+4. the commit, where the deferred foreign-key checks run.
+
+Whatever an importer does in Python, it cannot finish faster than this sum on the same machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.admin_changelist import load_leads  # noqa: E402
+from bench.databases import fresh_postgres  # noqa: E402
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/crm_bench_floor"
+
+
+def timed(label: str, rows: int, run) -> float:
+    started = time.monotonic()
+    run()
+    seconds = time.monotonic() - started
+    print(f"{label:<44} {rows:>10,} rows {seconds:8.1f} s {rows / seconds:10,.0f} rows/s", flush=True)
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--no-search-index", action="store_true",
+                        help="drop the trigram search index first, to see what it costs")
+    args = parser.parse_args()
+
+    where = fresh_postgres(DEFAULT_URL)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from crm.choices import Role
+    from crm.models import Activity, Event, Tenant, User
+    from leads.models import Lead
+
+    call_command("migrate", verbosity=0)
+    tenant = Tenant.objects.create(slug="bench", name="Bench")
+    reps = [User.objects.create_user(f"rep{i}", tenant=tenant, role=Role.REP) for i in range(10)]
+    if args.no_search_index:
+        search_index = importlib.import_module("leads.migrations.0005_lead_list_indexes").SEARCH_INDEX
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP INDEX {search_index}")
+    print(f"{where}: {args.rows:,} leads into the {'schema without the search index' if args.no_search_index else 'full schema'}, "
+          "one transaction", flush=True)
+
+    total = 0.0
+    with transaction.atomic(), connection.cursor() as cursor:
+        total += timed("leads (15 indexes)" if args.no_search_index else "leads (all 16 indexes, trigram included)", args.rows,
+                       lambda: load_leads(tenant=tenant, owners=[r.pk for r in reps], rows=args.rows, first_id_hint="lead"))
+        total += timed("an 'imported' activity per lead", args.rows, lambda: cursor.execute(
+            f"INSERT INTO {Activity._meta.db_table} (tenant_id, lead_id, kind, subject, body, occurred_at, data) "
+            f"SELECT tenant_id, id, 'imported', 'Imported from leads.csv', '', created_at, "
+            f"'{{\"job\": 1}}'::jsonb FROM {Lead._meta.db_table} WHERE tenant_id = %s", [tenant.pk]))
+        total += timed("a LeadCreated event per lead", args.rows, lambda: cursor.execute(
+            f"INSERT INTO {Event._meta.db_table} (tenant_id, type, payload, created_at) "
+            f"SELECT tenant_id, 'LeadCreated', jsonb_build_object('lead_id', id, 'source', source), now() "
+            f"FROM {Lead._meta.db_table} WHERE tenant_id = %s", [tenant.pk]))
+        started = time.monotonic()
+    total += time.monotonic() - started
+    print(f"{'commit (deferred foreign-key checks)':<44} {'':>15} {time.monotonic() - started:8.1f} s")
+    print(f"{'total':<44} {args.rows:>10,} rows {total:8.1f} s {args.rows / total:10,.0f} rows/s")
+
+
+if __name__ == "__main__":
+    main()
