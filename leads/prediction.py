@@ -367,8 +367,8 @@ def _model_prediction(
     )
 
 
-def _rules_prediction(lead: Lead, now: dt.datetime) -> Prediction:
-    converted, disqualified = closed_counts(lead.tenant_id)
+def _rules_prediction(lead: Lead, now: dt.datetime, history: tuple[int, int] | None = None) -> Prediction:
+    converted, disqualified = closed_counts(lead.tenant_id) if history is None else history
     need = setting("PREDICTION_MIN_EACH_OUTCOME")
     history = f"{converted} converted, {disqualified} disqualified"
     if converted < need or disqualified < need:
@@ -400,22 +400,63 @@ def predict_lead(*, lead: Lead, actor: User | None = None) -> Prediction:
     with transaction.atomic():
         previous = lead.recommendation
         _apply(lead, prediction)
-        lead.save(update_fields=[
-            "probability", "recommendation", "recommendation_reason", "prediction_version", "predicted_at", "updated_at",
-        ])
+        lead.save(update_fields=[*PREDICTION_FIELDS, "updated_at"])
         if previous and previous != prediction.recommendation:
-            Activity.objects.create(
-                tenant_id=lead.tenant_id,
-                lead=lead,
-                kind=ActivityKind.SCORED,
-                subject=f"Recommendation: {Recommendation(prediction.recommendation).label} ({prediction.probability:.0%})",
-                body=prediction.reason,
-                actor=actor,
-                occurred_at=now,
-                data={"probability": prediction.probability, "recommendation": prediction.recommendation,
-                      "previous": previous, "model_version": prediction.model_version},
-            )
+            _advice_changed(lead, prediction, previous, actor).save()
     return prediction
+
+
+PREDICTION_FIELDS = ("probability", "recommendation", "recommendation_reason", "prediction_version", "predicted_at")
+
+
+def _advice_changed(lead: Lead, prediction: Prediction, previous: str, actor: User | None) -> Activity:
+    """The timeline entry for a prediction whose advice differs from the lead's previous one."""
+    return Activity(
+        tenant_id=lead.tenant_id,
+        lead=lead,
+        kind=ActivityKind.SCORED,
+        subject=f"Recommendation: {Recommendation(prediction.recommendation).label} ({prediction.probability:.0%})",
+        body=prediction.reason,
+        actor=actor,
+        occurred_at=prediction.predicted_at,
+        data={"probability": prediction.probability, "recommendation": prediction.recommendation,
+              "previous": previous, "model_version": prediction.model_version},
+    )
+
+
+def refresh_predictions(*, tenant: Tenant, lead_ids: list[int], actor: User | None = None) -> int:
+    """refresh_prediction for many leads at once (an import that filled them): the same predictions and
+    timeline entries, read and written in bulk. Returns how many leads were predicted."""
+    model = config_for(tenant).model
+    history = closed_counts(tenant.pk) if model is None else None
+    now, done = timezone.now(), 0
+    for start in range(0, len(lead_ids), 1000):
+        chunk = lead_ids[start : start + 1000]
+        leads = Lead.objects.filter(tenant_id=tenant.pk, pk__in=chunk).open()
+        if model is None:
+            leads = leads.filter(predicted_at__isnull=False)  # no model: only keep earlier predictions current
+        leads = list(leads.order_by("pk"))
+        counts: dict[int, dict[str, int]] = {lead.pk: {} for lead in leads}
+        if model is not None:
+            for row in (Activity.objects.filter(lead_id__in=list(counts), kind__in=COUNTED_KINDS)
+                        .values("lead_id", "kind").annotate(n=Count("id")).order_by()):
+                counts[row["lead_id"]][row["kind"]] = row["n"]
+        entries = []
+        for lead in leads:
+            if model is not None:
+                prediction = _model_prediction(lead, model, now, counts[lead.pk])
+            else:
+                prediction = _rules_prediction(lead, now, history)
+            previous = lead.recommendation
+            _apply(lead, prediction)
+            lead.updated_at = now
+            if previous and previous != prediction.recommendation:
+                entries.append(_advice_changed(lead, prediction, previous, actor))
+        with transaction.atomic():
+            Lead.objects.bulk_update(leads, [*PREDICTION_FIELDS, "updated_at"], batch_size=500)
+            Activity.objects.bulk_create(entries, batch_size=500)
+        done += len(leads)
+    return done
 
 
 def refresh_prediction(*, lead: Lead, actor: User | None = None) -> Lead:

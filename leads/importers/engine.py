@@ -32,6 +32,7 @@ from crm.models import Activity, Event, Tenant, User
 from ..capture import FILLABLE_FIELDS
 from ..choices import DuplicatePolicy, ImportStatus, LeadSource, LeadStatus
 from ..models import Channel, ImportJob, Lead
+from ..prediction import refresh_predictions
 from ..routing import BatchRouter
 from ..scoring import auto_qualify, qualifying_statuses, rescore_leads
 from .dedupe import known_people
@@ -467,8 +468,10 @@ class _Run:
             "tenant_id": self.tenant.pk, "lead_id": pk, "kind": ActivityKind.IMPORTED, "subject": subject,
             "actor_id": actor_id, "occurred_at": now, "data": {"import_job_id": self.job.pk, "filled": names},
         }) for pk, (_, names) in filled.items()))
-        # Filled details change the score: the set-based rescoring path (its own savepoint per batch).
+        # Filled details change the score (the set-based rescoring path, its own savepoint per batch)
+        # and then the prediction, as refresh_insights does after a capture fills a lead.
         rescore_leads(tenant=self.tenant, lead_ids=list(filled))
+        refresh_predictions(tenant=self.tenant, lead_ids=list(filled), actor=self.actor)
 
 
 def _fill(target: dict, row: dict) -> list[str]:

@@ -156,3 +156,38 @@ def test_with_a_trained_model_imported_leads_are_predicted_as_captured_ones(tena
     fresh = predict_lead(lead=vp)
     assert stored == (fresh.probability, fresh.recommendation, fresh.reason, fresh.model_version)
     assert Lead.objects.get(email="old@hist.example").probability is None  # closed: its outcome is known
+
+
+def test_leads_filled_by_an_update_import_are_predicted_again(tenant, tmp_path):
+    make_history(tenant)
+    train(tenant)
+    known = LeadFactory(tenant=tenant, email="vp@gmail.com", industry="", employee_count=None, job_title="")
+    before = predict_lead(lead=known)
+
+    run_import(write_csv(tmp_path, VARIED), "--on-duplicate", "update")
+
+    known.refresh_from_db()
+    assert known.industry == "Retail" and known.employee_count == 20
+    stored = (known.probability, known.recommendation, known.recommendation_reason, known.prediction_version)
+    assert stored != (before.probability, before.recommendation, before.reason, before.model_version)
+    fresh = predict_lead(lead=known)
+    assert stored == (fresh.probability, fresh.recommendation, fresh.reason, fresh.model_version)
+    if fresh.recommendation != before.recommendation:  # the advice moved: on the timeline, as a capture writes it
+        assert Activity.objects.filter(lead=known, kind=ActivityKind.SCORED).count() == 1
+
+
+def test_without_a_model_an_update_import_keeps_an_earlier_rule_prediction_current(tenant, tmp_path):
+    ScoringRule.objects.create(tenant=tenant, name="Retail", category="firmographic", field="industry",
+                               operator="equals", value="Retail", points=40)
+    known = LeadFactory(tenant=tenant, email="vp@gmail.com", industry="")
+    predict_lead(lead=known)
+    untouched = LeadFactory(tenant=tenant, email="nobody@small.example")
+
+    run_import(write_csv(tmp_path, VARIED), "--on-duplicate", "update")
+
+    known.refresh_from_db()
+    assert known.score_total >= 40
+    assert known.probability == pytest.approx(known.score_total / 100)
+    assert f"based on the rule score {known.score_total}" in known.recommendation_reason
+    untouched.refresh_from_db()
+    assert untouched.predicted_at is None  # never predicted: an import does not start now
