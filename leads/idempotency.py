@@ -69,16 +69,21 @@ def request_hash(body: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+Answer = tuple[int, dict]
+
+
 def run_once(
-    *, tenant: Tenant, scope: str, key: str, body_hash: str, work: Callable[[], tuple[int, dict]]
+    *, tenant: Tenant, scope: str, key: str, body_hash: str, work: Callable[[], Answer], expect: Answer | None = None
 ) -> Outcome:
     """Run `work` (returning status and body) once per key; replay its answer to later calls.
 
+    `expect`: the answer `work` gives whenever it returns (a website form's receipt), written with the
+    claim so the key's row is not written twice; a different answer still replaces it.
     Raises IdempotencyKeyReused when the key comes back with another body.
     """
     # Most keys are new: claim first, and look for an earlier answer only when the key is taken.
     try:
-        return _run(tenant=tenant, scope=scope, key=key, body_hash=body_hash, work=work)
+        return _run(tenant=tenant, scope=scope, key=key, body_hash=body_hash, work=work, expect=expect)
     except _KeyTaken:
         pass
     earlier = _live_record(tenant=tenant, scope=scope, key=key)
@@ -90,27 +95,33 @@ def run_once(
     IdempotencyRecord.objects.filter(
         tenant=tenant, scope=scope, key=key, created_at__lt=timezone.now() - ttl()
     ).delete()
-    return _run(tenant=tenant, scope=scope, key=key, body_hash=body_hash, work=work)
+    return _run(tenant=tenant, scope=scope, key=key, body_hash=body_hash, work=work, expect=expect)
 
 
 class _KeyTaken(Exception):
     """Another row holds the key (committed, or committing concurrently)."""
 
 
-def _run(*, tenant: Tenant, scope: str, key: str, body_hash: str, work: Callable[[], tuple[int, dict]]) -> Outcome:
+def _run(
+    *, tenant: Tenant, scope: str, key: str, body_hash: str, work: Callable[[], Answer], expect: Answer | None
+) -> Outcome:
+    # status 0 marks "in progress": it is never committed, the answer replaces it. An expected
+    # answer is only ever committed when the work gave it (an exception rolls the claim back).
+    claimed_status, claimed_body = expect if expect is not None else (0, {})
     with transaction.atomic():
         try:
             # The transaction's first write, so a clash needs no savepoint: it ends the transaction.
-            # status 0 marks "in progress"; it is never committed, the answer replaces it.
             record = IdempotencyRecord.objects.create(
-                tenant=tenant, scope=scope, key=key, request_hash=body_hash, status_code=0, created_at=timezone.now()
+                tenant=tenant, scope=scope, key=key, request_hash=body_hash, status_code=claimed_status,
+                response_body=claimed_body, created_at=timezone.now(),
             )
         except IntegrityError as exc:
             raise _KeyTaken from exc
         status, response_body = work()
-        record.status_code = status
-        record.response_body = response_body
-        record.save(update_fields=["status_code", "response_body"])
+        if (status, response_body) != (claimed_status, claimed_body):
+            record.status_code = status
+            record.response_body = response_body
+            record.save(update_fields=["status_code", "response_body"])
     return Outcome(status=status, body=response_body, replayed=False)
 
 

@@ -66,6 +66,7 @@ class LeadCaptureMixin:
                 key=key,
                 body_hash=idempotency.request_hash(body),
                 work=answer,
+                expect=(status.HTTP_201_CREATED, RECEIVED) if anonymous else None,  # see _capture
             )
         except idempotency.IdempotencyKeyReused as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)

@@ -108,3 +108,22 @@ def test_capturing_a_new_person_costs_a_fixed_number_of_queries(post, anon_api, 
     assert response.status_code == 201
     lead = Lead.objects.get(email="counted@x.example")
     assert lead.score_total == 30 and lead.owner_id is not None
+
+
+def test_a_form_capture_with_an_idempotency_key_writes_the_key_once(anon_api, channel, tenant,
+                                                                       django_assert_num_queries):
+    def send(email, key):
+        return anon_api.post("/api/v1/leads", {"email": email}, format="json", HTTP_X_FORM_KEY=channel.form_key,
+                             HTTP_IDEMPOTENCY_KEY=key)
+
+    send("warm-up@x.example", "k0")
+    # channel; the request's transaction (a savepoint inside the test's); claim the key with the
+    # form's answer; savepoint, who has the email, lead, activity, event, release; release. No second
+    # write of the key: a form's answer is known before the work.
+    with django_assert_num_queries(10):
+        first = send("keyed@x.example", "k1")
+
+    assert first.status_code == 201 and first.json() == {"status": "received"}
+    replay = send("keyed@x.example", "k1")
+    assert (replay.status_code, replay.json(), replay.headers["Idempotent-Replayed"]) == (201, first.json(), "true")
+    assert Lead.objects.filter(email="keyed@x.example").count() == 1
