@@ -52,28 +52,43 @@ def assign_lead(
         lead.owner = owner
         lead.assigned_at = now if owner else None
         lead.save(update_fields=["owner", "assigned_at", "updated_at"])
-        Activity.objects.create(
-            tenant_id=lead.tenant_id,
-            lead=lead,
-            kind=ActivityKind.ASSIGNED,
-            subject=f"Assigned to {owner}" if owner else "Unassigned",
-            body=reason,
-            actor=actor,
-            occurred_at=now,
-            data={**(details or {}), "from": previous_id, "to": owner.pk if owner else None, "reason": reason},
+        activity, event = assignment_records(
+            lead=lead, owner=owner, previous_id=previous_id, actor=actor, reason=reason, details=details, now=now
         )
-        Event.objects.create(
-            tenant_id=lead.tenant_id,
-            type=EventType.LEAD_ASSIGNED,
-            payload={
-                **(details or {}), "lead_id": lead.pk, "from": previous_id, "to": owner.pk if owner else None,
-                "reason": reason,
-            },
-            created_at=now,
-        )
-        if owner is not None and owner.email and owner != actor:
-            transaction.on_commit(lambda: _tell_owner(lead, owner, reason))
+        activity.save()
+        event.save()
+        tell_owner_on_commit(lead=lead, owner=owner, actor=actor, reason=reason)
         return lead
+
+
+def assignment_records(
+    *, lead: Lead, owner: User | None, previous_id: int | None, actor: User | None, reason: str,
+    details: dict | None, now,
+) -> tuple[Activity, Event]:
+    """The assignment's timeline entry and LeadAssigned event (unsaved: capture writes them with its own)."""
+    to = owner.pk if owner else None
+    activity = Activity(
+        tenant_id=lead.tenant_id,
+        lead=lead,
+        kind=ActivityKind.ASSIGNED,
+        subject=f"Assigned to {owner}" if owner else "Unassigned",
+        body=reason,
+        actor=actor,
+        occurred_at=now,
+        data={**(details or {}), "from": previous_id, "to": to, "reason": reason},
+    )
+    event = Event(
+        tenant_id=lead.tenant_id,
+        type=EventType.LEAD_ASSIGNED,
+        payload={**(details or {}), "lead_id": lead.pk, "from": previous_id, "to": to, "reason": reason},
+        created_at=now,
+    )
+    return activity, event
+
+
+def tell_owner_on_commit(*, lead: Lead, owner: User | None, actor: User | None, reason: str) -> None:
+    if owner is not None and owner.email and owner != actor:
+        transaction.on_commit(lambda: _tell_owner(lead, owner, reason))
 
 
 def _tell_owner(lead: Lead, owner: User, reason: str) -> None:

@@ -21,12 +21,12 @@ from contacts.models import Contact
 from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event, Tenant, User
 
-from .choices import OPEN_STATUSES
+from .choices import OPEN_STATUSES, LeadStatus
 from .insights import refresh_insights
 from .models import Channel, Lead
 from .prediction import predict_new_lead
-from .routing import route_new_lead
-from .scoring import auto_qualify, score_new_lead
+from .routing import place_new_lead
+from .scoring import auto_qualify, score_new_lead, will_auto_qualify
 
 # Fields a later submission may fill on an open lead when the lead has them empty.
 FILLABLE_FIELDS = (
@@ -140,24 +140,41 @@ def _create(*, tenant: Tenant, data: dict, source: str, channel: Channel | None,
         created_at=now,
         **fields,
     )
-    # Scored and predicted before the INSERT: the new lead's only activity is this submission, so
-    # it is counted here rather than read back (what refresh_insights does for an existing lead).
-    counts = {_submission_kind(channel=channel, lead_created=True): 1}
+    # Scored, predicted and routed before the INSERT, so the new row is written once: its only
+    # activity is this submission, counted here rather than read back (what refresh_insights does
+    # for an existing lead).
+    kind = _submission_kind(channel=channel, lead_created=True)
+    counts = {kind: 1}
     score_new_lead(lead=lead, activity_counts=counts)
     predict_new_lead(lead=lead, activity_counts=counts)
+    placement = None
+    if owner_id is None:
+        # Routing sees the lead as it will be once auto-qualified (with that status change logged).
+        qualifies = will_auto_qualify(lead)
+        placement = place_new_lead(
+            lead=lead, now=now,
+            status=LeadStatus.QUALIFIED if qualifies else lead.status,
+            activity_counts={**counts, ActivityKind.STATUS_CHANGED: 1} if qualifies else counts,
+        )
     lead.save(force_insert=True)
-    _log_submission(
-        tenant=tenant, lead=lead, data=data, channel=channel, actor=actor, filled=[], now=now, lead_created=True
-    )
-    Event.objects.create(
+    activities = [_submission_entry(
+        tenant=tenant, lead=lead, data=data, channel=channel, actor=actor, filled=[], now=now, kind=kind
+    )]
+    events = [Event(
         tenant=tenant,
         type=EventType.LEAD_CREATED,
         payload={"lead_id": lead.pk, "source": source, "channel_id": channel.pk if channel else None},
         created_at=now,
-    )
+    )]
+    if placement is not None:
+        more_activities, more_events = placement.records(lead, now)
+        activities += more_activities
+        events += more_events
+    Activity.objects.bulk_create(activities)
+    Event.objects.bulk_create(events)
+    if placement is not None:
+        placement.settle(lead)
     lead = auto_qualify(lead=lead)
-    if lead.owner_id is None:
-        lead = route_new_lead(lead=lead)
     return CaptureResult(lead=lead, created=True)
 
 
@@ -168,6 +185,17 @@ def _submission_kind(*, channel: Channel | None, lead_created: bool) -> str:
 
 
 def _log_submission(
+    *, tenant: Tenant, data: dict, channel: Channel | None, actor: User | None, filled: list[str], now,
+    lead: Lead | None = None, contact: Contact | None = None,
+) -> None:
+    """A later submission, on the open lead or the contact it matched."""
+    _submission_entry(
+        tenant=tenant, data=data, channel=channel, actor=actor, filled=filled, now=now, lead=lead, contact=contact,
+        kind=_submission_kind(channel=channel, lead_created=False),
+    ).save()
+
+
+def _submission_entry(
     *,
     tenant: Tenant,
     data: dict,
@@ -175,15 +203,15 @@ def _log_submission(
     actor: User | None,
     filled: list[str],
     now,
+    kind: str,
     lead: Lead | None = None,
     contact: Contact | None = None,
-    lead_created: bool = False,
-) -> None:
-    Activity.objects.create(
+) -> Activity:
+    return Activity(
         tenant=tenant,
         lead=lead,
         contact=contact,
-        kind=_submission_kind(channel=channel, lead_created=lead_created),
+        kind=kind,
         subject=f"Submitted {channel.name}" if channel is not None else "Lead received via API",
         body=data.get("message", ""),
         actor=actor,

@@ -30,10 +30,11 @@ and the email to the new owner after commit). The chosen user's `last_assigned_a
 same transaction. Manual assignments (API, admin) do not touch `last_assigned_at`: it records the
 rotation.
 
-When: everything is immediate. Capture calls `route_new_lead` inside its own transaction for every
-new lead without an owner (chat leads included); there are no background workers yet, so no lead
-waits for a queue. A routing failure is logged and leaves the lead unassigned; it never loses the
-capture.
+When: everything is immediate. Capture calls `place_new_lead` inside its own transaction for every
+new lead without an owner (chat leads included), before the lead's INSERT, so the row is written
+once with its owner; the assignment's activity and event go in with the capture's own. There are no
+background workers yet, so no lead waits for a queue. A routing failure is logged and leaves the
+lead unassigned; it never loses the capture.
 
 Concurrency: candidates are ranked on counts read without locks; the chosen user's row is then
 locked (select_for_update). Two captures at once rank by the same counts and would pick the same
@@ -53,12 +54,12 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, Subquery
 
 from crm.choices import ActivityKind, Role
-from crm.models import Activity, Tenant, User
+from crm.models import Activity, Event, Tenant, User
 
-from .assignment import AssignmentError, assign_lead
+from .assignment import AssignmentError, assign_lead, assignment_records, tell_owner_on_commit
 from .choices import OPEN_STATUSES, RuleOperator
 from .conditions import ConditionError, count_activities, matches_all, parse_conditions
 from .models import AssignmentRule, Lead
@@ -93,21 +94,57 @@ class Pick:
         return "nobody available: " + ", ".join(f"{n} {why}" for why, n in self.refused.items())
 
 
-def route_new_lead(*, lead: Lead) -> Lead:
-    """Give a lead just created in this transaction to a rep (first matching rule, else round robin).
+@dataclass
+class Placement:
+    """Routing decided for a lead about to be inserted (capture): who gets it, and the rows that say so."""
 
-    Called from capture, which holds the new row (nobody else can see it yet), so it is not read
-    again. A failure here is logged and leaves the lead unassigned rather than losing the submission.
+    decision: Decision
+
+    @property
+    def owner(self) -> User | None:
+        return self.decision.pick.user
+
+    def records(self, lead: Lead, now: dt.datetime) -> tuple[list[Activity], list[Event]]:
+        """For the saved lead: the assignment's entry and event, or the "Not assigned" entry (unsaved)."""
+        if self.owner is not None:
+            activity, event = assignment_records(lead=lead, owner=self.owner, previous_id=None, actor=None,
+                                                 reason=self.decision.reason, details=self.decision.details(), now=now)
+            return [activity], [event]
+        if self.decision.say_unassigned:
+            log.warning("Lead %s (tenant %s) not assigned: %s", lead.pk, lead.tenant_id, self.decision.reason)
+            return [_unassigned_entry(lead, self.decision.reason, actor=None)], []
+        return [], []
+
+    def settle(self, lead: Lead) -> None:
+        """After the rows are written: the rotation stamp, and the new owner's email once committed."""
+        if self.owner is not None:
+            User.objects.filter(pk=self.owner.pk).update(last_assigned_at=lead.assigned_at)
+            tell_owner_on_commit(lead=lead, owner=self.owner, actor=None, reason=self.decision.reason)
+
+
+def place_new_lead(*, lead: Lead, activity_counts: dict[str, int], status: str, now: dt.datetime) -> Placement | None:
+    """Route a lead capture is about to insert: sets its owner before the INSERT (one write, not two).
+
+    `activity_counts` and `status` are what the lead will have once its submission is logged and it
+    is auto-qualified, which rules may read. The chosen rep's row stays locked until the capture
+    commits. None when routing is not in use in the workspace, or failed: a failure is logged and
+    leaves the lead unassigned rather than losing the submission.
     """
     config = config_for(lead.tenant)
     if not config.assignment_rules and not config.has_reps:
-        return lead  # routing is not in use in this workspace
+        return None  # routing is not in use in this workspace
+    saved_status, lead.status = lead.status, status
     try:
         with transaction.atomic():  # a savepoint: a failure undoes only routing
-            return _route(lead=lead, actor=None).lead
+            decision = _decide(lead=lead, activity_counts=activity_counts)
     except Exception:
-        log.exception("Routing lead %s failed; it stays unassigned", lead.pk)
-        return lead
+        log.exception("Routing lead for tenant %s failed; it is saved unassigned", lead.tenant_id)
+        return None
+    finally:
+        lead.status = saved_status
+    if decision.pick.user is not None:
+        lead.owner, lead.assigned_at = decision.pick.user, now
+    return Placement(decision)
 
 
 def route_lead(*, lead: Lead, actor: User | None = None) -> RoutingResult:
@@ -123,11 +160,35 @@ def route_lead(*, lead: Lead, actor: User | None = None) -> RoutingResult:
         return _route(lead=lead, actor=actor)
 
 
+@dataclass(frozen=True)
+class Decision:
+    pick: Pick  # pick.user: who gets the lead (None: nobody can)
+    reason: str
+    rule: AssignmentRule | None = None
+    say_unassigned: bool = False  # nobody could take it where routing is in use: the timeline says so
+
+    def details(self) -> dict:
+        return {
+            "routing": "rule" if self.rule else "round_robin",
+            "rule_id": self.rule.pk if self.rule else None,
+            "open_leads": self.pick.open_leads,
+        }
+
+
 def _route(*, lead: Lead, actor: User | None) -> RoutingResult:
+    decision = _decide(lead=lead)
+    if decision.pick.user is not None:
+        return _give(lead=lead, decision=decision, actor=actor)
+    return _leave_unassigned(lead=lead, decision=decision, actor=actor)
+
+
+def _decide(*, lead: Lead, activity_counts: dict[str, int] | None = None) -> Decision:
+    """Who of the workspace gets the lead and why; the chosen user's row is locked (see _pick)."""
     passed_over: list[str] = []
     rules = config_for(lead.tenant).assignment_rules
     # Counted once for all rules, and only when a rule counts activities.
-    activity_counts = count_activities(lead) if any(_uses_activity_counts(r) for r in rules) else None
+    if activity_counts is None and any(_uses_activity_counts(r) for r in rules):
+        activity_counts = count_activities(lead)
     for rule in rules:
         if not _rule_matches(rule, lead, activity_counts):
             continue
@@ -142,13 +203,14 @@ def _route(*, lead: Lead, actor: User | None) -> RoutingResult:
             reason = f'rule "{rule.name}"'
         else:
             reason = f'rule "{rule.name}": team rotation, {_fairness(pick)}'
-        return _give(lead=lead, pick=pick, actor=actor, reason=_with(reason, passed_over), rule=rule)
+        return Decision(pick=pick, reason=_with(reason, passed_over), rule=rule)
 
     pick = _pick(lead=lead, pool=Q(role=Role.REP))
     if pick.user is not None:
-        reason = _with(f"round robin: {_fairness(pick)}", passed_over)
-        return _give(lead=lead, pick=pick, actor=actor, reason=reason, rule=None)
-    return _leave_unassigned(lead=lead, pick=pick, passed_over=passed_over, actor=actor, had_rules=bool(rules))
+        return Decision(pick=pick, reason=_with(f"round robin: {_fairness(pick)}", passed_over))
+    reason = _with(f"round robin: {pick.refusal()}" if pick.refused else "round robin: no reps", passed_over)
+    # A workspace with no reps and no rules does not use routing: nothing to say then.
+    return Decision(pick=pick, reason=reason, say_unassigned=bool(pick.refused or passed_over or rules))
 
 
 def _pick(*, lead: Lead, pool: Q) -> Pick:
@@ -183,7 +245,8 @@ def _pick(*, lead: Lead, pool: Q) -> Pick:
         # just committed a lead to them.
         open_now = pick.open_leads
         if wait or locked.lead_capacity is not None:
-            open_now = Lead.objects.filter(tenant_id=lead.tenant_id, owner=locked).open().exclude(pk=lead.pk).count()
+            others = Lead.objects.filter(tenant_id=lead.tenant_id, owner=locked).open()
+            open_now = (others.exclude(pk=lead.pk) if lead.pk is not None else others).count()
         why = _cannot_take(locked, open_now)
         if not why:
             pick.user, pick.open_leads = locked, open_now
@@ -239,13 +302,13 @@ def _cannot_take(person: User, open_leads: int) -> str:
     return ""
 
 
-def _open_leads(lead: Lead) -> Count:
-    # The lead being routed does not count against its current owner.
-    return Count(
-        "owned_leads",
-        filter=Q(owned_leads__status__in=OPEN_STATUSES, owned_leads__tenant_id=lead.tenant_id)
-        & ~Q(owned_leads__pk=lead.pk),
-    )
+def _open_leads(lead: Lead) -> Subquery:
+    # A count per candidate in a subquery, not a join and GROUP BY: its WHERE lets PostgreSQL count
+    # from the (tenant, owner, status) index instead of reading every lead a rep ever owned.
+    leads = Lead.objects.filter(tenant_id=lead.tenant_id, owner_id=OuterRef("pk"), status__in=OPEN_STATUSES)
+    if lead.pk is not None:  # the lead being routed does not count against its current owner
+        leads = leads.exclude(pk=lead.pk)
+    return Subquery(leads.order_by().values(n=Func(F("id"), function="COUNT", output_field=IntegerField())))
 
 
 def _fairness(pick: Pick) -> str:
@@ -261,28 +324,24 @@ def _with(reason: str, passed_over: list[str]) -> str:
     return f"{reason} (passed over: {'; '.join(passed_over)})" if passed_over else reason
 
 
-def _give(*, lead: Lead, pick: Pick, actor: User | None, reason: str, rule: AssignmentRule | None) -> RoutingResult:
-    owner = pick.user
-    details = {
-        "routing": "rule" if rule else "round_robin",
-        "rule_id": rule.pk if rule else None,
-        "open_leads": pick.open_leads,
-    }
+def _give(*, lead: Lead, decision: Decision, actor: User | None) -> RoutingResult:
+    owner, reason, rule = decision.pick.user, decision.reason, decision.rule
     if lead.owner_id == owner.pk:
         return RoutingResult(lead=lead, owner=owner, reason=f"already with {owner}: {reason}", rule=rule)
-    lead = assign_lead(lead=lead, owner=owner, actor=actor, reason=reason, details=details, held=True)
+    lead = assign_lead(lead=lead, owner=owner, actor=actor, reason=reason, details=decision.details(), held=True)
     User.objects.filter(pk=owner.pk).update(last_assigned_at=lead.assigned_at)
     return RoutingResult(lead=lead, owner=owner, reason=reason, rule=rule)
 
 
-def _leave_unassigned(
-    *, lead: Lead, pick: Pick, passed_over: list[str], actor: User | None, had_rules: bool
-) -> RoutingResult:
-    reason = _with(f"round robin: {pick.refusal()}" if pick.refused else "round robin: no reps", passed_over)
-    if not pick.refused and not passed_over and not had_rules:
-        return RoutingResult(lead=lead, owner=None, reason=reason)  # routing not in use in this workspace
-    log.warning("Lead %s (tenant %s) not assigned: %s", lead.pk, lead.tenant_id, reason)
-    Activity.objects.create(
+def _leave_unassigned(*, lead: Lead, decision: Decision, actor: User | None) -> RoutingResult:
+    if decision.say_unassigned:
+        log.warning("Lead %s (tenant %s) not assigned: %s", lead.pk, lead.tenant_id, decision.reason)
+        _unassigned_entry(lead, decision.reason, actor=actor).save()
+    return RoutingResult(lead=lead, owner=None, reason=decision.reason)
+
+
+def _unassigned_entry(lead: Lead, reason: str, *, actor: User | None) -> Activity:
+    return Activity(
         tenant_id=lead.tenant_id,
         lead=lead,
         kind=ActivityKind.ASSIGNED,
@@ -291,7 +350,6 @@ def _leave_unassigned(
         actor=actor,
         data={"from": lead.owner_id, "to": lead.owner_id, "reason": reason, "routing": "none"},
     )
-    return RoutingResult(lead=lead, owner=None, reason=reason)
 
 
 # --- conditions ------------------------------------------------------------------------------
@@ -326,7 +384,7 @@ class Routed:
 
 
 class BatchRouter:
-    """Routes a batch of new, unsaved leads (an import) as route_new_lead routes one, counting in memory.
+    """Routes a batch of new, unsaved leads (an import) as place_new_lead routes one, counting in memory.
 
     The decision is the same, step for step; only the counts live in memory, so the thousandth lead of
     a batch sees the first 999. The caller writes the rows (owner, an "assigned" activity, a

@@ -205,12 +205,17 @@ def qualifying_statuses(tenant: Tenant) -> tuple[str, ...]:
     return (LeadStatus.NEW, LeadStatus.CONTACTED)
 
 
+def will_auto_qualify(lead: Lead) -> bool:
+    """Whether auto_qualify qualifies this lead: its score reached the threshold and its status allows."""
+    tenant = lead.tenant
+    return lead.status in qualifying_statuses(tenant) and lead.score_total >= tenant.auto_qualify_threshold
+
+
 def auto_qualify(*, lead: Lead) -> Lead:
     """Qualify the lead if its score reached the tenant's threshold and its status allows; returns the lead."""
-    tenant = lead.tenant
-    if lead.status not in qualifying_statuses(tenant) or lead.score_total < tenant.auto_qualify_threshold:
+    if not will_auto_qualify(lead):
         return lead
-    return _qualify(lead=lead, score=lead.score_total, tenant=tenant)
+    return _qualify(lead=lead, score=lead.score_total, tenant=lead.tenant)
 
 
 def _qualify(*, lead: Lead, score: int, tenant: Tenant) -> Lead:
