@@ -275,17 +275,18 @@ def _choose(pick: Pick, eligible: list[User]) -> None:
         # Nobody gets two routed leads in a row while a colleague in the pool can take one.
         latest = max(eligible, key=_waited_since)
         if latest.last_assigned_at is not None:
-            candidates = [person for person in eligible if person.pk != latest.pk]
-            if min(eligible, key=_rank).pk == latest.pk:
+            # (Identity, not pk: each person is one object here, and pk is a property call per use.)
+            candidates = [person for person in eligible if person is not latest]
+            if min(eligible, key=_rank) is latest:
                 pick.sat_out = latest
     best = min(candidates, key=_rank)
     pick.user, pick.open_leads = best, best.open_leads
     # Someone else (even the one sitting out) had as few open leads: the wait decided.
-    pick.tie_broken_by_wait = any(p.open_leads == best.open_leads for p in eligible if p.pk != best.pk)
+    pick.tie_broken_by_wait = any(p.open_leads == best.open_leads for p in eligible if p is not best)
 
 
 def _rank(person: User) -> tuple:
-    return (person.open_leads, _waited_since(person), person.pk)
+    return (person.open_leads, _waited_since(person), person.id)
 
 
 def _waited_since(person: User) -> dt.datetime:
