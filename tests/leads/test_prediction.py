@@ -12,6 +12,7 @@ from django.utils import timezone
 from crm.choices import ActivityKind
 from crm.models import Activity
 from leads import prediction
+from leads.prediction import predict_lead
 from leads.activities import USER_KINDS
 from leads.capture import capture_lead
 from leads.choices import LeadStatus, Recommendation
@@ -440,3 +441,46 @@ def test_a_rules_prediction_is_kept_current_when_the_lead_changes(tenant):
 
     lead.refresh_from_db()
     assert lead.prediction_version == "rules" and lead.predicted_at > first_at
+
+
+def test_training_predicts_every_open_lead_with_the_new_model(tenant):
+    make_history(tenant)
+    waiting = LeadFactory(tenant=tenant, industry="Software")
+    closed = Lead.objects.filter(tenant=tenant, status=LeadStatus.CONVERTED).first()
+    predict_lead(lead=waiting)  # the rule score's prediction, before any model
+    assert Lead.objects.get(pk=waiting.pk).prediction_version == "rules"
+
+    out = train(tenant)
+
+    waiting.refresh_from_db()
+    model = PredictionModel.objects.get(tenant=tenant, is_active=True)
+    assert waiting.prediction_version == model.version and waiting.probability is not None
+    assert (waiting.probability, waiting.recommendation_reason) == (
+        predict_lead(lead=waiting).probability, predict_lead(lead=waiting).reason)
+    assert "1 open lead(s) predicted with the new model" in out
+    closed.refresh_from_db()
+    assert closed.predicted_at is None  # its outcome is known
+
+
+def test_training_again_moves_open_leads_to_the_newer_model(tenant):
+    make_history(tenant)
+    train(tenant)
+    waiting = LeadFactory(tenant=tenant, industry="Retail")
+    first = PredictionModel.objects.get(tenant=tenant, is_active=True)
+    assert Lead.objects.get(pk=waiting.pk).prediction_version in ("", None, first.version)
+
+    train(tenant)
+
+    newer = PredictionModel.objects.get(tenant=tenant, is_active=True)
+    assert newer.version != first.version
+    assert Lead.objects.get(pk=waiting.pk).prediction_version == newer.version
+
+
+def test_training_with_no_predict_leaves_open_leads_alone(tenant):
+    make_history(tenant)
+    waiting = LeadFactory(tenant=tenant)
+
+    call_command("train_conversion_model", tenant=tenant.slug, no_predict=True, stdout=io.StringIO())
+
+    waiting.refresh_from_db()
+    assert waiting.predicted_at is None

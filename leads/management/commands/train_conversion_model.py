@@ -1,17 +1,23 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from crm.models import Tenant
-from leads.prediction import train_model
+from leads.models import Lead
+from leads.prediction import refresh_predictions, train_model
+
+CHUNK = 10_000
 
 
 class Command(BaseCommand):
     help = (
         "Learn each tenant's conversion model from its closed leads (converted vs disqualified) and make it the "
-        "active one. Tenants with too little history keep the rule-score fallback."
+        "active one, then predict every open lead with it. Tenants with too little history keep the rule-score "
+        "fallback."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--tenant", metavar="SLUG", help="Only this tenant (default: every tenant).")
+        parser.add_argument("--no-predict", action="store_true",
+                            help="Leave open leads' predictions as they are (they update as each lead changes).")
 
     def handle(self, *args, **options):
         slug = options["tenant"]
@@ -44,4 +50,17 @@ class Command(BaseCommand):
                 f"{len(model.coefficients)} columns from {len(model.features['features'])} features, "
                 f"held-out ROC AUC {model.roc_auc:.3f}{replaced}."
             ))
+            if not options["no_predict"]:
+                self._predict_open_leads(tenant)
         self.stdout.write(f"Done: {trained} model(s) trained, {skipped} tenant(s) skipped.")
+
+    def _predict_open_leads(self, tenant: Tenant) -> None:
+        """The new model's prediction on every open lead, in chunks that each commit (progress per chunk)."""
+        tenant.refresh_from_db(fields=["config_version"])  # the new model replaced it, whichever tenant copy saved it
+        ids = list(Lead.objects.filter(tenant=tenant).open().order_by("pk").values_list("pk", flat=True))
+        done = 0
+        for start in range(0, len(ids), CHUNK):
+            done += refresh_predictions(tenant=tenant, lead_ids=ids[start : start + CHUNK])
+            if len(ids) > CHUNK:
+                self.stdout.write(f"{tenant.slug}: predicted {done:,} of {len(ids):,} open leads")
+        self.stdout.write(f"{tenant.slug}: {done:,} open lead(s) predicted with the new model.")
