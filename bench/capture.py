@@ -7,7 +7,8 @@ gunicorn (2 sync workers, bench.settings), and drives each endpoint with wrk (4 
 alternating bare / capture / routed per round so machine noise hits all. "capture" posts to a
 workspace with no reps (routing not in use); "routed" to one with 3 reps, so every lead is also
 assigned by round robin (its activity, event and the rep's rotation stamp). Every request is a new
-person with a fresh Idempotency-Key. Prints requests/s and p99 per run, the medians, and the ratio.
+person with a fresh Idempotency-Key. Prints requests/s and p99 per run, the medians, and the
+ratios (of the medians, and per round).
 Needs wrk (Debian package `wrk`).
 """
 
@@ -126,6 +127,11 @@ def main() -> None:
         print(f"median {name:8s} {m['rps']:8.1f} req/s  p99 {m['p99_ms']:6.1f} ms")
     print(f"capture / bare throughput: {median['capture']['rps'] / median['bare']['rps']:.2f}")
     print(f"capture with routing / bare throughput: {median['routed']['rps'] / median['bare']['rps']:.2f}")
+    # Each round's endpoints ran back to back, so their ratio cancels most of the machine's drift.
+    for name in ("capture", "routed"):
+        paired = [run["rps"] / bare["rps"] for run, bare in zip(results[name], results["bare"], strict=True)]
+        print(f"{name} / bare per round: {' '.join(f'{r:.2f}' for r in paired)} "
+              f"(median {statistics.median(paired):.2f}, lowest {min(paired):.2f})")
 
 
 if __name__ == "__main__":
