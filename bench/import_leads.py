@@ -60,6 +60,7 @@ def workspace(slug: str, *, reps: int = REPS):
 def run_command(path: Path, slug: str) -> dict:
     """manage.py import_leads in a subprocess: (seconds, peak RSS in MB, its summary lines)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    cpu_before, machine_before = _children_cpu(), _machine_busy()
     started = time.monotonic()
     lines = []
     with subprocess.Popen(
@@ -70,6 +71,7 @@ def run_command(path: Path, slug: str) -> dict:
             print(f"    | {line.rstrip()}", flush=True)
             lines.append(line.rstrip())
     seconds = time.monotonic() - started
+    cpu, machine = _children_cpu() - cpu_before, _machine_busy() - machine_before
     # KB on Linux, the largest child so far: the import is the first and largest child this script runs.
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if child.returncode != 0:
@@ -77,9 +79,22 @@ def run_command(path: Path, slug: str) -> dict:
     summary = [line for line in lines if line.startswith(("Import ", "created "))]
     counts = dict(re.findall(r"(created|updated|skipped|rejected) ([\d,]+)", summary[-1]))
     return {
-        "seconds": seconds, "peak_mb": peak / 1024, "grew": peak > before,
+        "seconds": seconds, "peak_mb": peak / 1024, "grew": peak > before, "cpu": cpu, "machine_cpu": machine,
         "summary": summary, "counts": {k: int(v.replace(",", "")) for k, v in counts.items()},
     }
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _machine_busy() -> float:
+    """CPU seconds every process on the machine has used (PostgreSQL's included), from /proc/stat."""
+    with open("/proc/stat") as stat:
+        fields = [int(x) for x in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def bare_copy(path: Path) -> float:
@@ -205,6 +220,8 @@ def main() -> None:
           f"peak memory {ours['peak_mb']:,.0f} MB")
     for line in ours["summary"]:
         print(f"    {line}")
+    print(f"    CPU: the import process {ours['cpu']:,.0f} s; the whole machine (PostgreSQL included) "
+          f"{ours['machine_cpu']:,.0f} s of the {os.cpu_count() * ours['seconds']:,.0f} s its {os.cpu_count()} cores had")
 
     copy_seconds = bare_copy(path)
     copy_rate = args.rows / copy_seconds
