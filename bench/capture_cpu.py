@@ -1,6 +1,6 @@
 """CPU time and SQL statements per request: the capture endpoint against the bare create, in one process.
 
-    .venv/bin/python bench/capture_cpu.py [--requests 200] [--reps 3] [--verbose] [--profile]
+    .venv/bin/python bench/capture_cpu.py [--requests 200] [--reps 3 [--open-per-rep 10000]] [--verbose] [--profile]
 
 A steadier measure than wrk's throughput on a shared machine: CPU time does not count waiting
 for a core. Uses a fresh PostgreSQL database (crm_bench_capture_cpu on 127.0.0.1:5432), one
@@ -39,6 +39,8 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="print the SQL of one capture")
     parser.add_argument("--profile", action="store_true", help="cProfile 300 captures, by cumulative time")
     parser.add_argument("--reps", type=int, default=0, help="reps in the workspace: with any, every capture is routed")
+    parser.add_argument("--open-per-rep", type=int, default=0,
+                        help="open leads each rep already holds (routing counts them for fairness)")
     args = parser.parse_args()
 
     fresh_database()
@@ -58,8 +60,18 @@ def main() -> None:
     tenant = create_tenant(slug="cpu", admin_username="cpu-admin", admin_password="bench-pass-2026-x").tenant
     channel = Channel.objects.get(tenant=tenant)
     Channel.objects.filter(pk=channel.pk).update(rate_limit_per_hour=10**9)
-    for i in range(args.reps):
-        User.objects.create_user(f"cpu-rep{i}", tenant=tenant, role="rep")
+    reps = [User.objects.create_user(f"cpu-rep{i}", tenant=tenant, role="rep") for i in range(args.reps)]
+    if reps and args.open_per_rep:
+        from bench.admin_changelist import load_leads
+
+        load_leads(tenant=tenant, owners=[r.pk for r in reps], rows=args.open_per_rep * (len(reps) + 2),
+                   first_id_hint="held")
+        from leads.models import Lead
+
+        with connection.cursor() as cursor:  # every held lead open, as a rep's backlog is
+            cursor.execute(f"UPDATE {Lead._meta.db_table} SET status = 'contacted', disqualification_reason = ''")
+            cursor.execute(f"VACUUM ANALYZE {Lead._meta.db_table}")
+        print(f"{len(reps)} reps holding {args.open_per_rep:,} open leads each")
     client, sent = Client(), [0]
 
     def post(path: str) -> None:

@@ -54,7 +54,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Count, Func, IntegerField, OuterRef, Q, Subquery
 
 from crm.choices import ActivityKind, Role
 from crm.models import Activity, Event, Tenant, User
@@ -309,7 +309,8 @@ def _open_leads(lead: Lead) -> Subquery:
     leads = Lead.objects.filter(tenant_id=lead.tenant_id, owner_id=OuterRef("pk"), status__in=OPEN_STATUSES)
     if lead.pk is not None:  # the lead being routed does not count against its current owner
         leads = leads.exclude(pk=lead.pk)
-    return Subquery(leads.order_by().values(n=Func(F("id"), function="COUNT", output_field=IntegerField())))
+    # COUNT(*), not COUNT(id): id is not in that index, and reading it costs a heap visit per lead.
+    return Subquery(leads.order_by().values(n=Func(template="COUNT(*)", output_field=IntegerField())))
 
 
 def _fairness(pick: Pick) -> str:
