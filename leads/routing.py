@@ -54,7 +54,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Count, Func, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Func, IntegerField, OuterRef, Q, Subquery
 
 from crm.choices import ActivityKind, Role
 from crm.models import Activity, Event, Tenant, User
@@ -420,10 +420,7 @@ class BatchRouter:
         people = {
             person.pk: person
             for person in User.objects.filter(tenant_id=self.tenant.pk).annotate(
-                open_leads=Count(
-                    "owned_leads",
-                    filter=Q(owned_leads__status__in=OPEN_STATUSES, owned_leads__tenant_id=self.tenant.pk),
-                )
+                open_leads=_open_leads(Lead(tenant_id=self.tenant.pk))  # counted as routing counts them
             )
         }
         reps = sorted(pk for pk, person in people.items() if person.role == Role.REP)
