@@ -24,6 +24,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.databases import fresh_postgres  # noqa: E402
+
 PY = str(ROOT / ".venv" / "bin" / "python")
 DB = "crm_bench_capture"
 PORT = 8791
@@ -43,11 +47,8 @@ def manage(*args: str) -> str:
 
 
 def fresh_database() -> None:
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB}"')
+    os.environ["DATABASE_URL"] = ENV["DATABASE_URL"]  # this benchmark's own database, whatever the shell says
+    fresh_postgres(ENV["DATABASE_URL"])
     manage("migrate", "--noinput", "-v0")
 
 

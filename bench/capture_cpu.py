@@ -24,13 +24,7 @@ os.environ.update({
 })
 sys.path.insert(0, str(ROOT))
 
-
-def fresh_database() -> None:
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB}"')
+from bench.databases import fresh_postgres  # noqa: E402
 
 
 def main() -> None:
@@ -43,7 +37,7 @@ def main() -> None:
                         help="open leads each rep already holds (routing counts them for fairness)")
     args = parser.parse_args()
 
-    fresh_database()
+    fresh_postgres(os.environ["DATABASE_URL"])
     import django
 
     django.setup()
