@@ -52,7 +52,9 @@ class TenantConfig:
 
     @cached_property
     def model(self) -> PredictionModel | None:
-        return PredictionModel.objects.filter(tenant_id=self.tenant_id, is_active=True).first()
+        from .prediction import active_model
+
+        return active_model(self.tenant_id)
 
 
 _cache: dict[int, TenantConfig] = {}

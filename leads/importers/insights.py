@@ -21,8 +21,9 @@ from crm.models import Tenant
 
 from ..choices import OPEN_STATUSES
 from ..conditions import matches
-from ..prediction import active_model, explain, lead_facts, recommend
-from ..scoring import Score, compute_score, rule_sheet
+from ..prediction import explain, lead_facts, recommend
+from ..scoring import Score, compute_score
+from ..tenant_config import config_for
 from .writer import Json
 
 IMPORTED_COUNTS = {ActivityKind.IMPORTED.value: 1}
@@ -44,8 +45,9 @@ class _OneField:
 class BatchInsights:
     def __init__(self, *, tenant: Tenant):
         self.tenant = tenant
-        self.sheet = rule_sheet(tenant)
-        self.model = active_model(tenant.pk)
+        config = config_for(tenant)  # the rules and model of the tenant row the run started with
+        self.sheet = config.sheet
+        self.model = config.model
         # A rule's verdict depends on one field's value (activity-count rules on the counts every
         # imported lead shares, so they are decided here once): each (field, value) is decided once for
         # all the rules reading that field, and each combination of verdicts is scored once.
