@@ -11,6 +11,11 @@ from .serializers import CaptureReceiptSerializer, LeadCaptureSerializer, LeadSe
 RECEIVED = {"status": "received"}
 
 
+def _receipt() -> tuple[int, dict]:
+    """What a website form is told, whatever became of its submission."""
+    return status.HTTP_201_CREATED, CaptureReceiptSerializer(RECEIVED).data
+
+
 class LeadCaptureMixin:
     """`POST /api/v1/leads`: the public door for website forms, and lead creation for integrators."""
 
@@ -66,7 +71,7 @@ class LeadCaptureMixin:
                 key=key,
                 body_hash=idempotency.request_hash(body),
                 work=answer,
-                expect=(status.HTTP_201_CREATED, RECEIVED) if anonymous else None,  # see _capture
+                expect=_receipt() if anonymous else None,  # the only answer _capture gives a form
             )
         except idempotency.IdempotencyKeyReused as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
@@ -83,7 +88,7 @@ class LeadCaptureMixin:
             reason = spam.spam_reason(body)
             if reason:
                 spam.record_blocked(channel=channel, reason=reason)
-                return status.HTTP_201_CREATED, CaptureReceiptSerializer(RECEIVED).data
+                return _receipt()
         data = submission.capture_input(body, known=LeadCaptureSerializer.Meta.fields, lenient_attribution=anonymous)
         serializer = LeadCaptureSerializer(data=data)
         serializer.is_valid(raise_exception=True)
@@ -98,7 +103,7 @@ class LeadCaptureMixin:
         )
         if anonymous:
             # The same answer whatever happened, so a form cannot be used to probe who is a lead.
-            return status.HTTP_201_CREATED, CaptureReceiptSerializer(RECEIVED).data
+            return _receipt()
         if result.lead is None:
             return status.HTTP_200_OK, {
                 "detail": "This email belongs to a contact; the submission was logged on their timeline.",
