@@ -55,8 +55,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Done: {trained} model(s) trained, {skipped} tenant(s) skipped.")
 
     def _predict_open_leads(self, tenant: Tenant) -> None:
-        """The new model's prediction on every open lead, in chunks that each commit (progress per chunk)."""
-        tenant.refresh_from_db(fields=["config_version"])  # the new model replaced it, whichever tenant copy saved it
+        """The new model's prediction on every open lead, in chunks that each commit (progress per chunk).
+
+        Saving the model bumped this tenant row's config version (leads/tenant_config.py), so the
+        cached config it keys is the new model's."""
         ids = list(Lead.objects.filter(tenant=tenant).open().order_by("pk").values_list("pk", flat=True))
         done = 0
         for start in range(0, len(ids), CHUNK):
