@@ -47,7 +47,7 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from crm.models import User
-    from crm.tenants import create_tenant
+    from leads.workspaces import create_tenant
     from leads.models import Channel
 
     call_command("migrate", verbosity=0)

@@ -47,7 +47,7 @@ REPS = 10
 def workspace(slug: str, *, reps: int = REPS):
     from crm.choices import Role
     from crm.models import User
-    from crm.tenants import create_tenant
+    from leads.workspaces import create_tenant
 
     tenant = create_tenant(slug=slug, name=slug.title(), admin_username=f"{slug}-admin",
                            admin_password="bench-Pass-9-long").tenant

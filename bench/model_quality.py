@@ -133,7 +133,7 @@ def main() -> None:
     from sklearn.metrics import brier_score_loss, roc_auc_score
 
     from crm.models import Tenant
-    from leads import prediction
+    from leads.prediction import service as prediction
     from leads.models import Lead, PredictionModel
 
     call_command("migrate", verbosity=0)

@@ -144,18 +144,10 @@ def main() -> None:
     from django.utils import timezone
 
     from crm.models import Tenant
-    from leads.conditions import count_activities
+    from leads.rules.conditions import count_activities
     from leads.models import Lead, ScoringRule
-    from leads.scoring import (
-        DEFAULT_BATCH_SIZE,
-        SCORE_FIELDS,
-        auto_qualify,
-        compute_score,
-        rescore_lead,
-        rescore_leads,
-        rule_sheet,
-    )
-    from leads.scoring_defaults import install_default_rules
+    from leads.rules.scoring import DEFAULT_BATCH_SIZE, SCORE_FIELDS, auto_qualify, compute_score, rescore_lead, rescore_leads, rule_sheet
+    from leads.rules.defaults import install_default_rules
 
     batch_size = args.batch_size or DEFAULT_BATCH_SIZE
     call_command("migrate", verbosity=0)

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "crm",
     "contacts",
     "leads",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -3,7 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from leads.dashboard_views import dashboard_view
+from leads.dashboard.views import dashboard_view
 
 from .health import health
 
@@ -13,7 +13,7 @@ urlpatterns = [
     path("admin/dashboard/", dashboard_view, name="admin-dashboard"),
     path("admin/", admin.site.urls),
     path("health", health, name="health"),
-    path("", include("leads.urls")),
+    path("", include("leads.capture.urls")),
     path("api/v1/", include("leads.api.urls")),
     path("api/v1/", include("contacts.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -11,7 +11,7 @@ from django.db import transaction
 from crm.models import User
 
 from .models import Lead
-from .scoring import auto_qualify, rescore_lead
+from leads.rules.scoring import auto_qualify, rescore_lead
 
 
 def refresh_insights(*, lead: Lead, actor: User | None = None) -> Lead:
@@ -24,7 +24,7 @@ def refresh_insights(*, lead: Lead, actor: User | None = None) -> Lead:
         lead = auto_qualify(lead=lead)
 
         # --- prediction (leads/prediction.py): last, so it reads the fresh score ---
-        from .prediction import refresh_prediction
+        from leads.prediction.service import refresh_prediction
 
         lead = refresh_prediction(lead=lead, actor=actor)
     return lead

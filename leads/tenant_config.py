@@ -24,7 +24,7 @@ from .models import AssignmentRule, PredictionModel, ScoringRule
 if TYPE_CHECKING:
     import datetime as dt
 
-    from .scoring import RuleSheet
+    from leads.rules.scoring import RuleSheet
 
 
 class TenantConfig:
@@ -36,7 +36,7 @@ class TenantConfig:
 
     @cached_property
     def sheet(self) -> RuleSheet:
-        from .scoring import rule_sheet
+        from leads.rules.scoring import rule_sheet
 
         return rule_sheet(self.tenant_id)
 
@@ -52,7 +52,7 @@ class TenantConfig:
 
     @cached_property
     def model(self) -> PredictionModel | None:
-        from .prediction import active_model
+        from leads.prediction.service import active_model
 
         return active_model(self.tenant_id)
 

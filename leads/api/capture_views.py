@@ -2,8 +2,8 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from .. import cors, idempotency, ratelimit, spam, submission
-from ..capture import capture_lead
+from leads.capture import cors, idempotency, ratelimit, spam, submission
+from leads.capture.service import capture_lead
 from ..choices import LeadSource
 from ..models import Channel
 from .serializers import CaptureReceiptSerializer, LeadCaptureSerializer, LeadSerializer

@@ -13,10 +13,10 @@ from crm.roles import may_change
 from ..assignment import AssignmentError, assign_lead
 from ..conversion import ConversionInputError, LeadNotConvertible
 from ..editing import update_lead
-from ..filtersets import LeadFilterSet
+from leads.api.filtersets import LeadFilterSet
 from ..lifecycle import TransitionError, change_status
 from ..models import Lead
-from ..prediction import LeadNotPredictable, predict_lead
+from leads.prediction.service import LeadNotPredictable, predict_lead
 from ..qualification import qualify_lead
 from .activities import ActivitySerializer
 from .capture_views import LeadCaptureMixin

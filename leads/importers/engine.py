@@ -29,12 +29,12 @@ from contacts.models import Contact
 from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event, Tenant, User
 
-from ..capture import FILLABLE_FIELDS
+from leads.capture.service import FILLABLE_FIELDS
 from ..choices import DuplicatePolicy, ImportStatus, LeadSource, LeadStatus
 from ..models import Channel, ImportJob, Lead
-from ..prediction import refresh_predictions
-from ..routing import BatchRouter
-from ..scoring import auto_qualify, qualifying_statuses, rescore_leads
+from leads.prediction.service import refresh_predictions
+from leads.routing.service import BatchRouter
+from leads.rules.scoring import auto_qualify, qualifying_statuses, rescore_leads
 from .dedupe import known_people
 from .headers import ColumnPlan, MappingError, parse_mapping, plan_columns
 from .insights import IMPORTED_COUNTS, BatchInsights

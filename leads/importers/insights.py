@@ -20,9 +20,9 @@ from crm.choices import ActivityKind
 from crm.models import Tenant
 
 from ..choices import OPEN_STATUSES
-from ..conditions import matches
-from ..prediction import explain, lead_facts, recommend
-from ..scoring import Score, compute_score
+from leads.rules.conditions import matches
+from leads.prediction.service import explain, lead_facts, recommend
+from leads.rules.scoring import Score, compute_score
 from ..tenant_config import config_for
 from .writer import Json
 

@@ -14,8 +14,8 @@ from crm.models import Activity
 from leads.choices import LeadStatus
 from leads.insights import refresh_insights
 from leads.models import Lead
-from leads.prediction import predict_lead
-from leads.scoring_defaults import install_default_rules
+from leads.prediction.service import predict_lead
+from leads.rules.defaults import install_default_rules
 from tests.e2e.browser import BROWSER_MARKS
 from tests.factories import ActivityFactory, CompanyFactory, LeadFactory, TenantFactory, UserFactory
 

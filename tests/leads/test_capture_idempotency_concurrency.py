@@ -13,8 +13,8 @@ import pytest
 from django.db import connection
 
 from crm.models import Event
-from leads import idempotency
-from leads.capture import capture_lead
+from leads.capture import idempotency
+from leads.capture.service import capture_lead
 from leads.choices import LeadSource
 from leads.models import IdempotencyRecord, Lead
 from tests.concurrency import run_together

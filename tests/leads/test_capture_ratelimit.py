@@ -6,7 +6,7 @@ import pytest
 from django.test import RequestFactory
 
 from leads.models import Lead
-from leads.ratelimit import RateLimited, client_ip, hit
+from leads.capture.ratelimit import RateLimited, client_ip, hit
 from tests.factories import ChannelFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import pytest
 
 from crm.models import Activity, Event
 from leads.models import Lead
-from leads.spam import fill_seconds, spam_reason
+from leads.capture.spam import fill_seconds, spam_reason
 
 pytestmark = pytest.mark.django_db
 

@@ -11,17 +11,8 @@ from django.utils import timezone
 from crm.choices import ActivityKind
 from crm.models import User
 from leads.choices import LeadSource, LeadStatus, ScoreBand
-from leads.dashboard import (
-    NoWorkspace,
-    Period,
-    build_dashboard,
-    by_source,
-    first_contact,
-    funnel_and_bands,
-    last_days,
-    scope_for,
-)
-from leads.dashboard_views import format_duration
+from leads.dashboard.figures import NoWorkspace, Period, build_dashboard, by_source, first_contact, funnel_and_bands, last_days, scope_for
+from leads.dashboard.views import format_duration
 from tests.factories import ActivityFactory, ContactFactory, LeadFactory, UserFactory
 
 HOUR = dt.timedelta(hours=1)

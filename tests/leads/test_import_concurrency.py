@@ -3,7 +3,7 @@
 import pytest
 from django.db.models import Count
 
-from leads.capture import capture_lead
+from leads.capture.service import capture_lead
 from leads.choices import LeadSource
 from leads.importers import ImportFileError, ImportOptions, import_leads
 from leads.models import ImportJob, Lead

@@ -6,10 +6,10 @@ from crm.choices import ActivityKind, EventType, Role
 from crm.models import Activity, Event
 from leads.choices import LeadStatus
 from leads.models import AssignmentRule, Lead, ScoringRule
-from leads.prediction import predict_lead
-from leads.routing import route_lead
-from leads.scoring import rescore_lead
-from leads.scoring_defaults import install_default_rules
+from leads.prediction.service import predict_lead
+from leads.routing.service import route_lead
+from leads.rules.scoring import rescore_lead
+from leads.rules.defaults import install_default_rules
 from tests.factories import LeadFactory, TenantFactory, UserFactory
 from tests.leads.test_import_support import run_import, write_csv
 from tests.leads.test_prediction import make_history, train

@@ -11,12 +11,12 @@ from django.utils import timezone
 
 from crm.choices import ActivityKind
 from crm.models import Activity
-from leads import prediction
+from leads.prediction import service as prediction
 from leads.activities import USER_KINDS
-from leads.capture import capture_lead
+from leads.capture.service import capture_lead
 from leads.choices import LeadStatus, Recommendation
 from leads.models import Lead, PredictionModel
-from leads.prediction import predict_lead
+from leads.prediction.service import predict_lead
 from tests.factories import ContactFactory, LeadFactory, TenantFactory
 
 pytestmark = pytest.mark.django_db

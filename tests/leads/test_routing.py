@@ -13,12 +13,12 @@ from django.utils import timezone
 
 from crm.choices import ActivityKind, EventType, Role
 from crm.models import Activity, Event
-from leads import routing
+from leads.routing import service as routing
 from leads.assignment import AssignmentError
-from leads.capture import capture_lead
+from leads.capture.service import capture_lead
 from leads.choices import LeadSource, LeadStatus
 from leads.models import AssignmentRule, Lead
-from leads.routing import route_lead
+from leads.routing.service import route_lead
 from tests.concurrency import run_together
 from tests.factories import ChannelFactory, LeadFactory, TenantFactory, UserFactory
 
@@ -282,7 +282,7 @@ def test_with_nobody_available_the_lead_stays_unassigned_and_says_why(tenant, ca
     person(tenant, "ann", is_available=False)
     person(tenant, "bob", open_leads=1, lead_capacity=1)
 
-    with caplog.at_level(logging.WARNING, logger="leads.routing"):
+    with caplog.at_level(logging.WARNING, logger="leads.routing.service"):
         result = route(tenant)
 
     assert result.owner is None

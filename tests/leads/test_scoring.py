@@ -13,14 +13,14 @@ from hypothesis import strategies as st
 
 from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event
-from crm.tenants import create_tenant
+from leads.workspaces import create_tenant
 from leads.activities import log_activity
 from leads.choices import LeadStatus
-from leads.conditions import ConditionError
+from leads.rules.conditions import ConditionError
 from leads.insights import refresh_insights
 from leads.models import Lead, ScoringRule
-from leads.scoring import band_for, check_rule, grade_for, rescore_lead, rescore_leads, rule_sheet
-from leads.scoring_defaults import DEFAULT_RULES, install_default_rules
+from leads.rules.scoring import band_for, check_rule, grade_for, rescore_lead, rescore_leads, rule_sheet
+from leads.rules.defaults import DEFAULT_RULES, install_default_rules
 from tests.factories import ActivityFactory, LeadFactory, TenantFactory
 
 pytestmark = pytest.mark.django_db
@@ -121,7 +121,7 @@ def test_score_version_names_the_rule_set(tenant, other_tenant):
 def test_a_rule_that_cannot_be_evaluated_is_skipped_and_logged(tenant, caplog):
     rule(tenant, "employee_count", "gt", "lots", 50, name="Broken")  # saved around the admin's checks
     rule(tenant, "job_title", "is_set", "", 5, name="Fine")
-    with caplog.at_level(logging.WARNING, logger="leads.scoring"):
+    with caplog.at_level(logging.WARNING, logger="leads.rules.scoring"):
         lead = rescore_lead(lead=LeadFactory(tenant=tenant))
     assert lead.score_total == 5
     assert "Broken" in caplog.text and "employee_count compares whole numbers" in caplog.text

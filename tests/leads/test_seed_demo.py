@@ -12,7 +12,7 @@ from contacts.models import Company, Contact, Deal
 from crm.choices import ActivityKind, Role
 from crm.models import Activity, Event, Tenant, User
 from leads.choices import LeadStatus
-from leads.demo import DEMO_ADMIN, DEMO_TEAM, OTHER_ADMIN, band_for, build_demo, grade_for
+from demo.data import DEMO_ADMIN, DEMO_TEAM, OTHER_ADMIN, band_for, build_demo, grade_for
 from leads.models import Channel, Lead
 from tests.factories import UserFactory
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from leads.idempotency import purge_expired
+from leads.capture.idempotency import purge_expired
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from crm.models import Tenant
-from leads.scoring import DEFAULT_BATCH_SIZE, rescore_leads
+from leads.rules.scoring import DEFAULT_BATCH_SIZE, rescore_leads
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from crm.models import Tenant
 from leads.models import Lead
-from leads.prediction import refresh_predictions, train_model
+from leads.prediction.service import refresh_predictions, train_model
 
 CHUNK = 10_000
 

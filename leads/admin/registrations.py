@@ -1,0 +1,545 @@
+from django import forms
+from django.contrib import admin, messages
+from django.db import models
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from crm.admin import ActivityNoteInline, ActivityTimelineInline, PersonForm
+from crm.admin_paging import EstimatedCountPaginator
+from crm.admin_tenancy import TenantScopedAdmin
+from crm.roles import may_change
+
+from leads.admin import actions as admin_actions
+from leads.activities import log_activity
+from leads.admin.filters import CampaignFilter, OwnerFilter, WorkspaceRelatedFilter
+from leads.admin.importing import LeadImportMixin
+from leads.admin.search import indexed_search_available, search_leads
+from leads.admin.views import QuickLogForm, lead_urls
+from leads.assignment import assign_lead
+from leads.choices import LeadStatus
+from leads.rules.conditions import ConditionError, parse_conditions
+from leads.insights import refresh_insights
+from leads.lifecycle import TransitionError, change_status, check_transition
+from leads.models import AssignmentRule, Channel, Lead, ScoringRule
+from leads.rules.scoring import check_rule
+
+SCORE_FIELDS = ("score_panel", "score_updated_at")
+CONVERSION_FIELDS = ("converted_at", "converted_contact", "converted_company", "converted_deal")
+
+
+class LeadActivityNoteInline(ActivityNoteInline):
+    """On the add form only: the first call or note of a lead typed in by hand."""
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        actor = request.user
+
+        class LoggedFormSet(formset):
+            def save_new(self, form, commit=True):
+                # Through the timeline's entry point, which also moves the lead's last_activity_at.
+                data = form.cleaned_data
+                return log_activity(
+                    tenant=self.instance.tenant,
+                    kind=data["kind"],
+                    actor=actor,
+                    lead=self.instance,
+                    subject=data["subject"],
+                    body=data["body"],
+                    due_at=data["due_at"],
+                )
+
+        return LoggedFormSet
+
+
+class LeadAdminForm(PersonForm):
+    """Refuses what the lifecycle and the roles forbid as form errors, before anything is saved."""
+
+    user = None  # the signed-in user, set by LeadAdmin.get_form
+
+    def clean(self):
+        cleaned = super().clean()
+        lead, status = self.instance, cleaned.get("status")
+        if lead.pk and status and status != lead.status:
+            try:
+                check_transition(lead, status)
+            except TransitionError as exc:
+                self.add_error("status", str(exc))
+            if status == LeadStatus.DISQUALIFIED and not (cleaned.get("disqualification_reason") or "").strip():
+                self.add_error("disqualification_reason", "Say why the lead is disqualified.")
+        owner = cleaned.get("owner")
+        user = self.user
+        if (
+            user is not None
+            and not user.is_manager
+            and "owner" in self.changed_data
+            and owner not in (None, user)
+        ):
+            # As in the API: handing a lead to a colleague is a manager's call.
+            self.add_error("owner", "Reps assign leads to themselves only; ask a manager to give it to someone else.")
+        return cleaned
+
+
+@admin.register(Lead)
+class LeadAdmin(LeadImportMixin, TenantScopedAdmin, admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # what people paste today
+    form = LeadAdminForm
+    list_display = (
+        "name",
+        "company",
+        "email",
+        "status_badge",
+        "score",
+        "owner",
+        "source",
+        "created",
+        "last_activity",
+    )
+    list_display_links = ("name",)
+    list_filter = (
+        "status",
+        "score_band",
+        "source",
+        ("owner", OwnerFilter),
+        CampaignFilter,
+        ("channel", WorkspaceRelatedFilter),
+        "priority",
+        "created_at",
+    )
+    list_select_related = ("owner",)
+    list_per_page = 50
+    search_fields = ("first_name", "last_name", "email", "phone", "company")
+    search_help_text = "Name, email, company or phone; several words must all match."
+    # A million leads: count at most a page's worth of probes, never the whole table on each view.
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    actions = (
+        admin_actions.assign_to_me,
+        admin_actions.assign_to_rep,
+        admin_actions.change_lead_status,
+        admin_actions.disqualify_leads,
+        admin_actions.convert_leads,
+        admin_actions.rescore_selected,
+        admin_actions.route_leads,
+        "export_selected_csv",
+    )
+    fieldsets = (
+        (
+            "Contact details",
+            {
+                "fields": (
+                    "tenant",
+                    ("first_name", "last_name"),
+                    "email",
+                    "phone",
+                    "job_title",
+                    "company",
+                    "industry",
+                    ("employee_count", "annual_revenue"),
+                    "website",
+                    "country",
+                    "message",
+                )
+            },
+        ),
+        (
+            "Qualification",
+            {
+                "fields": (
+                    "status",
+                    "priority",
+                    "disqualification_reason",
+                    "owner",
+                    "assigned_at",
+                    "qualified_at",
+                    "last_activity_at",
+                )
+            },
+        ),
+        (
+            "Attribution",
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    "source",
+                    "channel",
+                    "campaign",
+                    "source_url",
+                    "referrer",
+                    "utm_source",
+                    "utm_medium",
+                    "utm_campaign",
+                    "utm_term",
+                    "utm_content",
+                    "external_id",
+                ),
+            },
+        ),
+        ("Score", {"fields": SCORE_FIELDS}),
+        ("Conversion", {"fields": CONVERSION_FIELDS}),
+        (
+            "More",
+            {"classes": ("collapse",), "fields": ("custom_fields", "enrichment_data", "created_at", "updated_at")},
+        ),
+    )
+    # Written by entry points (assignment, scoring, conversion, webhooks), never typed in.
+    readonly_fields = (
+        "assigned_at",
+        "qualified_at",
+        "last_activity_at",
+        "external_id",
+        *SCORE_FIELDS,
+        *CONVERSION_FIELDS,
+        "enrichment_data",
+        "created_at",
+        "updated_at",
+    )
+
+    class Media:
+        css = {"all": ("crm/admin.css",)}
+
+    def get_urls(self):
+        return lead_urls(self) + super().get_urls()
+
+    def get_queryset(self, request):
+        # A rep works their own leads and the unassigned pool; colleagues' leads are not theirs to see.
+        queryset = super().get_queryset(request)
+        if request.user.is_manager:
+            return queryset
+        return queryset.own_or_unassigned(request.user)
+
+    def response_action(self, request, queryset):
+        # Django drops selected ids that are outside the list without a word; a lead the user cannot see
+        # (a colleague's, another workspace's, deleted since) turns the whole action down instead.
+        unseen = admin_actions.unseen_selection(self, request)
+        if unseen:
+            self.message_user(
+                request,
+                f"Nothing was done: {admin_actions.selection_outside_list(unseen)} Select the leads again.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)
+
+    def get_search_results(self, request, queryset, search_term):
+        if indexed_search_available(queryset):
+            return search_leads(queryset, search_term), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.user = request.user
+        return form
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or obj.status != LeadStatus.CONVERTED:
+            return [(name, options) for name, options in fieldsets if name != "Conversion"]
+        return fieldsets
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        # Status and owner changes go through their entry points, which write the timeline and events.
+        before = Lead.objects.get(pk=obj.pk)
+        status, owner, reason = obj.status, obj.owner, obj.disqualification_reason
+        obj.status, obj.owner, obj.disqualification_reason = before.status, before.owner, before.disqualification_reason
+        super().save_model(request, obj, form, change)
+        if owner != before.owner:
+            assign_lead(lead=obj, owner=owner, actor=request.user, reason=f"assigned in the admin by {request.user}")
+        if status != before.status:
+            change_status(lead=obj, status=status, actor=request.user, reason=reason)
+        refresh_insights(lead=obj, actor=request.user)  # edited details change the score, as in the API
+        obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if not change:
+            refresh_insights(lead=form.instance, actor=request.user)  # a lead typed in is scored like a captured one
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        lead = self.get_object(request, object_id)
+        if lead is not None:
+            editable = self.has_change_permission(request, lead)
+            extra_context.update(
+                lead=lead,
+                can_work_lead=editable,
+                quick_log_form=QuickLogForm() if editable else None,
+                convert_url=reverse("admin:leads_lead_convert", args=[lead.pk]) if editable else "",
+                log_url=reverse("admin:leads_lead_log", args=[lead.pk]),
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    # --- list columns: plain format_html, no widget template or locale lookup per cell (a long page stays cheap) ---
+
+    @admin.display(description=mark_safe(
+        '<input type="checkbox" id="action-toggle" aria-label="Select all objects on this page for an action">'
+    ))
+    def action_checkbox(self, lead):
+        return format_html(
+            '<input type="checkbox" name="_selected_action" value="{}" class="action-select" '
+            'aria-label="Select this object for an action - {}">',
+            lead.pk,
+            lead,
+        )
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, lead):
+        return _when(lead.created_at)
+
+    @admin.display(description="last activity", ordering="last_activity_at")
+    def last_activity(self, lead):
+        return _when(lead.last_activity_at)
+
+    @admin.display(description="name", ordering="last_name")
+    def name(self, lead):
+        return lead.full_name or "-"
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, lead):
+        return format_html('<span class="crm-badge crm-status-{}">{}</span>', lead.status, lead.get_status_display())
+
+    @admin.display(description="score", ordering="-score_total")
+    def score(self, lead):
+        return format_html(
+            '<span class="crm-badge crm-band-{}" title="{} lead, grade {}">{} {}</span>',
+            lead.score_band,
+            lead.get_score_band_display(),
+            lead.grade,
+            lead.score_total,
+            lead.get_score_band_display().lower(),
+        )
+
+    # --- the lead page ---
+
+    @admin.display(description="score and prediction")
+    def score_panel(self, lead):
+        if lead.pk is None:
+            return "Scored when the lead is saved."
+        return format_html(
+            '<div class="crm-score-panel">'
+            '<p class="crm-score-head"><span class="crm-badge crm-band-{}">{} {}</span> grade <strong>{}</strong>'
+            ' <span class="crm-muted">rules {}</span></p>{}{}</div>',
+            lead.score_band,
+            lead.score_total,
+            lead.get_score_band_display().lower(),
+            lead.grade,
+            lead.score_version or "not scored yet",
+            self._factors_table(lead),
+            self._prediction(lead),
+        )
+
+    def _factors_table(self, lead):
+        if not lead.score_factors:
+            return format_html('<p class="crm-muted">{}</p>', "No rule matched." if lead.score_version else
+                               "Not scored yet.")
+        rows = format_html_join(
+            "",
+            '<tr><td>{}</td><td>{}</td><td style="text-align:right">{}</td></tr>',
+            (
+                (factor.get("name", ""), str(factor.get("category", "")).capitalize(), f"{factor.get('points', 0):+d}")
+                for factor in lead.score_factors
+            ),
+        )
+        raw = sum(factor.get("points", 0) for factor in lead.score_factors)
+        clamped = "" if raw == lead.score_total else f" (sum {raw:+d}, kept within 0-100)"
+        return format_html(
+            '<table class="crm-factors"><thead><tr><th>Rule</th><th>Category</th><th>Points</th></tr></thead>'
+            '<tbody>{}</tbody><tfoot><tr><td colspan="2">Score</td><td style="text-align:right">{}{}</td></tr></tfoot>'
+            "</table>",
+            rows,
+            lead.score_total,
+            clamped,
+        )
+
+    def _prediction(self, lead):
+        if lead.probability is None:
+            return format_html('<p class="crm-muted">{}</p>', "No prediction yet.")
+        return format_html(
+            '<div class="crm-prediction"><p><strong>{}%</strong> likely to convert: '
+            '<span class="crm-badge crm-rec-{}">{}</span></p><p>{}</p>'
+            '<p class="crm-muted">predicted by {}{}</p></div>',
+            round(lead.probability * 100),
+            lead.recommendation or "none",
+            lead.get_recommendation_display() or "no recommendation",
+            lead.recommendation_reason or "",
+            "the rule score (no trained model yet)" if lead.prediction_version == "rules" else
+            f"model {lead.prediction_version or '-'}",
+            f", {lead.predicted_at:%Y-%m-%d %H:%M}" if lead.predicted_at else "",
+        )
+
+    def get_inlines(self, request, obj):
+        if obj is None:
+            return [ActivityTimelineInline, LeadActivityNoteInline]
+        return [ActivityTimelineInline]  # new calls, notes and tasks go through the quick-log box
+
+    def has_change_permission(self, request, obj=None):
+        if not super().has_change_permission(request, obj):
+            return False
+        if obj is None:
+            return True
+        # A converted or disqualified lead is history; reps change their own and unassigned leads (as in the API).
+        return obj.is_open and may_change(request.user, obj)
+
+    def has_assign_permission(self, request):
+        # Giving leads to other people is a manager's call; reps take leads with "Assign to me".
+        return request.user.is_manager and self.has_change_permission(request)
+
+    def has_route_permission(self, request):
+        # Routing may take a lead away from its owner: a manager's call, as assigning to others is.
+        return request.user.is_manager and self.has_change_permission(request)
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "status":
+            # "Converted" is reached only through the conversion page or action, which create the contact.
+            kwargs["choices"] = [c for c in LeadStatus.choices if c[0] != LeadStatus.CONVERTED]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+
+def _when(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+@admin.register(Channel)
+class ChannelAdmin(TenantScopedAdmin, admin.ModelAdmin):
+    list_display = (
+        "name",
+        "kind",
+        "default_source",
+        "default_owner",
+        "rate_limit_per_hour",
+        "is_active",
+        "blocked_count",
+    )
+    list_filter = ("kind", "is_active")
+    list_select_related = ("default_owner",)
+    search_fields = ("name",)
+    fields = (
+        "tenant",
+        "name",
+        "kind",
+        "default_source",
+        "default_owner",
+        "allowed_origins",
+        "rate_limit_per_hour",
+        "is_active",
+        "form_key",
+        "blocked_count",
+        "created_at",
+    )
+    readonly_fields = ("form_key", "blocked_count", "created_at")
+
+
+class ScoringRuleForm(forms.ModelForm):
+    """Refuses a rule scoring cannot evaluate (unknown field, a word where a number belongs, ...)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("field") and cleaned.get("operator"):
+            try:
+                check_rule(field=cleaned["field"], operator=cleaned["operator"], value=cleaned.get("value", ""))
+            except ConditionError as exc:
+                self.add_error(exc.part, str(exc))
+        return cleaned
+
+
+@admin.register(ScoringRule)
+class ScoringRuleAdmin(TenantScopedAdmin, admin.ModelAdmin):
+    form = ScoringRuleForm
+    list_display = ("name", "category", "field", "operator", "value", "points", "active")
+    list_filter = ("category", "active")
+    search_fields = ("name", "field", "value")
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": ("tenant", "name", "category", "field", "operator", "value", "points", "active", "created_at"),
+                "description": "A lead that meets the condition gets the points (negative points subtract). "
+                "Text comparisons ignore case; 'in list' takes comma-separated values; 'email_domain' is the "
+                "part of the email after the @. For 'activity count at least' the field is an activity kind "
+                "(e.g. email_opened, demo_requested) and the value the minimum count: the points come once. "
+                "After changing rules, rescore: the 'Rescore selected leads' action on the lead list, or "
+                "manage.py rescore_leads.",
+            },
+        ),
+    )
+    readonly_fields = ("created_at",)
+
+
+class AssignmentRuleForm(forms.ModelForm):
+    """Refuses conditions routing cannot evaluate and targets outside the rule's workspace."""
+
+    class Meta:
+        model = AssignmentRule
+        fields = ("tenant", "name", "priority", "active", "conditions", "target_user", "target_team")
+        widgets = {"conditions": forms.Textarea(attrs={"rows": 6, "cols": 80})}
+
+    def clean_conditions(self):
+        conditions = self.cleaned_data.get("conditions") or []
+        try:
+            return [condition.as_dict() for condition in parse_conditions(conditions)]
+        except ConditionError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean(self):
+        cleaned = super().clean()
+        tenant = cleaned.get("tenant") or getattr(self.instance, "tenant", None)
+        user, team = cleaned.get("target_user"), list(cleaned.get("target_team") or [])
+        if "target_user" in cleaned and "target_team" in cleaned and user is None and not team:
+            self.add_error("target_user", "Name a user, or pick a team to rotate among.")
+        if tenant is not None:
+            for field, people in (("target_user", [user] if user else []), ("target_team", team)):
+                strangers = [str(person) for person in people if person.tenant_id != tenant.pk]
+                if strangers:
+                    self.add_error(field, f"Not in {tenant}: {', '.join(strangers)}.")
+        return cleaned
+
+
+@admin.register(AssignmentRule)
+class AssignmentRuleAdmin(TenantScopedAdmin, admin.ModelAdmin):
+    form = AssignmentRuleForm
+    list_display = ("name", "priority", "conditions_summary", "target", "active")
+    list_display_links = ("name",)
+    list_filter = ("active",)
+    list_select_related = ("target_user",)
+    search_fields = ("name",)
+    ordering = ("priority", "id")
+    filter_horizontal = ("target_team",)
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": ("tenant", "name", "priority", "active", "conditions", "target_user", "target_team",
+                           "created_at"),
+                "description": "New leads go to the first active rule (lowest priority first) whose conditions all "
+                'hold, e.g. [{"field": "country", "operator": "in_list", "value": "DE, AT, CH"}]; no conditions '
+                "match every lead. Conditions read like scoring rules. The target user gets the lead; a team "
+                "rotates it among members who are available and under capacity (fewest open leads first). When "
+                "nobody in the rule can take it, the next rule is tried, then round robin among available reps.",
+            },
+        ),
+    )
+    readonly_fields = ("created_at",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("target_team")
+
+    @admin.display(description="conditions")
+    def conditions_summary(self, rule):
+        if not rule.conditions:
+            return "every lead"
+        return "; ".join(
+            f"{c.get('field')} {c.get('operator')} {c.get('value', '')}".strip()
+            for c in rule.conditions
+            if isinstance(c, dict)
+        )
+
+    @admin.display(description="target")
+    def target(self, rule):
+        names = [str(rule.target_user)] if rule.target_user_id else []
+        names += [str(member) for member in rule.target_team.all()]
+        return ", ".join(names) or "-"

@@ -1,0 +1,259 @@
+"""Pages of one lead beyond its form: the conversion page and the quick "log a call / note / task" box."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from contacts.choices import CLOSED_STAGES
+from contacts.models import Company, Contact, Deal
+from crm.choices import ActivityKind
+
+from leads.activities import log_activity
+from leads.admin.actions import conversion_preview
+from leads.conversion import ConversionError, ConversionInputError, attachable_deals
+from leads.models import Lead
+
+QUICK_KINDS = {ActivityKind.CALL: "Call logged.", ActivityKind.NOTE: "Note added.", ActivityKind.TASK: "Task added."}
+
+
+def _lead_or_404(model_admin, request, object_id) -> Lead:
+    # get_object() starts from the scoped queryset: another workspace's lead is simply not found.
+    lead = model_admin.get_object(request, object_id)
+    if lead is None:
+        raise Http404("No such lead.")
+    return lead
+
+
+def _lead_url(lead: Lead) -> str:
+    return reverse("admin:leads_lead_change", args=[lead.pk])
+
+
+class QuickLogForm(forms.Form):
+    kind = forms.ChoiceField(choices=[(kind.value, kind.label) for kind in QUICK_KINDS])
+    subject = forms.CharField(max_length=200, required=False)
+    body = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    due_at = forms.DateTimeField(
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") == ActivityKind.TASK and not cleaned.get("due_at"):
+            self.add_error("due_at", "A task needs a due date.")
+        if not (cleaned.get("subject") or "").strip() and not (cleaned.get("body") or "").strip():
+            self.add_error("subject", "Write a subject or a few words.")
+        return cleaned
+
+
+def quick_log_view(model_admin, request, object_id):
+    """POST only: one call, note or task on the lead's timeline, through log_activity."""
+    lead = _lead_or_404(model_admin, request, object_id)
+    if request.method != "POST":
+        return HttpResponseRedirect(_lead_url(lead))
+    if not model_admin.has_change_permission(request, lead):
+        raise PermissionDenied
+    form = QuickLogForm(request.POST)
+    if not form.is_valid():
+        errors = "; ".join(f"{field}: {' '.join(msgs)}" if field != "__all__" else " ".join(msgs)
+                           for field, msgs in form.errors.items())
+        model_admin.message_user(request, f"Nothing was logged. {errors}", messages.ERROR)
+        return HttpResponseRedirect(_lead_url(lead))
+    data = form.cleaned_data
+    log_activity(
+        tenant=lead.tenant,
+        kind=data["kind"],
+        actor=request.user,
+        lead=lead,
+        subject=data["subject"].strip(),
+        body=data["body"].strip(),
+        due_at=data["due_at"],
+    )
+    model_admin.message_user(request, QUICK_KINDS[data["kind"]], messages.SUCCESS)
+    return HttpResponseRedirect(_lead_url(lead))
+
+
+NEW_DEAL, NO_DEAL = "new", "none"
+MAX_DEALS = 10  # offered on the conversion page; a contact or company with more open deals is rare
+
+
+class ConvertForm(forms.Form):
+    contact = forms.ModelChoiceField(
+        queryset=Contact.objects.none(),
+        required=False,
+        help_text="Empty: create a new contact (or use the one with the lead's email).",
+    )
+    company = forms.ModelChoiceField(
+        queryset=Company.objects.none(),
+        required=False,
+        help_text="Empty: the contact's company, else the one matching the lead's domain or company name, "
+        "else a new one.",
+    )
+    deal = forms.ChoiceField(
+        widget=forms.RadioSelect,
+        initial=NEW_DEAL,
+        help_text="Open deals of the contact and company above (picked another? press 'Show their deals').",
+        error_messages={"invalid_choice": "That deal is not an open deal of this contact or company; pick again."},
+    )
+    deal_name = forms.CharField(max_length=200, required=False, help_text="A new deal only. Empty: '<company> deal'.")
+    amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False,
+                                help_text="A new deal only.")
+
+    def __init__(self, *args, lead: Lead, admin_site, preview: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The autocomplete endpoint searches through the contact/company admins, which scope it again.
+        self.fields["contact"].widget = AutocompleteSelect(Lead._meta.get_field("converted_contact"), admin_site)
+        self.fields["company"].widget = AutocompleteSelect(Lead._meta.get_field("converted_company"), admin_site)
+        # Choices are the lead's own workspace whoever asks (a platform user converting a tenant's lead too);
+        # set after the widgets, which take their choices from the queryset.
+        self.fields["contact"].queryset = Contact.objects.filter(tenant_id=lead.tenant_id)
+        self.fields["company"].queryset = Company.objects.filter(tenant_id=lead.tenant_id)
+        contact, company = self._becomes(preview)
+        self.deals = list(attachable_deals(tenant_id=lead.tenant_id, contact=contact, company=company)[:MAX_DEALS])
+        self.fields["deal"].choices = [
+            (NEW_DEAL, "Create a new deal"),
+            *((str(deal.pk), _attach_label(deal)) for deal in self.deals),
+            (NO_DEAL, "No deal"),
+        ]
+
+    def _becomes(self, preview: dict) -> tuple[Contact | None, Company | None]:
+        """The contact and company the conversion would end up with, from what is posted (else the matches)."""
+        if not self.is_bound:
+            contact, company = self.initial.get("contact"), self.initial.get("company")
+        else:
+            contact, company = self.posted("contact"), self.posted("company")
+        contact = contact or preview["contact"]
+        # As Lead.objects.convert picks it: the named company, else the contact's, else the match.
+        company = company or (contact.company if contact is not None and contact.company_id else None)
+        return contact, company or preview["company"]
+
+    def posted(self, name):
+        """The posted contact or company, None when empty or not a valid choice."""
+        try:
+            return self.fields[name].clean(self.data.get(self.add_prefix(name)))
+        except forms.ValidationError:
+            return None  # reported when the form is validated
+
+    def clean(self):
+        cleaned = super().clean()
+        choice = cleaned.get("deal")
+        if choice and choice != NEW_DEAL and (cleaned.get("deal_name") or cleaned.get("amount") is not None):
+            self.add_error("deal_name", "A name and an amount are for a new deal: pick 'Create a new deal'.")
+        return cleaned
+
+    def deal_arguments(self) -> dict:
+        """What Lead.objects.convert takes for the deal choice."""
+        choice, data = self.cleaned_data["deal"], self.cleaned_data
+        if choice == NEW_DEAL:
+            return {"create_deal": True, "deal_name": data["deal_name"].strip(), "amount": data["amount"]}
+        if choice == NO_DEAL:
+            return {"create_deal": False}
+        return {"deal": next(deal for deal in self.deals if str(deal.pk) == choice)}
+
+
+def _attach_label(deal: Deal) -> str:
+    parts = [deal.get_stage_display()]
+    if deal.amount is not None:
+        parts.append(f"{deal.amount:,.2f} {deal.currency}")
+    if deal.contact_id:
+        parts.append(str(deal.contact))
+    return f"Attach to the deal {deal} ({', '.join(parts)})"
+
+
+def convert_view(model_admin, request, object_id):
+    """Preview what converting creates or attaches, let the rep pick, then run Lead.objects.convert."""
+    lead = _lead_or_404(model_admin, request, object_id)
+    if not lead.is_open:
+        model_admin.message_user(request, f"{lead} is {lead.get_status_display().lower()}; nothing to convert.",
+                                 messages.WARNING)
+        return HttpResponseRedirect(_lead_url(lead))
+    if not model_admin.has_change_permission(request, lead):
+        raise PermissionDenied
+    preview = conversion_preview([lead])[0]
+    initial = {"contact": preview["contact"], "company": preview["company"] or _contacts_company(preview["contact"])}
+    form = ConvertForm(
+        request.POST or None, lead=lead, admin_site=model_admin.admin_site, preview=preview, initial=initial
+    )
+    if "_deals" in request.POST:
+        # "Show their deals": the page again for the contact and company just picked, converting nothing.
+        picked = {"contact": form.posted("contact"), "company": form.posted("company")}
+        form = ConvertForm(lead=lead, admin_site=model_admin.admin_site, preview=preview, initial=picked)
+    elif form.is_bound:
+        if form.is_valid():
+            response = _convert(model_admin, request, lead, form)
+            if response is not None:
+                return response
+        model_admin.message_user(request, "Nothing was converted: see the errors below.", messages.ERROR)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": Lead._meta,
+        "original": lead,
+        "title": f"Convert {lead}",
+        "lead": lead,
+        "form": form,
+        "preview": preview,
+        "open_deals": _open_deals(preview),
+        "media": model_admin.media + form.media,
+        "has_view_permission": True,
+    }
+    return TemplateResponse(request, "admin/leads/lead/convert.html", context)
+
+
+def _convert(model_admin, request, lead: Lead, form: ConvertForm):
+    """Run the conversion the form asks for: the contact's page on success, None with the refusal on the form."""
+    data = form.cleaned_data
+    try:
+        result = Lead.objects.convert(
+            lead=lead, actor=request.user, contact=data["contact"], company=data["company"], **form.deal_arguments()
+        )
+    except ConversionInputError as exc:
+        form.add_error(exc.field.removesuffix("_id"), str(exc))
+        return None
+    except ConversionError as exc:
+        form.add_error(None, str(exc))
+        return None
+    contact = Contact.objects.get(pk=result.contact_id)
+    model_admin.message_user(request, f"{lead} is now the contact {contact}.", messages.SUCCESS)
+    return HttpResponseRedirect(reverse("admin:contacts_contact_change", args=[contact.pk]))
+
+
+def _contacts_company(contact: Contact | None) -> Company | None:
+    return contact.company if contact is not None and contact.company_id else None
+
+
+def _open_deals(preview: dict):
+    """Open deals of the matched contact or company, so the rep sees what is already in progress."""
+    contact, company = preview["contact"], preview["company"]
+    if contact is None and company is None:
+        return []
+    deals = Deal.objects.select_related("contact", "company").exclude(stage__in=CLOSED_STAGES)
+    match = Q(pk__in=[])
+    if contact is not None:
+        match |= Q(contact=contact)
+    if company is not None:
+        match |= Q(company=company)
+    return list(deals.filter(match).order_by("-created_at")[:10])
+
+
+def lead_urls(model_admin):
+    """The extra URLs of the lead admin, wrapped by the admin site (login, permissions, CSRF)."""
+
+    def wrap(view):
+        def wrapper(request, object_id):
+            return view(model_admin, request, object_id)
+
+        return model_admin.admin_site.admin_view(wrapper)
+
+    return [
+        path("<path:object_id>/convert/", wrap(convert_view), name="leads_lead_convert"),
+        path("<path:object_id>/log/", wrap(quick_log_view), name="leads_lead_log"),
+    ]
+

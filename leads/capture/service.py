@@ -1,0 +1,220 @@
+"""Taking a lead in: one entry point for every door (API, website form, later ads and import).
+
+The caller hands over data that is already validated and normalised (email lowercased,
+phone in E.164, names split); this module decides whether it is a new lead, more news
+about an open lead, or a known contact, and writes the timeline and outbox rows.
+
+Final leads are never reopened. A converted person's email belongs to their contact, so the
+submission is logged there. A returning disqualified person gets a fresh lead (a reason such as
+"no budget" holds for that time, not forever), and nothing is written on the old lead, whose
+status and reason stay as the rep left them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from contacts.models import Contact
+from crm.choices import ActivityKind, EventType
+from crm.models import Activity, Event, Tenant, User
+
+from leads.choices import OPEN_STATUSES, LeadStatus
+from leads.insights import refresh_insights
+from leads.models import Channel, Lead
+from leads.prediction.service import predict_new_lead
+from leads.routing.service import place_new_lead
+from leads.rules.scoring import auto_qualify, score_new_lead, will_auto_qualify
+
+# Fields a later submission may fill on an open lead when the lead has them empty.
+FILLABLE_FIELDS = (
+    "first_name", "last_name", "phone", "job_title", "company", "industry", "employee_count",
+    "annual_revenue", "website", "country", "message", "campaign", "source_url", "referrer",
+    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "external_id",
+)
+
+
+@dataclass(frozen=True)
+class CaptureResult:
+    lead: Lead | None
+    created: bool
+    contact: Contact | None = None
+
+
+def capture_lead(
+    *,
+    tenant: Tenant,
+    data: dict,
+    source: str,
+    channel: Channel | None = None,
+    actor: User | None = None,
+) -> CaptureResult:
+    """Create a lead, or fold the submission into the open lead / contact with the same email.
+
+    `tenant` is the row this request read: its config_version says which cached scoring and
+    routing rules apply (leads/tenant_config.py), so a row kept from long ago would score with
+    the rules of its day.
+    """
+    email = data.get("email", "")
+    try:
+        with transaction.atomic():
+            merged = _merge_into_existing(tenant=tenant, email=email, data=data, channel=channel, actor=actor)
+            if merged is not None:
+                return merged
+            return _create(tenant=tenant, data=data, source=source, channel=channel, actor=actor)
+    except IntegrityError:
+        if not email:
+            raise
+        # A concurrent submission created the open lead for this email first: add to it instead.
+        with transaction.atomic():
+            merged = _merge_into_existing(tenant=tenant, email=email, data=data, channel=channel, actor=actor)
+            if merged is None:
+                raise
+            return merged
+
+
+def _merge_into_existing(
+    *, tenant: Tenant, email: str, data: dict, channel: Channel | None, actor: User | None
+) -> CaptureResult | None:
+    if not email:
+        return None
+    now = timezone.now()
+    known = _who_has(tenant=tenant, email=email)
+    lead = None
+    if "lead" in known:
+        lead = Lead.objects.select_for_update(of=("self",)).select_related("tenant").open().filter(pk=known["lead"]).first()
+        if lead is None:  # converted or disqualified since we looked: look again (it may be a contact now)
+            known = _who_has(tenant=tenant, email=email)
+            known.pop("lead", None)
+    if lead is not None:
+        filled = [name for name in FILLABLE_FIELDS if data.get(name) not in (None, "") and not getattr(lead, name)]
+        for name in filled:
+            setattr(lead, name, data[name])
+        extra = data.get("custom_fields") or {}
+        new_custom = {k: v for k, v in extra.items() if k not in lead.custom_fields}
+        if new_custom:
+            lead.custom_fields = {**lead.custom_fields, **new_custom}
+            filled.append("custom_fields")
+        lead.last_activity_at = now
+        lead.save(update_fields=[*filled, "last_activity_at", "updated_at"])
+        _log_submission(tenant=tenant, lead=lead, data=data, channel=channel, actor=actor, filled=filled, now=now)
+        lead = refresh_insights(lead=lead, actor=actor)
+        return CaptureResult(lead=lead, created=False)
+    if "contact" in known:
+        contact = Contact.objects.get(pk=known["contact"])
+        _log_submission(tenant=tenant, contact=contact, data=data, channel=channel, actor=actor, filled=[], now=now)
+        return CaptureResult(lead=None, created=False, contact=contact)
+    return None
+
+
+def _who_has(*, tenant: Tenant, email: str) -> dict[str, int]:
+    """{"lead": id of the open lead, "contact": id of the contact} with this email, in one query.
+
+    Most submissions come from new people, so the common answer, nobody, costs one round trip
+    (plain SQL: building the ORM's UNION cost more than running it). Each side has at most one row
+    (the open-email and contact-email constraints).
+    """
+    statuses = ", ".join(["%s"] * len(OPEN_STATUSES))
+    sql = (
+        f"SELECT 'lead', id FROM {Lead._meta.db_table} WHERE tenant_id = %s AND email = %s AND status IN ({statuses}) "
+        f"UNION ALL SELECT 'contact', id FROM {Contact._meta.db_table} WHERE tenant_id = %s AND email = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [tenant.pk, email, *OPEN_STATUSES, tenant.pk, email])
+        return dict(cursor.fetchall())
+
+
+def _create(*, tenant: Tenant, data: dict, source: str, channel: Channel | None, actor: User | None) -> CaptureResult:
+    now = timezone.now()
+    owner_id = channel.default_owner_id if channel is not None else None
+    fields = {name: value for name, value in data.items() if name in FILLABLE_FIELDS or name in ("email", "custom_fields")}
+    lead = Lead(
+        tenant=tenant,
+        source=source,
+        channel=channel,
+        owner_id=owner_id,
+        assigned_at=now if owner_id else None,
+        last_activity_at=now,
+        created_at=now,
+        **fields,
+    )
+    # Scored, predicted and routed before the INSERT, so the new row is written once: its only
+    # activity is this submission, counted here rather than read back (what refresh_insights does
+    # for an existing lead).
+    kind = _submission_kind(channel=channel, lead_created=True)
+    counts = {kind: 1}
+    score_new_lead(lead=lead, activity_counts=counts)
+    predict_new_lead(lead=lead, activity_counts=counts)
+    placement = None
+    if owner_id is None:
+        # Routing sees the lead as it will be once auto-qualified (with that status change logged).
+        qualifies = will_auto_qualify(lead)
+        placement = place_new_lead(
+            lead=lead, now=now,
+            status=LeadStatus.QUALIFIED if qualifies else lead.status,
+            activity_counts={**counts, ActivityKind.STATUS_CHANGED: 1} if qualifies else counts,
+        )
+    lead.save(force_insert=True)
+    activities = [_submission_entry(
+        tenant=tenant, lead=lead, data=data, channel=channel, actor=actor, filled=[], now=now, kind=kind
+    )]
+    events = [Event(
+        tenant=tenant,
+        type=EventType.LEAD_CREATED,
+        payload={"lead_id": lead.pk, "source": source, "channel_id": channel.pk if channel else None},
+        created_at=now,
+    )]
+    if placement is not None:
+        more_activities, more_events = placement.records(lead, now)
+        activities += more_activities
+        events += more_events
+    Activity.objects.bulk_create(activities)
+    Event.objects.bulk_create(events)
+    if placement is not None:
+        placement.settle(lead)
+    lead = auto_qualify(lead=lead)
+    return CaptureResult(lead=lead, created=True)
+
+
+def _submission_kind(*, channel: Channel | None, lead_created: bool) -> str:
+    # A lead an integrator or rep entered was "created"; anything that arrived through a form,
+    # or repeats an earlier submission, is a form submission (which scoring counts).
+    return ActivityKind.CREATED if (lead_created and channel is None) else ActivityKind.FORM_SUBMITTED
+
+
+def _log_submission(
+    *, tenant: Tenant, data: dict, channel: Channel | None, actor: User | None, filled: list[str], now,
+    lead: Lead | None = None, contact: Contact | None = None,
+) -> None:
+    """A later submission, on the open lead or the contact it matched."""
+    _submission_entry(
+        tenant=tenant, data=data, channel=channel, actor=actor, filled=filled, now=now, lead=lead, contact=contact,
+        kind=_submission_kind(channel=channel, lead_created=False),
+    ).save()
+
+
+def _submission_entry(
+    *,
+    tenant: Tenant,
+    data: dict,
+    channel: Channel | None,
+    actor: User | None,
+    filled: list[str],
+    now,
+    kind: str,
+    lead: Lead | None = None,
+    contact: Contact | None = None,
+) -> Activity:
+    return Activity(
+        tenant=tenant,
+        lead=lead,
+        contact=contact,
+        kind=kind,
+        subject=f"Submitted {channel.name}" if channel is not None else "Lead received via API",
+        body=data.get("message", ""),
+        actor=actor,
+        occurred_at=now,
+        data={"channel_id": channel.pk if channel else None, "filled": filled},
+    )

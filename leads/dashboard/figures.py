@@ -1,0 +1,347 @@
+"""The sales dashboard's numbers, for one user's scope and one period. Plain data, a handful of queries.
+
+Definitions (docs/dashboard.md repeats them for readers; the page shows them next to the numbers):
+
+- The period is a cohort: the leads *created* in it, followed to wherever they stand now. A lead
+  created on the last day and converted a week later counts in that period's funnel.
+- Funnel: a lead counts at every stage it reached. Contacted = status contacted, qualified or
+  converted, or disqualified after being contacted (its timeline holds a status change to
+  contacted or qualified, or it has a qualified_at). Qualified = status qualified or converted, or
+  a qualified_at (kept when a qualified lead is later disqualified). Converted = status converted.
+- Time to first contact: from the lead's creation to its first call, email or meeting on the
+  timeline, its first status change to contacted (or straight to qualified), or its conversion,
+  whichever came first. Leads nobody has contacted yet are left out of the median (and counted).
+- Scope: a rep sees the leads they own; a manager or tenant admin the whole tenant. "My open
+  leads" and "tasks due today" are always the signed-in user's own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import connections
+from django.db.models import Count, F, Min, Q
+from django.utils import timezone
+
+from crm.choices import ActivityKind
+from crm.models import Activity, Tenant, User
+
+from leads.choices import LeadSource, LeadStatus, ScoreBand
+from leads.models import Lead
+
+CONTACT_KINDS = (ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.MEETING, ActivityKind.CONVERTED)
+CONTACTED_OR_LATER = (LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.CONVERTED)
+QUALIFIED_OR_LATER = (LeadStatus.QUALIFIED, LeadStatus.CONVERTED)
+# Status changes that show someone reached the lead (a skipped step still means they talked).
+CONTACTING_CHANGES = (LeadStatus.CONTACTED, LeadStatus.QUALIFIED)
+
+
+class NoWorkspace(Exception):
+    """The user belongs to no tenant (a platform superuser), so there is no scope to report on."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    tenant: Tenant
+    owner: User | None  # None: the whole tenant
+
+    @property
+    def is_tenant_wide(self) -> bool:
+        return self.owner is None
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole days, both ends included, in the current time zone."""
+
+    first_day: dt.date
+    last_day: dt.date
+
+    @property
+    def since(self) -> dt.datetime:
+        return _start_of(self.first_day)
+
+    @property
+    def until(self) -> dt.datetime:
+        """Exclusive: the start of the day after the last one."""
+        return _start_of(self.last_day + dt.timedelta(days=1))
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+
+@dataclass(frozen=True)
+class FunnelStage:
+    key: str
+    label: str
+    count: int
+    pct_of_new: float | None
+    pct_of_previous: float | None
+
+
+@dataclass(frozen=True)
+class Funnel:
+    stages: list[FunnelStage]
+    disqualified: int
+
+    @property
+    def leads(self) -> int:
+        return self.stages[0].count
+
+    def count(self, key: str) -> int:
+        return next(stage.count for stage in self.stages if stage.key == key)
+
+
+@dataclass(frozen=True)
+class BandCount:
+    key: str
+    label: str
+    count: int
+    pct: float | None
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    key: str
+    label: str
+    leads: int
+    converted: int
+    conversion_pct: float | None
+
+
+@dataclass(frozen=True)
+class FirstContact:
+    median: dt.timedelta | None
+    contacted: int  # leads the median is taken over
+
+
+@dataclass(frozen=True)
+class TaskCounts:
+    due_today: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    scope: Scope
+    period: Period
+    funnel: Funnel
+    bands: list[BandCount]
+    sources: list[SourceRow]
+    first_contact: FirstContact
+    open_leads_total: int
+    open_leads: list[Lead]
+    task_counts: TaskCounts
+    tasks_due_today: list[Activity]
+
+
+def scope_for(*, user: User) -> Scope:
+    """A rep's own leads, or a manager's / tenant admin's whole tenant."""
+    if user.tenant_id is None:
+        raise NoWorkspace("This user belongs to no workspace.")
+    return Scope(tenant=user.tenant, owner=None if user.is_manager else user)
+
+
+def last_days(*, days: int, today: dt.date) -> Period:
+    """The `days` days up to and including today."""
+    return Period(first_day=today - dt.timedelta(days=days - 1), last_day=today)
+
+
+def build_dashboard(*, user: User, period: Period, now: dt.datetime | None = None) -> Dashboard:
+    """Everything the dashboard page shows; raises NoWorkspace for a user without a tenant."""
+    scope = scope_for(user=user)
+    now = now or timezone.now()
+    funnel, bands = funnel_and_bands(scope=scope, period=period)
+    open_total, open_top = my_open_leads(user=user)
+    return Dashboard(
+        scope=scope,
+        period=period,
+        funnel=funnel,
+        bands=bands,
+        sources=by_source(scope=scope, period=period),
+        first_contact=first_contact(scope=scope, period=period),
+        open_leads_total=open_total,
+        open_leads=open_top,
+        task_counts=my_task_counts(user=user, now=now),
+        tasks_due_today=my_tasks_due_today(user=user, now=now),
+    )
+
+
+def cohort(*, scope: Scope, period: Period):
+    """The leads of the scope created in the period."""
+    leads = Lead.objects.for_tenant(scope.tenant).filter(created_at__gte=period.since, created_at__lt=period.until)
+    return leads if scope.owner is None else leads.owned_by(scope.owner)
+
+
+def funnel_and_bands(*, scope: Scope, period: Period) -> tuple[Funnel, list[BandCount]]:
+    """One aggregate over the cohort: how far its leads got, and their score bands."""
+    # Only consulted for disqualified leads: their status no longer says how far they got. Uncorrelated
+    # (IN, not EXISTS), so PostgreSQL reads these status changes once into a hash instead of probing per lead;
+    # a lead's status changes come after its creation, so the period's start bounds them.
+    contacted_by_history = Activity.objects.filter(
+        tenant=scope.tenant,
+        kind=ActivityKind.STATUS_CHANGED,
+        data__to__in=list(CONTACTING_CHANGES),
+        occurred_at__gte=period.since,
+        lead__isnull=False,
+    ).values("lead_id")
+    reached_qualified = Q(status__in=QUALIFIED_OR_LATER) | Q(qualified_at__isnull=False)
+    reached_contacted = (
+        Q(status__in=CONTACTED_OR_LATER)
+        | reached_qualified
+        | Q(status=LeadStatus.DISQUALIFIED, pk__in=contacted_by_history)
+    )
+    counts = cohort(scope=scope, period=period).aggregate(
+        new=Count("pk"),
+        contacted=Count("pk", filter=reached_contacted),
+        qualified=Count("pk", filter=reached_qualified),
+        converted=Count("pk", filter=Q(status=LeadStatus.CONVERTED)),
+        disqualified=Count("pk", filter=Q(status=LeadStatus.DISQUALIFIED)),
+        **{f"band_{band}": Count("pk", filter=Q(score_band=band)) for band in ScoreBand.values},
+    )
+    stages, previous = [], None
+    for status in (LeadStatus.NEW, *CONTACTED_OR_LATER):
+        count = counts[status.value]
+        stages.append(
+            FunnelStage(
+                key=status.value,
+                label=status.label,
+                count=count,
+                pct_of_new=pct(count, counts["new"]),
+                pct_of_previous=pct(count, previous) if previous is not None else None,
+            )
+        )
+        previous = count
+    bands = [
+        BandCount(
+            key=band.value,
+            label=band.label,
+            count=counts[f"band_{band}"],
+            pct=pct(counts[f"band_{band}"], counts["new"]),
+        )
+        for band in ScoreBand
+    ]
+    return Funnel(stages=stages, disqualified=counts["disqualified"]), bands
+
+
+def by_source(*, scope: Scope, period: Period) -> list[SourceRow]:
+    """Leads per source and the share of them converted, biggest source first."""
+    rows = (
+        cohort(scope=scope, period=period)
+        .order_by()
+        .values("source")
+        .annotate(leads=Count("pk"), converted=Count("pk", filter=Q(status=LeadStatus.CONVERTED)))
+    )
+    labels = dict(LeadSource.choices)
+    result = [
+        SourceRow(
+            key=row["source"],
+            label=labels.get(row["source"], row["source"]),
+            leads=row["leads"],
+            converted=row["converted"],
+            conversion_pct=pct(row["converted"], row["leads"]),
+        )
+        for row in rows
+    ]
+    return sorted(result, key=lambda row: (-row.leads, row.label))
+
+
+def first_contact(*, scope: Scope, period: Period, portable: bool | None = None) -> FirstContact:
+    """The median wait from creation to first contact over the cohort's contacted leads.
+
+    PostgreSQL uses percentile_cont; `portable` (the default elsewhere) takes the middle row(s)
+    by ROW_NUMBER, which SQLite and PostgreSQL both run. Either way one query.
+    """
+    contact_moments = Q(kind__in=CONTACT_KINDS) | Q(
+        kind=ActivityKind.STATUS_CHANGED, data__to__in=list(CONTACTING_CHANGES)
+    )
+    activities = Activity.objects.filter(
+        contact_moments,
+        tenant=scope.tenant,
+        lead__tenant=scope.tenant,  # the same, but it lets the lead side use its (tenant, created_at) index
+        lead__created_at__gte=period.since,
+        lead__created_at__lt=period.until,
+        # Redundant with the next filter, but it lets the (tenant, kind, occurred_at) index bound the scan.
+        occurred_at__gte=period.since,
+    ).filter(occurred_at__gte=F("lead__created_at"))  # backdated entries from before the lead existed don't count
+    if scope.owner is not None:
+        activities = activities.filter(lead__owner=scope.owner)
+    waits = (
+        activities.order_by()
+        .values("lead_id")
+        .annotate(wait=Min("occurred_at") - F("lead__created_at"))
+        .values_list("wait")
+    )
+    connection = connections[waits.db]
+    sql, params = waits.query.get_compiler(using=waits.db).as_sql()
+    if portable is None:
+        portable = connection.vendor != "postgresql"
+    seconds = _epoch_seconds(connection.vendor, "waits.wait")
+    if portable:
+        query = (
+            f"SELECT AVG(s), MAX(n) FROM (SELECT {seconds} AS s, ROW_NUMBER() OVER (ORDER BY {seconds}) AS r, "
+            f"COUNT(*) OVER () AS n FROM ({sql}) waits) ranked WHERE r IN ((n + 1) / 2, (n + 2) / 2)"
+        )
+    else:
+        query = f"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY {seconds}), COUNT(*) FROM ({sql}) waits"
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        median, contacted = cursor.fetchone()
+    if not contacted:
+        return FirstContact(median=None, contacted=0)
+    return FirstContact(median=dt.timedelta(seconds=round(float(median))), contacted=contacted)
+
+
+def my_open_leads(*, user: User, limit: int = 5) -> tuple[int, list[Lead]]:
+    """How many open leads the user owns, and the best-scored few of them."""
+    mine = Lead.objects.for_tenant(user.tenant).open().owned_by(user)
+    return mine.count(), list(mine.order_by("-score_total", "-created_at", "-id")[:limit])
+
+
+def my_task_counts(*, user: User, now: dt.datetime) -> TaskCounts:
+    """The user's unfinished tasks due today, and those already overdue."""
+    today = _start_of(timezone.localtime(now).date())
+    counts = _my_open_tasks(user=user, now=now).aggregate(
+        due_today=Count("pk", filter=Q(due_at__gte=today)),
+        overdue=Count("pk", filter=Q(due_at__lt=today)),
+    )
+    return TaskCounts(**counts)
+
+
+def my_tasks_due_today(*, user: User, now: dt.datetime, limit: int = 10) -> list[Activity]:
+    """The user's unfinished tasks due today, earliest first, with what they are about."""
+    today = _start_of(timezone.localtime(now).date())
+    return list(
+        _my_open_tasks(user=user, now=now)
+        .filter(due_at__gte=today)
+        .select_related("lead", "contact", "deal")
+        .order_by("due_at", "id")[:limit]
+    )
+
+
+def _my_open_tasks(*, user: User, now: dt.datetime):
+    # A task's actor is its assignee (leads/qualification.py and the admin's "add a task" set it so).
+    tomorrow = _start_of(timezone.localtime(now).date() + dt.timedelta(days=1))
+    return Activity.objects.for_tenant(user.tenant).filter(
+        kind=ActivityKind.TASK, actor=user, done_at__isnull=True, due_at__lt=tomorrow
+    )
+
+
+def pct(part: int, whole: int | None) -> float | None:
+    """part as a percentage of whole, one decimal; None when there is nothing to divide by."""
+    if not whole:
+        return None
+    return round(100 * part / whole, 1)
+
+
+def _epoch_seconds(vendor: str, column: str) -> str:
+    # The wait is an interval on PostgreSQL; Django's SQLite backend computes it in microseconds.
+    if vendor == "postgresql":
+        return f"EXTRACT(EPOCH FROM {column})"
+    return f"({column} / 1000000.0)"
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
