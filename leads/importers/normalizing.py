@@ -4,7 +4,7 @@ A million rows cannot afford Django's email validator (about 20 µs, most of it 
 regex) or a phonenumbers parse (50-80 µs) per row. Domains repeat (company domains, the big
 mailbox providers), so the domain half of the email check is cached per domain; phone numbers
 and URLs are cached by their raw text, which pays off on repeated values (switchboard numbers,
-company websites). tests/leads/test_import_normalizing.py holds these to crm.normalize.
+company websites). tests/leads/importers/test_import_normalizing.py holds these to crm.normalize.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 One meaning, two evaluators. `matches()` checks one lead in Python (capture, editing, routing);
 `to_q()` compiles the same condition to SQL for set-based work (rescoring a whole table in a few
-statements). tests/leads/test_conditions.py holds the two to the same answers on generated leads.
+statements). tests/leads/rules/test_conditions.py holds the two to the same answers on generated leads.
 
 What a condition means, in both evaluators:
 - `field` is one of LEAD_FIELDS (a whitelist), or an activity kind for `activity_count`.

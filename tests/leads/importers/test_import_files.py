@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from leads.models import ImportJob, Lead
-from tests.leads.test_import_support import run_import, write_csv
+from tests.leads.importers.support import run_import, write_csv
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from contacts.models import Contact
 from leads.choices import LeadSource, LeadStatus
 from leads.models import ImportJob, Lead
 from tests.factories import ChannelFactory, UserFactory
-from tests.leads.test_import_support import run_import, write_csv
+from tests.leads.importers.support import run_import, write_csv
 
 pytestmark = pytest.mark.django_db
 

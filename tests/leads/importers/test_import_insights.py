@@ -11,8 +11,8 @@ from leads.routing.service import route_lead
 from leads.rules.scoring import rescore_lead
 from leads.rules.defaults import install_default_rules
 from tests.factories import LeadFactory, TenantFactory, UserFactory
-from tests.leads.test_import_support import run_import, write_csv
-from tests.leads.test_prediction import make_history, train
+from tests.leads.importers.support import run_import, write_csv
+from tests.leads.prediction.test_prediction import make_history, train
 
 pytestmark = pytest.mark.django_db
 

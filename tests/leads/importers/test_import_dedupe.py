@@ -10,7 +10,7 @@ from leads.choices import ImportStatus, LeadStatus
 from leads.importers import ImportOptions, engine, import_leads
 from leads.models import ImportJob, Lead
 from tests.factories import ContactFactory, LeadFactory
-from tests.leads.test_import_support import run_import, write_csv
+from tests.leads.importers.support import run_import, write_csv
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from leads.choices import LeadStatus
 from leads.exporting import safe_cell
 from leads.models import Lead
 from tests.factories import ChannelFactory, ContactFactory, LeadFactory, UserFactory
-from tests.leads.test_import_support import run_import
+from tests.leads.importers.support import run_import
 
 pytestmark = pytest.mark.django_db
 

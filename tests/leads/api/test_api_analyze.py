@@ -9,7 +9,7 @@ from leads.choices import LeadStatus
 from leads.models import Lead, PredictionModel
 from tests.conftest import api_client_for
 from tests.factories import LeadFactory, UserFactory
-from tests.leads.test_prediction import make_history
+from tests.leads.prediction.test_prediction import make_history
 
 pytestmark = pytest.mark.django_db
 
