@@ -146,7 +146,8 @@ def main() -> None:
     from crm.models import Tenant
     from leads.rules.conditions import count_activities
     from leads.models import Lead, ScoringRule
-    from leads.rules.scoring import DEFAULT_BATCH_SIZE, SCORE_FIELDS, auto_qualify, compute_score, rescore_lead, rescore_leads, rule_sheet
+    from leads.rules.scoring import DEFAULT_BATCH_SIZE, SCORE_FIELDS, auto_qualify, compute_score, rescore_lead, rescore_leads
+    from leads.rules.sheet import rule_sheet
     from leads.rules.defaults import install_default_rules
 
     batch_size = args.batch_size or DEFAULT_BATCH_SIZE

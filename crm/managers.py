@@ -1,4 +1,22 @@
+import uuid
+
 from django.db import models
+
+
+class TenantManager(models.Manager):
+    def bump_config_version(self, tenant) -> None:
+        """Name a new version of the tenant's rules and model, in the caller's transaction.
+
+        Every change to scoring rules, assignment rules, the prediction model or the tenant's users
+        calls this (leads/tenant_config.py), so per-process caches keyed by the version drop stale rows.
+        """
+        tenant_id = getattr(tenant, "pk", tenant)
+        # Random rather than a counter: a rolled-back change must never leave behind a version that a
+        # later change would reuse (a worker may have cached the rolled-back rules under it).
+        version = uuid.uuid4().hex
+        self.filter(pk=tenant_id).update(config_version=version)
+        if tenant is not tenant_id:
+            tenant.config_version = version  # the caller's own row stays current too
 
 
 class TenantQuerySet(models.QuerySet):

@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .choices import ActivityKind, EventType, Role
-from .managers import ActivityQuerySet, EventQuerySet
+from .managers import ActivityQuerySet, EventQuerySet, TenantManager
 
 
 class Tenant(models.Model):
@@ -28,6 +28,8 @@ class Tenant(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    objects = TenantManager()
+
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -42,7 +44,7 @@ class Tenant(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        # config_version is written only by leads.tenant_config.bump_config_version: a tenant saved
+        # config_version is written only by Tenant.objects.bump_config_version: a tenant saved
         # from a form loaded earlier must not put back a version that names older rules.
         if not self._state.adding and not kwargs.get("force_insert") and kwargs.get("update_fields") is None:
             kwargs["update_fields"] = [

@@ -16,10 +16,8 @@ from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event, User
 from crm.normalize import company_domain_from_email, domain_from_url
 
-from .choices import OPEN_STATUSES, LeadStatus
+from .choices import OPEN_STATUSES, STRICT_MIN_PROBABILITY, LeadStatus
 from .models import Lead
-
-STRICT_MIN_PROBABILITY = 0.6
 
 
 class ConversionError(Exception):

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from crm.managers import TenantQuerySet
+from crm.models import Tenant
 
 from .choices import OPEN_STATUSES
 
@@ -42,10 +43,14 @@ class ConfigQuerySet(TenantQuerySet):
 
 
 def _bump(tenant_ids) -> None:
-    from .tenant_config import bump_config_version
-
     for tenant_id in tenant_ids:
-        bump_config_version(tenant_id)
+        Tenant.objects.bump_config_version(tenant_id)
+
+
+class PredictionModelQuerySet(ConfigQuerySet):
+    def active_for(self, tenant_id: int):
+        """The tenant's model in use, or None."""
+        return self.filter(tenant_id=tenant_id, is_active=True).first()
 
 
 class LeadQuerySet(TenantQuerySet):

@@ -22,7 +22,7 @@ from .choices import (
     RuleOperator,
     ScoreBand,
 )
-from .managers import ConfigQuerySet, LeadManager
+from .managers import ConfigQuerySet, LeadManager, PredictionModelQuerySet
 
 
 def new_form_key() -> str:
@@ -290,7 +290,7 @@ class PredictionModel(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
-    objects = ConfigQuerySet.as_manager()
+    objects = PredictionModelQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

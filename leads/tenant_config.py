@@ -3,14 +3,13 @@ assignment rules (with their teams), whether it has reps to route to, and the ac
 
 Reading them costs five queries per lead, and they change rarely (someone edits a rule or a
 user, a model is trained). Every change to those rows bumps `Tenant.config_version` in the same transaction
-(`bump_config_version`, called from the signal handlers below and from bulk paths), and callers
+(`Tenant.objects.bump_config_version`, called from the signal handlers below and from bulk paths), and callers
 pass the Tenant row they read in their own request, so a cached entry is used only while its
 version is that row's: a worker never uses a sheet older than the tenant row it holds.
 """
 
 from __future__ import annotations
 
-import uuid
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -20,11 +19,10 @@ from crm.choices import Role
 from crm.models import Tenant, User
 
 from .models import AssignmentRule, PredictionModel, ScoringRule
+from .rules.sheet import RuleSheet, rule_sheet
 
 if TYPE_CHECKING:
     import datetime as dt
-
-    from leads.rules.scoring import RuleSheet
 
 
 class TenantConfig:
@@ -36,8 +34,6 @@ class TenantConfig:
 
     @cached_property
     def sheet(self) -> RuleSheet:
-        from leads.rules.scoring import rule_sheet
-
         return rule_sheet(self.tenant_id)
 
     @cached_property
@@ -52,9 +48,7 @@ class TenantConfig:
 
     @cached_property
     def model(self) -> PredictionModel | None:
-        from leads.prediction.service import active_model
-
-        return active_model(self.tenant_id)
+        return PredictionModel.objects.active_for(self.tenant_id)
 
 
 _cache: dict[int, TenantConfig] = {}
@@ -70,20 +64,10 @@ def config_for(tenant: Tenant) -> TenantConfig:
     return config
 
 
-def bump_config_version(tenant: Tenant | int) -> None:
-    tenant_id = tenant.pk if isinstance(tenant, Tenant) else tenant
-    # Random rather than a counter: a rolled-back change must never leave behind a version that a
-    # later change would reuse (a worker may have cached the rolled-back rules under it).
-    version = uuid.uuid4().hex
-    Tenant.objects.filter(pk=tenant_id).update(config_version=version)
-    if isinstance(tenant, Tenant):
-        tenant.config_version = version  # the caller's own row stays current too
-
-
 def _changed(sender, instance, **kwargs) -> None:
     # The rule's cached tenant is often the very object the caller goes on using.
     cached = instance._state.fields_cache.get("tenant")
-    bump_config_version(cached if cached is not None else instance.tenant_id)
+    Tenant.objects.bump_config_version(cached if cached is not None else instance.tenant_id)
 
 
 for model in (ScoringRule, AssignmentRule, PredictionModel):
@@ -95,7 +79,7 @@ def _user_changed(sender, instance, update_fields=None, **kwargs) -> None:
     if update_fields is not None and set(update_fields) <= {"last_login", "last_assigned_at", "password"}:
         return  # logins and rotations change nobody's place in routing
     if instance.tenant_id is not None:
-        bump_config_version(instance.tenant_id)
+        Tenant.objects.bump_config_version(instance.tenant_id)
 
 
 post_save.connect(_user_changed, sender=User, dispatch_uid="config-user-save")

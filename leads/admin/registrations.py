@@ -24,7 +24,7 @@ from leads.rules.conditions import ConditionError, parse_conditions
 from leads.insights import refresh_insights
 from leads.lifecycle import TransitionError, change_status, check_transition
 from leads.models import AssignmentRule, Channel, Lead, ScoringRule
-from leads.rules.scoring import check_rule
+from leads.rules.sheet import check_rule
 
 SCORE_FIELDS = ("score_panel", "score_updated_at")
 CONVERSION_FIELDS = ("converted_at", "converted_contact", "converted_company", "converted_deal")

@@ -7,11 +7,9 @@ from crm.api.fields import EmailField, PhoneField
 from crm.models import Activity, User
 from crm.normalize import split_name
 
-from ..choices import LeadSource, LeadStatus
+from ..choices import CUSTOM_FIELDS_MAX_KEYS, CUSTOM_FIELDS_MAX_VALUE, LeadSource, LeadStatus
 from ..models import Lead
 
-CUSTOM_FIELDS_MAX_KEYS = 50
-CUSTOM_FIELDS_MAX_VALUE = 1000
 
 
 class ActivitySummarySerializer(serializers.ModelSerializer):

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.http import QueryDict
 
-from leads.api.serializers import CUSTOM_FIELDS_MAX_VALUE
+from leads.choices import CUSTOM_FIELDS_MAX_VALUE
 from leads.capture.spam import honeypot_field
 
 MACHINERY_FIELDS = frozenset({"form_key", "csrfmiddlewaretoken"})

@@ -21,8 +21,7 @@ from django.utils import timezone
 
 from crm.normalize import split_name
 
-from ..api.serializers import CUSTOM_FIELDS_MAX_KEYS, CUSTOM_FIELDS_MAX_VALUE
-from ..choices import LeadSource, LeadStatus, Priority
+from ..choices import CUSTOM_FIELDS_MAX_KEYS, CUSTOM_FIELDS_MAX_VALUE, LeadSource, LeadStatus, Priority
 from ..models import Lead
 from .headers import CUSTOM_PREFIX, ColumnPlan
 from .normalizing import normalize_email, normalize_phone_cached, url_ok

@@ -44,8 +44,7 @@ from crm.choices import ActivityKind
 from crm.models import Activity, Tenant
 from crm.normalize import FREE_EMAIL_DOMAINS
 
-from leads.choices import LeadSource, LeadStatus, Recommendation
-from leads.conversion import STRICT_MIN_PROBABILITY
+from leads.choices import STRICT_MIN_PROBABILITY, LeadSource, LeadStatus, Recommendation
 from leads.models import Lead, PredictionModel
 from leads.tenant_config import config_for
 
@@ -332,7 +331,7 @@ def recommend(probability: float) -> str:
 
 
 def active_model(tenant_id: int) -> PredictionModel | None:
-    return PredictionModel.objects.filter(tenant_id=tenant_id, is_active=True).first()
+    return PredictionModel.objects.active_for(tenant_id)
 
 
 def closed_counts(tenant_id: int) -> tuple[int, int]:

@@ -51,7 +51,6 @@ from django.db.models.lookups import (
 
 from crm.choices import ActivityKind
 from crm.models import Activity
-
 from leads.choices import RuleOperator
 
 TEXT, INTEGER, DECIMAL = "text", "integer", "decimal"

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from crm.models import Tenant
 from crm.normalize import FREE_EMAIL_DOMAINS
-
 from leads.choices import RuleCategory, RuleOperator
 from leads.models import ScoringRule
-from leads.rules.scoring import check_rule
+from leads.rules.sheet import check_rule
 
 DEMOGRAPHIC, FIRMOGRAPHIC, BEHAVIOURAL = RuleCategory.DEMOGRAPHIC, RuleCategory.FIRMOGRAPHIC, RuleCategory.BEHAVIOURAL
 TARGET_INDUSTRIES = ("Software", "Financial services", "Healthcare", "Cybersecurity")

@@ -37,11 +37,10 @@ Two paths, one result
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,11 +50,11 @@ from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from crm.models import Activity, Tenant
-
 from leads.choices import Grade, LeadStatus, ScoreBand
-from leads.rules.conditions import Condition, ConditionError, count_activities, matches, parse_condition, to_q
 from leads.lifecycle import change_status
-from leads.models import Lead, ScoringRule
+from leads.models import Lead
+from leads.rules.conditions import count_activities, matches, to_q
+from leads.rules.sheet import RuleSheet, rule_sheet
 from leads.tenant_config import config_for
 
 log = logging.getLogger(__name__)
@@ -64,67 +63,7 @@ SCORE_FIELDS = ("score_total", "score_band", "grade", "score_version", "score_up
 DEFAULT_WARM = Tenant._meta.get_field("score_warm_threshold").default
 DEFAULT_HOT = Tenant._meta.get_field("score_hot_threshold").default
 GRADE_FLOORS = ((90, Grade.A_PLUS), (80, Grade.A), (70, Grade.B), (60, Grade.C), (50, Grade.D))
-NOT_FOR_SCORING = frozenset({"score_total"})  # a score cannot depend on itself
 DEFAULT_BATCH_SIZE = 20_000
-
-
-# The rule sheet ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: int
-    name: str
-    category: str
-    points: int
-    condition: Condition
-
-    def factor(self) -> dict[str, Any]:
-        return {"rule_id": self.id, "name": self.name, "category": self.category, "points": self.points}
-
-
-@dataclass(frozen=True)
-class RuleSheet:
-    """A tenant's active, valid rules in breakdown order, and the version that names them."""
-
-    rules: tuple[Rule, ...]
-    version: str
-
-    @property
-    def counts_activities(self) -> bool:
-        return any(rule.condition.kind == "activity" for rule in self.rules)
-
-
-def check_rule(*, field: str, operator: str, value: Any) -> Condition:
-    """The rule's condition if a scoring rule may use it; ConditionError (naming the field) if not."""
-    condition = parse_condition({"field": field, "operator": operator, "value": value})
-    if condition.kind != "activity" and condition.field in NOT_FOR_SCORING:
-        raise ConditionError(
-            f"Scoring rules cannot read {condition.field}: a score cannot depend on itself.", part="field"
-        )
-    return condition
-
-
-def rule_sheet(tenant: Tenant | int) -> RuleSheet:
-    """The tenant's active rules, checked; one that cannot be evaluated is logged and left out."""
-    tenant_id = tenant.pk if isinstance(tenant, Tenant) else tenant
-    rules = []
-    for row in ScoringRule.objects.filter(tenant_id=tenant_id, active=True).order_by("category", "name", "id"):
-        try:
-            condition = check_rule(field=row.field, operator=row.operator, value=row.value)
-        except ConditionError as exc:
-            log.warning("Scoring rule %s (%s) skipped: %s", row.pk, row.name, exc)
-            continue
-        rules.append(Rule(id=row.pk, name=row.name, category=row.category, points=row.points, condition=condition))
-    return RuleSheet(rules=tuple(rules), version=rules_version(rules))
-
-
-def rules_version(rules: Iterable[Rule]) -> str:
-    """12 hex characters naming exactly this set of rules (what each reads, compares and gives)."""
-    described = sorted(
-        [r.id, r.name, r.category, r.condition.field, r.condition.operator, r.condition.value, r.points] for r in rules
-    )
-    return hashlib.sha256(json.dumps(described).encode()).hexdigest()[:12]
 
 
 # From points to score, band and grade ------------------------------------------------------------

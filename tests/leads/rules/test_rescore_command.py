@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from crm.choices import ActivityKind
 from leads.choices import LeadStatus
 from leads.models import Lead, ScoringRule
-from leads.rules.scoring import rule_sheet
+from leads.rules.sheet import rule_sheet
 from tests.factories import ActivityFactory, LeadFactory, TenantFactory
 
 pytestmark = pytest.mark.django_db

@@ -19,7 +19,8 @@ from leads.choices import LeadStatus
 from leads.rules.conditions import ConditionError
 from leads.insights import refresh_insights
 from leads.models import Lead, ScoringRule
-from leads.rules.scoring import band_for, check_rule, grade_for, rescore_lead, rescore_leads, rule_sheet
+from leads.rules.scoring import band_for, grade_for, rescore_lead, rescore_leads
+from leads.rules.sheet import check_rule, rule_sheet
 from leads.rules.defaults import DEFAULT_RULES, install_default_rules
 from tests.factories import ActivityFactory, LeadFactory, TenantFactory
 
