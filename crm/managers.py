@@ -8,7 +8,7 @@ class TenantManager(models.Manager):
         """Name a new version of the tenant's rules and model, in the caller's transaction.
 
         Every change to scoring rules, assignment rules, the prediction model or the tenant's users
-        calls this (leads/tenant_config.py), so per-process caches keyed by the version drop stale rows.
+        calls this (leads/rules/config.py), so per-process caches keyed by the version drop stale rows.
         """
         tenant_id = getattr(tenant, "pk", tenant)
         # Random rather than a counter: a rolled-back change must never leave behind a version that a

@@ -3,14 +3,12 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from leads.dashboard.views import dashboard_view
-
 from .health import health
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     # Before admin.site.urls, whose catch-all would otherwise answer this path.
-    path("admin/dashboard/", dashboard_view, name="admin-dashboard"),
+    path("admin/dashboard/", include("leads.dashboard.urls")),
     path("admin/", admin.site.urls),
     path("health", health, name="health"),
     path("", include("leads.capture.urls")),

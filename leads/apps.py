@@ -6,5 +6,5 @@ class LeadsConfig(AppConfig):
     verbose_name = "Leads"
 
     def ready(self) -> None:
-        from leads.capture import cors
-        from leads import tenant_config
+        from leads.capture import cors  # noqa: F401  (connects the per-channel CORS decision to django-cors-headers)
+        from leads.rules import config  # noqa: F401  (rule and model changes invalidate the per-process cache)

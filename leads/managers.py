@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 class ConfigQuerySet(TenantQuerySet):
     """Rows that capture caches per tenant (rules, models): bulk writes bump the tenant's config version.
 
-    Single saves and deletes do it through signals (leads/tenant_config.py); these paths send none.
+    Single saves and deletes do it through signals (leads/rules/config.py); these paths send none.
     """
 
     def update(self, **kwargs):

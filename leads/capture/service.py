@@ -54,7 +54,7 @@ def capture_lead(
     """Create a lead, or fold the submission into the open lead / contact with the same email.
 
     `tenant` is the row this request read: its config_version says which cached scoring and
-    routing rules apply (leads/tenant_config.py), so a row kept from long ago would score with
+    routing rules apply (leads/rules/config.py), so a row kept from long ago would score with
     the rules of its day.
     """
     email = data.get("email", "")

@@ -23,7 +23,7 @@ from ..choices import OPEN_STATUSES
 from leads.rules.conditions import matches
 from leads.prediction.service import explain, lead_facts, recommend
 from leads.rules.scoring import Score, compute_score
-from ..tenant_config import config_for
+from leads.rules.config import config_for
 from .writer import Json
 
 IMPORTED_COUNTS = {ActivityKind.IMPORTED.value: 1}

@@ -46,7 +46,7 @@ from crm.normalize import FREE_EMAIL_DOMAINS
 
 from leads.choices import STRICT_MIN_PROBABILITY, LeadSource, LeadStatus, Recommendation
 from leads.models import Lead, PredictionModel
-from leads.tenant_config import config_for
+from leads.rules.config import config_for
 
 if TYPE_CHECKING:
     from crm.models import User

@@ -63,7 +63,7 @@ from leads.assignment import AssignmentError, assign_lead, assignment_records, t
 from leads.choices import OPEN_STATUSES, RuleOperator
 from leads.rules.conditions import ConditionError, count_activities, matches_all, parse_conditions
 from leads.models import AssignmentRule, Lead
-from leads.tenant_config import config_for
+from leads.rules.config import config_for
 
 log = logging.getLogger(__name__)
 

@@ -55,7 +55,7 @@ from leads.lifecycle import change_status
 from leads.models import Lead
 from leads.rules.conditions import count_activities, matches, to_q
 from leads.rules.sheet import RuleSheet, rule_sheet
-from leads.tenant_config import config_for
+from leads.rules.config import config_for
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """A tenant's scoring sheet: its active ScoringRule rows, checked, in breakdown order, with the version
-that names them. Read by scoring (leads/rules/scoring.py) and cached per process (leads/tenant_config.py)."""
+that names them. Read by scoring (leads/rules/scoring.py) and cached per process (leads/rules/config.py)."""
 
 from __future__ import annotations
 

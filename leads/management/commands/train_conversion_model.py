@@ -57,7 +57,7 @@ class Command(BaseCommand):
     def _predict_open_leads(self, tenant: Tenant) -> None:
         """The new model's prediction on every open lead, in chunks that each commit (progress per chunk).
 
-        Saving the model bumped this tenant row's config version (leads/tenant_config.py), so the
+        Saving the model bumped this tenant row's config version (leads/rules/config.py), so the
         cached config it keys is the new model's."""
         ids = list(Lead.objects.filter(tenant=tenant).open().order_by("pk").values_list("pk", flat=True))
         done = 0

@@ -419,7 +419,7 @@ def test_capture_predicts_once_the_tenant_has_a_model(tenant):
     make_history(tenant)
     train(tenant)  # in its own process, as the command runs: this test's tenant row is now stale
     model = PredictionModel.objects.get(tenant=tenant)
-    tenant.refresh_from_db()  # capture takes the tenant row its request read (see leads.tenant_config)
+    tenant.refresh_from_db()  # capture takes the tenant row its request read (see leads.rules.config)
     result = capture_lead(tenant=tenant, data={"email": "new@software.example", "industry": "Software"}, source="api")
 
     lead = Lead.objects.get(pk=result.lead.pk)

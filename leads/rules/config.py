@@ -18,8 +18,8 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from crm.choices import Role
 from crm.models import Tenant, User
 
-from .models import AssignmentRule, PredictionModel, ScoringRule
-from .rules.sheet import RuleSheet, rule_sheet
+from leads.models import AssignmentRule, PredictionModel, ScoringRule
+from leads.rules.sheet import RuleSheet, rule_sheet
 
 if TYPE_CHECKING:
     import datetime as dt
