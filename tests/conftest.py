@@ -42,7 +42,8 @@ def other_tenant(db):
 
 @pytest.fixture
 def rep(tenant):
-    return UserFactory(tenant=tenant, username="rita")
+    # A fixed name: pages greet the signed-in user, and tests assert whose names a page does not show.
+    return UserFactory(tenant=tenant, username="rita", first_name="Rita", last_name="Rep")
 
 
 @pytest.fixture
