@@ -190,7 +190,7 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
-# --- Website capture: the public POST /api/v1/leads (leads/cors.py, ratelimit.py, spam.py, idempotency.py) ---
+# --- Website capture: the public POST /api/v1/leads (leads/capture/cors.py, ratelimit.py, spam.py, idempotency.py) ---
 CAPTURE_PATH_REGEX = r"^/api/v1/leads/?$"
 # Client addresses for rate limits: with 0 proxies X-Forwarded-For is ignored (anyone can write it);
 # with N, the Nth address from the right is the one our own outermost proxy saw.
@@ -202,7 +202,7 @@ IDEMPOTENCY_KEY_TTL_HOURS = 24
 # other non-upload requests are held to DATA_UPLOAD_MAX_MEMORY_SIZE.
 CAPTURE_MAX_BODY_BYTES = int(os.environ.get("CAPTURE_MAX_BODY_BYTES", str(64 * 1024)))
 REQUEST_BODY_LIMITS = [(CAPTURE_PATH_REGEX, CAPTURE_MAX_BODY_BYTES)]
-# CORS only on the capture path; which origin gets headers is decided per channel (leads/cors.py).
+# CORS only on the capture path; which origin gets headers is decided per channel (leads/capture/cors.py).
 CORS_URLS_REGEX = CAPTURE_PATH_REGEX
 CORS_ALLOW_METHODS = ("POST", "OPTIONS")
 CORS_ALLOW_HEADERS = ("accept", "content-type", "x-form-key", "idempotency-key")

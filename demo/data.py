@@ -8,7 +8,7 @@ Leads and their history are written directly, backdated over ~60 days, rather th
 capture, assignment and lifecycle: those stamp "now", write outbox events and notify owners,
 which seed data must not do. Conversion is the exception: it goes through Lead.objects.convert.
 Scores are real: each workspace gets the default scoring rules (create_tenant) and its leads are
-rescored by the set-based rescoring once their timelines are in (leads/scoring.py).
+rescored by the set-based rescoring once their timelines are in (leads/rules/scoring.py).
 """
 
 from __future__ import annotations

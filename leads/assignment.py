@@ -1,6 +1,6 @@
 """Who works a lead: the one entry point every assignment goes through (API, admin, routing).
 
-Routing (rules, round robin) decides *who* in leads/routing.py and then calls assign_lead.
+Routing (rules, round robin) decides *who* in leads/routing/service.py and then calls assign_lead.
 """
 
 from __future__ import annotations

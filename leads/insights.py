@@ -19,11 +19,11 @@ def refresh_insights(*, lead: Lead, actor: User | None = None) -> Lead:
     # Joins the caller's transaction (capture, edit, activity): a failure undoes the whole change,
     # and no savepoint round trips on the capture path.
     with transaction.atomic(savepoint=False):
-        # --- rule score (leads/scoring.py); a lead reaching the threshold is qualified by the system ---
+        # --- rule score (leads/rules/scoring.py); a lead reaching the threshold is qualified by the system ---
         lead = rescore_lead(lead=lead)
         lead = auto_qualify(lead=lead)
 
-        # --- prediction (leads/prediction.py): last, so it reads the fresh score ---
+        # --- prediction (leads/prediction/service.py): last, so it reads the fresh score ---
         from leads.prediction.service import refresh_prediction
 
         lead = refresh_prediction(lead=lead, actor=actor)

@@ -48,7 +48,7 @@ def create_tenant(
     admin_email: str = "",
 ) -> TenantSetup:
     """Create a tenant with an admin user (role admin, staff), a website channel, the admin's API token
-    and the default scoring rules (leads/scoring_defaults.py)."""
+    and the default scoring rules (leads/rules/defaults.py)."""
     slug = slug.strip()
     admin_username = admin_username.strip()
     admin_email = admin_email.strip().lower()

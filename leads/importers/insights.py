@@ -7,7 +7,7 @@ written once, already scored, instead of inserted and then rewritten by a rescor
 fields the tenant's rules look at) get the same score, so each distinct combination is computed
 once. A lead's prediction is computed the same way when the tenant has an active model.
 
-Belongs in leads/scoring.py and leads/prediction.py (a "score these unsaved values" entry point);
+Belongs in leads/rules/scoring.py and leads/prediction/service.py (a "score these unsaved values" entry point);
 kept here until those modules' owners take it.
 """
 

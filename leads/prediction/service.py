@@ -387,7 +387,7 @@ def predict_lead(*, lead: Lead, actor: User | None = None) -> Prediction:
 
     Uses the tenant's active model, or the rule score when there is none. When the advice
     changes (not on the first prediction: capture stays one timeline entry) a "scored" entry
-    goes on the lead's timeline; the score itself moving writes nothing (see leads/scoring.py).
+    goes on the lead's timeline; the score itself moving writes nothing (see leads/rules/scoring.py).
     """
     if not lead.is_open:
         raise LeadNotPredictable(

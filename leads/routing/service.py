@@ -2,7 +2,7 @@
 
 Order of decision
 1. Active `AssignmentRule`s by priority, then id. A rule matches when all its conditions hold
-   (the condition engine in leads/conditions.py, the same one scoring uses; no conditions match
+   (the condition engine in leads/rules/conditions.py, the same one scoring uses; no conditions match
    every lead). Its pool is its target user, or its team (union of both if both are set). The
    first matching rule whose pool has someone who can take the lead wins; when everyone in the
    pool is away, inactive or full, routing falls through to the next rule, and the final reason

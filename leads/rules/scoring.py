@@ -1,7 +1,7 @@
 """Rule-based lead scoring: a tenant's ScoringRule rows turned into a 0-100 score, band, grade and breakdown.
 
 How a lead is scored
-- Every active rule whose condition the lead meets (leads/conditions.py) adds its points; the
+- Every active rule whose condition the lead meets (leads/rules/conditions.py) adds its points; the
   breakdown (Lead.score_factors) lists those rules as {"rule_id", "name", "category", "points"},
   in the rule sheet's order (category, name, id). Points may be negative.
 - The total is the sum clamped to 0..100; the band is hot from the tenant's hot threshold, warm
