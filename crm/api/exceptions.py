@@ -24,3 +24,8 @@ def not_found(request, exception):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found."}, status=404)
     return page_not_found(request, exception)
+
+
+def api_not_found(request, *args, **kwargs):
+    """The last route under /api/: JSON 404 even when DEBUG shows Django's pages (make run)."""
+    return JsonResponse({"detail": "Not found."}, status=404)

@@ -38,8 +38,23 @@ class OwnerFilter(django_filters.CharFilter):
         return qs.filter(**{f"{self.field_name}_id": int(value)})
 
 
+class UTCDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 date-time that has a UTC instant (9999-12-31T23:59:59-12:00 has none)."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value is not None:
+            try:
+                value.astimezone(datetime.UTC)
+            except OverflowError:
+                raise forms.ValidationError("Give a date-time between the years 1 and 9999 in UTC.") from None
+        return value
+
+
 class DateTimeFilter(django_filters.IsoDateTimeFilter):
     """ISO 8601 date-time, compared in UTC (PostgreSQL refuses offsets beyond +/-16 hours)."""
+
+    field_class = UTCDateTimeField
 
     def filter(self, qs, value):
         if value is not None:

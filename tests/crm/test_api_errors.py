@@ -2,7 +2,10 @@
 
 import pytest
 
-from tests.factories import LeadFactory
+from django.test import override_settings
+
+from leads.models import Channel, Lead
+from tests.factories import ChannelFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -95,3 +98,91 @@ def test_a_bad_phone_is_400_naming_the_field_on_every_resource(api, endpoint, bo
 
     assert response.status_code == 400
     assert "phone" in response.json()
+
+
+@pytest.mark.parametrize(
+    "path, field",
+    [
+        ("/api/v1/leads/?created_after=9999-12-31T23:59:59-12:00", "created_after"),
+        ("/api/v1/contacts/?created_before=9999-12-31T23:59:59-12:00", "created_before"),
+        ("/api/v1/deals/?created_after=9999-12-31T23:59:59-12:00", "created_after"),
+        ("/api/v1/activities/?occurred_after=0001-01-01T00:00:00%2B12:00", "occurred_after"),
+    ],
+)
+def test_a_date_past_the_last_utc_instant_is_400_naming_the_filter(api, path, field):
+    response = api.get(path)
+
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/leads/", "/api/v1/contacts/", "/api/v1/activities/"])
+def test_json_nested_20000_deep_is_400_not_a_crash(api, path):
+    body = "[" * 20_000 + "]" * 20_000
+
+    response = api.post(path, body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert "nested deeper than" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("depth, status", [(5, 201), (25, 400)])
+def test_activity_data_nested_past_the_limit_is_400(api, tenant, depth, status):
+    lead = LeadFactory(tenant=tenant)
+    data = '{"a": ' * depth + "1" + "}" * depth
+
+    response = api.post(
+        f"/api/v1/leads/{lead.pk}/activities/", '{"kind": "note", "body": "hi", "data": ' + data + "}",
+        content_type="application/json",
+    )
+
+    assert response.status_code == status
+    assert lead.activities.filter(kind="note").count() == (1 if status == 201 else 0)
+
+
+def test_a_nul_character_in_custom_fields_is_400_naming_the_field(api):
+    response = api.post(
+        "/api/v1/leads/", {"email": "nul@example.com", "name": "N", "custom_fields": {"budget": "a\x00b"}}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"custom_fields.budget": ["Null characters are not allowed."]}
+    assert not Lead.objects.filter(email="nul@example.com").exists()
+
+
+def test_a_nul_character_in_activity_data_is_400(api, tenant):
+    lead = LeadFactory(tenant=tenant)
+
+    response = api.post(
+        f"/api/v1/leads/{lead.pk}/activities/", {"kind": "note", "body": "hi", "data": {"x\x00": 1}}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "data" in response.json()
+
+
+def test_a_nul_character_in_a_form_field_is_400_naming_it(client, tenant):
+    channel = Channel.objects.filter(tenant=tenant).first() or ChannelFactory(tenant=tenant)
+
+    response = client.post(
+        "/api/v1/leads", {"email": "form@example.com", "name": "F", "favourite": "x\x00y"}, HTTP_X_FORM_KEY=channel.form_key
+    )
+
+    assert response.status_code == 400
+    assert "favourite" in response.json()
+    assert not Lead.objects.filter(email="form@example.com").exists()
+
+
+def test_invalid_utf8_is_400(api):
+    response = api.post("/api/v1/leads/", b'{"email": "a\xff@example.com"}', content_type="application/json")
+
+    assert response.status_code == 400
+    assert "utf-8" in response.json()["detail"]
+
+
+@override_settings(DEBUG=True)
+def test_an_unknown_api_path_is_json_even_with_debug_pages_on(api):
+    response = api.get("/api/v1/nothing-here")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
