@@ -7,6 +7,8 @@ ALLOWED_HOSTS comma-separated host names
 LOG_LEVEL     DEBUG, INFO, WARNING, ...
 REDIS_URL     optional; when set the cache (form rate limits) is shared via Redis
 TRUSTED_PROXY_COUNT  how many reverse proxies append to X-Forwarded-For in front of the app (default 0)
+ALLOW_HTTP    1 to serve plain HTTP with DEBUG off (no HTTPS redirect, HSTS or Secure cookies)
+SESSION_HOURS how long a back-office sign-in lasts (default 12)
 """
 
 import os
@@ -35,6 +37,19 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or DEV_SECRET_KEY
 DEBUG = env_bool("DEBUG")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+
+# HTTPS by default in production; ALLOW_HTTP=1 for plain-HTTP serving (local, or a proxy that
+# terminates TLS without sending X-Forwarded-Proto). DEBUG (make run) serves plain HTTP.
+ALLOW_HTTP = env_bool("ALLOW_HTTP")
+HTTPS_ONLY = not DEBUG and not ALLOW_HTTP
+SECURE_SSL_REDIRECT = HTTPS_ONLY
+SECURE_REDIRECT_EXEMPT = [r"^health$"]  # load balancers probe over plain HTTP
+SESSION_COOKIE_SECURE = HTTPS_ONLY
+CSRF_COOKIE_SECURE = HTTPS_ONLY
+SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600))) if HTTPS_ONLY else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", True)
+SESSION_COOKIE_AGE = int(float(os.environ.get("SESSION_HOURS", "12")) * 3600)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -200,6 +215,9 @@ CAPTURE_PATH_REGEX = r"^/api/v1/leads/?$"
 # Client addresses for rate limits: with 0 proxies X-Forwarded-For is ignored (anyone can write it);
 # with N, the Nth address from the right is the one our own outermost proxy saw.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+if TRUSTED_PROXY_COUNT:
+    # Our own proxy says whether the visitor used HTTPS; without one nobody may claim it.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CAPTURE_HONEYPOT_FIELD = "website_url"
 CAPTURE_MIN_FILL_SECONDS = float(os.environ.get("CAPTURE_MIN_FILL_SECONDS", "3"))
 IDEMPOTENCY_KEY_TTL_HOURS = 24

@@ -1,10 +1,18 @@
 import os
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
 from rest_framework.test import APIClient
 
 from tests.factories import ChannelFactory, ManagerFactory, TenantFactory, TokenFactory, UserFactory
+
+
+# The test client and the browser tests' live server speak plain HTTP, as ALLOW_HTTP=1 would
+# allow; tests/crm/test_deploy_defaults.py checks the HTTPS defaults themselves.
+django_settings.SECURE_SSL_REDIRECT = False
+django_settings.SESSION_COOKIE_SECURE = django_settings.CSRF_COOKIE_SECURE = False
+django_settings.SECURE_HSTS_SECONDS = 0
 
 
 def pytest_collection_modifyitems(config, items):
