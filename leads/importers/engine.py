@@ -31,6 +31,7 @@ from crm.models import Activity, Event, Tenant, User
 
 from leads.capture.service import FILLABLE_FIELDS
 from ..choices import DuplicatePolicy, ImportStatus, LeadSource, LeadStatus
+from ..exporting import safe_cell
 from ..models import Channel, ImportJob, Lead
 from leads.prediction.service import refresh_predictions
 from leads.routing.service import BatchRouter
@@ -489,7 +490,8 @@ def _fill(target: dict, row: dict) -> list[str]:
 
 
 def _csv_line(cells: list) -> str:
+    """One line of the error report, its cells escaped: rejected rows come back as they came."""
     out = io.StringIO()
-    csv.writer(out).writerow(cells)
+    csv.writer(out).writerow([safe_cell(cell) for cell in cells])
     return out.getvalue()
 

@@ -21,12 +21,12 @@ from django.utils import timezone
 
 from crm.normalize import split_name
 
+from ..exporting import unescape_cell
 from ..choices import CUSTOM_FIELDS_MAX_KEYS, CUSTOM_FIELDS_MAX_VALUE, LeadSource, LeadStatus, Priority
 from ..models import Lead
 from .headers import CUSTOM_PREFIX, ColumnPlan
 from .normalizing import normalize_email, normalize_phone_cached, url_ok
 
-ESCAPED = frozenset("=+-@\t\r'")
 TEXT_FIELDS = (
     "first_name", "last_name", "job_title", "company", "industry", "campaign", "utm_source", "utm_medium",
     "utm_campaign", "utm_term", "utm_content", "external_id", "disqualification_reason",
@@ -105,9 +105,7 @@ class RowParser:
             if i >= len(cells):
                 break
             text = cells[i]
-            if text and text[0] == "'" and len(text) > 1 and text[1] in ESCAPED:
-                text = text[1:]
-            text = text.strip()
+            text = unescape_cell(text).strip()
             if not text:
                 continue
             if target.startswith(CUSTOM_PREFIX):
