@@ -221,6 +221,10 @@ if TRUSTED_PROXY_COUNT:
 CAPTURE_HONEYPOT_FIELD = "website_url"
 CAPTURE_MIN_FILL_SECONDS = float(os.environ.get("CAPTURE_MIN_FILL_SECONDS", "3"))
 IDEMPOTENCY_KEY_TTL_HOURS = 24
+
+# --- CSV import (leads/importers/retention.py) ---
+IMPORT_UPLOAD_TTL_HOURS = float(os.environ.get("IMPORT_UPLOAD_TTL_HOURS", "24"))  # uploads nobody imported
+IMPORT_REPORT_DAYS = float(os.environ.get("IMPORT_REPORT_DAYS", "30"))  # error reports hold rejected rows as they came
 # Bodies over these sizes are answered 413 before anything parses them (crm/middleware.py);
 # other non-upload requests are held to DATA_UPLOAD_MAX_MEMORY_SIZE.
 CAPTURE_MAX_BODY_BYTES = int(os.environ.get("CAPTURE_MAX_BODY_BYTES", str(64 * 1024)))
