@@ -21,26 +21,36 @@ def test_importing_the_settings_creates_no_folder(tmp_path):
 
     result = subprocess.run(
         [sys.executable, "-c", "import crm.settings as s; print(s.BASE_DIR); print(s.DATABASES['default']['NAME'])"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, check=True,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
 
     base_dir, database = result.stdout.splitlines()
     assert Path(base_dir) == tmp_path.resolve()  # the copy was imported, not the project's settings
     assert Path(database) == tmp_path.resolve() / "var" / "crm.sqlite3"
     assert sorted(path.relative_to(tmp_path).as_posix() for path in tmp_path.rglob("*")) == [
-        "crm", "crm/__init__.py", "crm/settings.py",
+        "crm",
+        "crm/__init__.py",
+        "crm/settings.py",
     ]
 
 
 def test_startup_creates_the_sqlite_folder_and_static_root(tmp_path, monkeypatch):
-    monkeypatch.setattr(startup, "settings", SimpleNamespace(
-        DATABASES={
-            "default": {"ENGINE": startup.SQLITE_ENGINE, "NAME": str(tmp_path / "var" / "crm.sqlite3")},
-            "memory": {"ENGINE": startup.SQLITE_ENGINE, "NAME": ":memory:"},
-            "pg": {"ENGINE": "django.db.backends.postgresql", "NAME": "crm"},
-        },
-        STATIC_ROOT=tmp_path / "var" / "static",
-    ))
+    monkeypatch.setattr(
+        startup,
+        "settings",
+        SimpleNamespace(
+            DATABASES={
+                "default": {"ENGINE": startup.SQLITE_ENGINE, "NAME": str(tmp_path / "var" / "crm.sqlite3")},
+                "memory": {"ENGINE": startup.SQLITE_ENGINE, "NAME": ":memory:"},
+                "pg": {"ENGINE": "django.db.backends.postgresql", "NAME": "crm"},
+            },
+            STATIC_ROOT=tmp_path / "var" / "static",
+        ),
+    )
 
     startup.create_local_folders()
     startup.create_local_folders()  # a restart finds them there
