@@ -39,8 +39,9 @@ class CompanyContactInline(ReadOnlyInline):
 class CompanyDealInline(ReadOnlyInline):
     model = Deal
     fk_name = "company"
-    fields = ("name", stage_badge, "amount", "currency", "contact", "owner")
-    readonly_fields = fields
+    # The stubs allow only names here; Django's admin (and its checks) take callables too.
+    fields = ("name", stage_badge, "amount", "currency", "contact", "owner")  # type: ignore[assignment]
+    readonly_fields = fields  # type: ignore[assignment]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("contact", "owner")
@@ -50,8 +51,9 @@ class ContactDealInline(TenantScopedAdmin, admin.TabularInline):
     model = Deal
     fk_name = "contact"
     extra = 0
-    fields = ("name", stage_badge, "amount", "currency", "owner", "expected_close_date")
-    readonly_fields = (stage_badge,)  # moved on the deal's page, through change_stage
+    # Callables, as above.
+    fields = ("name", stage_badge, "amount", "currency", "owner", "expected_close_date")  # type: ignore[assignment]
+    readonly_fields = (stage_badge,)  # type: ignore[assignment]  # moved on the deal's page, through change_stage
     show_change_link = True
 
     def get_queryset(self, request):

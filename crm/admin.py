@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -99,7 +101,8 @@ class UserAdmin(TenantScopedAdmin, DjangoUserAdmin):
             for name, options in fieldsets
         ]
 
-    def get_form(self, request, obj=None, **kwargs):
+    # Django's UserAdmin.get_form takes no `change`; its stubs ignore the same override.
+    def get_form(self, request, obj=None, **kwargs):  # type: ignore[override]
         form = super().get_form(request, obj, **kwargs)
         if obj is None and "tenant" in form.base_fields:
             # The add form makes an ordinary user, and ordinary users need a tenant (a DB constraint).
@@ -147,7 +150,7 @@ class ActivityNoteInline(TenantScopedAdmin, admin.StackedInline):
         return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     def get_formset(self, request, obj=None, **kwargs):
-        formset = super().get_formset(request, obj, **kwargs)
+        formset: Any = super().get_formset(request, obj, **kwargs)  # a dynamic base: mypy checks none
         actor = request.user
 
         class NoteFormSet(formset):

@@ -5,6 +5,8 @@ their own tenant; a user without a tenant sees nothing. Autocomplete, actions an
 all start from get_queryset(), so scoping it is what keeps other tenants' rows out of every page.
 """
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import InlineModelAdmin
@@ -38,7 +40,11 @@ def _without_tenant(fields):
     return kept
 
 
-class TenantScopedAdmin:
+# Mixed into ModelAdmin and InlineModelAdmin alike: no one class of the stubs has every hook it extends.
+_AdminHooks: Any = object
+
+
+class TenantScopedAdmin(_AdminHooks):
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
@@ -92,7 +98,7 @@ class TenantScopedAdmin:
 
     def get_formset(self, request, obj=None, **kwargs):
         """Inlines only: new rows take the parent's tenant."""
-        formset = super().get_formset(request, obj, **kwargs)
+        formset: Any = super().get_formset(request, obj, **kwargs)  # a dynamic base: mypy checks none
 
         class TenantFormSet(formset):
             def save_new(self, form, commit=True):

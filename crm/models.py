@@ -1,3 +1,5 @@
+from typing import ClassVar, Self
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -64,7 +66,7 @@ class User(AbstractUser):
     )
     last_assigned_at = models.DateTimeField(null=True, blank=True, help_text="When routing last gave this rep a lead.")
 
-    objects = UserManager()
+    objects: ClassVar[UserManager[Self]] = UserManager()
 
     class Meta:
         constraints = [

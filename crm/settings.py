@@ -15,10 +15,12 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from dj_database_url import DBConfig
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Local state (the default SQLite database, collectstatic's output). Importing the settings touches
+# no disk: manage.py, wsgi.py and asgi.py create these folders at startup (crm/startup.py).
 VAR_DIR = BASE_DIR / "var"
-VAR_DIR.mkdir(exist_ok=True)
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -104,7 +106,7 @@ TEMPLATES = [
 ]
 
 
-def database_from_url(url: str) -> dict:
+def database_from_url(url: str) -> DBConfig:
     config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN,
@@ -115,9 +117,6 @@ def database_from_url(url: str) -> dict:
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,
         }
-        # A file (not Django's shared in-memory database) so threaded tests get real locking;
-        # one per process so two test runs on one machine never share it.
-        config["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
     return config
 
 
@@ -149,7 +148,6 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"  # collectstatic target, served by WhiteNoise
-STATIC_ROOT.mkdir(exist_ok=True)
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost")

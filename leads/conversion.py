@@ -47,6 +47,7 @@ class ConversionResult:
 
     @classmethod
     def of(cls, lead: Lead, *, created: bool) -> ConversionResult:
+        assert lead.converted_contact_id is not None and lead.converted_at is not None  # a converted lead
         return cls(
             lead_id=lead.pk,
             contact_id=lead.converted_contact_id,
@@ -126,7 +127,7 @@ def _convert_locked(
         contact.company = company
         contact.save(update_fields=["company", "updated_at"])
     attached = deal is not None
-    if attached:
+    if deal is not None:  # attached
         _complete_deal(deal, contact=contact, company=company)
     elif create_deal:
         deal = _create_deal(lead, contact=contact, company=company, actor=actor, name=deal_name, amount=amount)

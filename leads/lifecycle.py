@@ -16,7 +16,7 @@ from crm.models import Activity, Event, User
 from .choices import FINAL_STATUSES, OPEN_STATUSES, LeadStatus
 from .models import Lead
 
-PIPELINE = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED]
+PIPELINE: list[str] = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED]
 
 
 class TransitionError(Exception):

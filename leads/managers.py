@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import Q
@@ -32,7 +32,7 @@ class ConfigQuerySet(TenantQuerySet):
         return updated
 
     def bulk_create(self, objs, *args, **kwargs):
-        created = super().bulk_create(objs, *args, **kwargs)
+        created: list[Any] = super().bulk_create(objs, *args, **kwargs)  # rows of a model with a tenant
         _bump({obj.tenant_id for obj in created})
         return created
 
@@ -84,7 +84,10 @@ class LeadQuerySet(TenantQuerySet):
         return self.filter(email=email) if email else self.none()
 
 
-class LeadManager(models.Manager.from_queryset(LeadQuerySet)):
+_LeadManagerBase = models.Manager.from_queryset(LeadQuerySet)  # named: the mypy plugin reads it only so
+
+
+class LeadManager(_LeadManagerBase):
     def convert(
         self,
         *,

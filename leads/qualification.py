@@ -60,7 +60,8 @@ class QualificationResult:
 
 def next_working_day_at(now: dt.datetime, *, hour: int | None = None, tz: str | None = None) -> dt.datetime:
     """The next Monday-to-Friday after `now` (in the discovery-call time zone), at the given hour."""
-    zone = ZoneInfo(tz or getattr(settings, "DISCOVERY_CALL_TIME_ZONE", "UTC"))
+    default_zone: str = getattr(settings, "DISCOVERY_CALL_TIME_ZONE", "UTC")
+    zone = ZoneInfo(tz or default_zone)
     hour = getattr(settings, "DISCOVERY_CALL_HOUR", 9) if hour is None else hour
     day = now.astimezone(zone).date() + dt.timedelta(days=1)
     while day.weekday() >= 5:  # Saturday, Sunday

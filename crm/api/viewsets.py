@@ -1,9 +1,12 @@
+from typing import cast
+
 from django.db import IntegrityError, transaction
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, mixins, viewsets
 from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
+from ..models import User
 from ..roles import may_change
 from .exceptions import Conflict
 from .tenancy import HasTenant, TenantScopedMixin
@@ -51,7 +54,7 @@ class CrudViewSet(
     filter_backends = [DjangoFilterBackend, StableOrderingFilter]
 
     def perform_create(self, serializer):
-        self._save(serializer, tenant=self.request.user.tenant)
+        self._save(serializer, tenant=cast(User, self.request.user).tenant)  # HasTenant: signed in
 
     def perform_update(self, serializer):
         self._save(serializer)

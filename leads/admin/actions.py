@@ -8,6 +8,7 @@ ids, or "all matching" with the list's filters in the URL), so nothing is resolv
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -151,8 +152,10 @@ class AssignForm(forms.Form):
         people = User.objects.filter(is_active=True).order_by("first_name", "last_name", "username")
         if not request.user.is_superuser:
             people = of_users_tenant(people, request.user)
-        self.fields["owner"].queryset = people
-        self.fields["owner"].label_from_instance = lambda user: user.get_full_name() or user.username
+        owner = cast(forms.ModelChoiceField, self.fields["owner"])
+        owner.queryset = people
+        # Django documents overriding label_from_instance; here per form rather than by a subclass.
+        owner.label_from_instance = lambda user: user.get_full_name() or user.username  # type: ignore[method-assign,assignment]
 
 
 @admin.action(description="Assign to a rep…", permissions=["assign"])

@@ -15,6 +15,7 @@ import io
 import itertools
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from django import forms
 from django.conf import settings
@@ -68,21 +69,25 @@ class ImportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         if user.tenant_id is None:
-            self.fields["tenant"].queryset = Tenant.objects.all()
-            self.fields["tenant"].required = True
+            tenant = cast(forms.ModelChoiceField, self.fields["tenant"])
+            tenant.queryset = Tenant.objects.all()
+            tenant.required = True
         else:
             del self.fields["tenant"]
         tenant_id = user.tenant_id
+        owner = cast(forms.ModelChoiceField, self.fields["owner"])
+        channel = cast(forms.ModelChoiceField, self.fields["channel"])
         if tenant_id is not None:
-            self.fields["owner"].queryset = User.objects.filter(tenant_id=tenant_id, is_active=True).order_by("username")
-            self.fields["channel"].queryset = Channel.objects.filter(tenant_id=tenant_id)
+            owner.queryset = User.objects.filter(tenant_id=tenant_id, is_active=True).order_by("username")
+            channel.queryset = Channel.objects.filter(tenant_id=tenant_id)
         else:  # a superuser's choices: any workspace's, checked against the chosen one in clean()
-            self.fields["owner"].queryset = User.objects.filter(is_active=True, tenant__isnull=False)
-            self.fields["channel"].queryset = Channel.objects.all()
+            owner.queryset = User.objects.filter(is_active=True, tenant__isnull=False)
+            channel.queryset = Channel.objects.all()
 
     def clean(self):
-        cleaned = super().clean()
-        tenant_id = self.user.tenant_id or (cleaned.get("tenant").pk if cleaned.get("tenant") else None)
+        super().clean()
+        cleaned = self.cleaned_data
+        tenant_id = self.user.tenant_id or (tenant.pk if (tenant := cleaned.get("tenant")) else None)
         for name in ("owner", "channel"):
             if cleaned.get(name) is not None and cleaned[name].tenant_id != tenant_id:
                 self.add_error(name, "Not in the workspace you import into.")
@@ -92,7 +97,14 @@ class ImportForm(forms.Form):
         return [line.strip() for line in self.cleaned_data.get("mapping", "").splitlines() if line.strip()]
 
 
-class LeadImportMixin:
+# Mixed into LeadAdmin, a ModelAdmin.
+if TYPE_CHECKING:
+    _LeadAdminBase = admin.ModelAdmin
+else:
+    _LeadAdminBase = object
+
+
+class LeadImportMixin(_LeadAdminBase):
     """Mix into LeadAdmin: the import pages, the "Import CSV" button and the export action."""
 
     change_list_template = "admin/leads/import/lead_change_list.html"

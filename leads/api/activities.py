@@ -1,5 +1,7 @@
 """`/api/v1/activities`: the timeline across leads, contacts and deals (here because it references leads)."""
 
+from typing import cast
+
 import django_filters
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import SAFE_METHODS, BasePermission
@@ -10,7 +12,7 @@ from crm.api.schema import crud_schema
 from crm.api.tenancy import HasTenant
 from crm.api.viewsets import CrudViewSet
 from crm.choices import ActivityKind
-from crm.models import Activity
+from crm.models import Activity, User
 
 from ..activities import SYSTEM_KINDS, USER_KINDS, log_activity
 
@@ -125,4 +127,5 @@ class ActivityViewSet(CrudViewSet):
     permission_classes = [HasTenant, EditOwnActivities]
 
     def perform_create(self, serializer):
-        self._save(serializer, tenant=self.request.user.tenant, actor=self.request.user)
+        user = cast(User, self.request.user)  # HasTenant: signed in
+        self._save(serializer, tenant=user.tenant, actor=user)

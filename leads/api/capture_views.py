@@ -44,7 +44,8 @@ class LeadCaptureMixin:
             422: OpenApiResponse(description="Idempotency-Key reused with a different body"),
             429: OpenApiResponse(description="Too many submissions; see Retry-After"),
         },
-        auth=[{"tokenAuth": []}, {"cookieAuth": []}, {"formKey": []}],
+        # Security requirement objects, as get_auth() returns them; drf-spectacular's hint says str.
+        auth=[{"tokenAuth": []}, {"cookieAuth": []}, {"formKey": []}],  # type: ignore[list-item]
     )
     def create(self, request, *args, **kwargs):
         tenant, channel = self._capture_door(request)
@@ -105,6 +106,7 @@ class LeadCaptureMixin:
             # The same answer whatever happened, so a form cannot be used to probe who is a lead.
             return _receipt()
         if result.lead is None:
+            assert result.contact is not None  # no lead: the submission went on a contact's timeline
             return status.HTTP_200_OK, {
                 "detail": "This email belongs to a contact; the submission was logged on their timeline.",
                 "contact_id": result.contact.pk,

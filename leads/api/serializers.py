@@ -13,7 +13,7 @@ from ..models import Lead
 
 
 class ActivitySummarySerializer(serializers.ModelSerializer):
-    actor = serializers.StringRelatedField()
+    actor: serializers.StringRelatedField[User] = serializers.StringRelatedField()
 
     class Meta:
         model = Activity
@@ -52,7 +52,8 @@ class LeadDetailSerializer(LeadSerializer):
 
     def get_latest_activities(self, lead: Lead) -> list[dict]:
         activities = Activity.objects.filter(lead=lead).timeline()[:10]
-        return ActivitySummarySerializer(activities, many=True).data
+        # many=True makes a ListSerializer, whose data is a list; the stubs type it as one row's.
+        return ActivitySummarySerializer(activities, many=True).data  # type: ignore[return-value]
 
 
 class LeadFieldsSerializer(serializers.ModelSerializer):
@@ -92,7 +93,8 @@ class LeadCaptureSerializer(LeadFieldsSerializer):
                                  help_text="Full name; split into first and last name when those are not given.")
     form_key = serializers.CharField(required=False, allow_blank=True, write_only=True,
                                      help_text="The website channel's key (or send the X-Form-Key header).")
-    source = serializers.ChoiceField(choices=LeadSource.choices, required=False)
+    # The serializer's metaclass takes declared fields off the class: this does not replace Field.source.
+    source = serializers.ChoiceField(choices=LeadSource.choices, required=False)  # type: ignore[assignment]
 
     class Meta(LeadFieldsSerializer.Meta):
         fields = [
@@ -134,6 +136,7 @@ class LeadUpdateSerializer(LeadFieldsSerializer):
 
     def validate(self, attrs):
         lead = self.instance
+        assert lead is not None  # an update
         email = attrs.get("email", lead.email)
         phone = attrs.get("phone", lead.phone)
         if not email and not phone:

@@ -13,10 +13,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils import timezone
 
 from crm.normalize import split_name
@@ -31,8 +32,15 @@ TEXT_FIELDS = (
     "first_name", "last_name", "job_title", "company", "industry", "campaign", "utm_source", "utm_medium",
     "utm_campaign", "utm_term", "utm_content", "external_id", "disqualification_reason",
 )
-MAX_LENGTH = {name: Lead._meta.get_field(name).max_length for name in (*TEXT_FIELDS, "email", "website",
-                                                                       "source_url", "referrer")}
+
+
+def _max_length(name: str) -> int:
+    field = Lead._meta.get_field(name)
+    assert isinstance(field, models.CharField) and field.max_length is not None  # email and URL fields too
+    return field.max_length
+
+
+MAX_LENGTH = {name: _max_length(name) for name in (*TEXT_FIELDS, "email", "website", "source_url", "referrer")}
 URL_FIELDS = ("website", "source_url", "referrer")
 MAX_EMPLOYEES = 2_147_483_647  # PositiveIntegerField
 MAX_REVENUE = Decimal("1e14")  # 16 digits, 2 after the point
@@ -71,6 +79,8 @@ class LeadValues(dict):
     """A row's lead values; attribute reads (for the condition evaluator) fall back to None."""
 
     __slots__ = ("line", "key")
+    line: int
+    key: tuple[str, str]
 
     def __getattr__(self, name: str) -> Any:
         return self.get(name)
@@ -245,7 +255,7 @@ class RowParser:
             values["campaign"] = self.defaults.campaign
 
     def _history(self, raw, values, reject) -> None:
-        status = LeadStatus.NEW
+        status: str = LeadStatus.NEW
         if "status" in raw:
             found = STATUS_WORDS.get(raw["status"][1].lower())
             if found is None:
@@ -279,6 +289,6 @@ def _amount(text: str) -> Decimal | None:
         amount = Decimal(cleaned)
     except InvalidOperation:
         return None
-    if not amount.is_finite() or amount < 0 or amount >= MAX_REVENUE or amount.as_tuple().exponent < -2:
+    if not amount.is_finite() or amount < 0 or amount >= MAX_REVENUE or cast(int, amount.as_tuple().exponent) < -2:
         return None
     return amount

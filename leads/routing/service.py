@@ -51,7 +51,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.db import transaction
 from django.db.models import Func, IntegerField, OuterRef, Q, Subquery
@@ -64,6 +66,15 @@ from leads.choices import OPEN_STATUSES, RuleOperator
 from leads.rules.conditions import ConditionError, count_activities, matches_all, parse_conditions
 from leads.models import AssignmentRule, Lead
 from leads.rules.config import config_for
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class _OpenLeads(TypedDict):
+        open_leads: Any  # an int, from the _open_leads() subquery
+
+    # A user as routing ranks them: annotated with their open leads.
+    RankedUser = WithAnnotations[User, _OpenLeads]
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +265,7 @@ def _pick(*, lead: Lead, pool: Q) -> Pick:
         excluded[locked.pk] = why
 
 
-def _choose_among(people: list[User]) -> Pick:
+def _choose_among(people: list[RankedUser]) -> Pick:
     """Who of these (each annotated with `open_leads`) gets the lead, and why the others could not."""
     pick = Pick()
     eligible = []
@@ -269,7 +280,7 @@ def _choose_among(people: list[User]) -> Pick:
     return pick
 
 
-def _choose(pick: Pick, eligible: list[User]) -> None:
+def _choose(pick: Pick, eligible: list[RankedUser]) -> None:
     candidates = eligible
     if len(eligible) > 1:
         # Nobody gets two routed leads in a row while a colleague in the pool can take one.
@@ -285,7 +296,7 @@ def _choose(pick: Pick, eligible: list[User]) -> None:
     pick.tie_broken_by_wait = any(p.open_leads == best.open_leads for p in eligible if p is not best)
 
 
-def _rank(person: User) -> tuple:
+def _rank(person: RankedUser) -> tuple:
     return (person.open_leads, _waited_since(person), person.id)
 
 
@@ -328,6 +339,7 @@ def _with(reason: str, passed_over: list[str]) -> str:
 
 def _give(*, lead: Lead, decision: Decision, actor: User | None) -> RoutingResult:
     owner, reason, rule = decision.pick.user, decision.reason, decision.rule
+    assert owner is not None  # a decision to give has picked someone
     if lead.owner_id == owner.pk:
         return RoutingResult(lead=lead, owner=owner, reason=f"already with {owner}: {reason}", rule=rule)
     lead = assign_lead(lead=lead, owner=owner, actor=actor, reason=reason, details=decision.details(), held=True)
@@ -357,7 +369,7 @@ def _unassigned_entry(lead: Lead, reason: str, *, actor: User | None) -> Activit
 # --- conditions ------------------------------------------------------------------------------
 
 
-def _rule_matches(rule: AssignmentRule, lead: Lead, activity_counts: dict[str, int] | None) -> bool:
+def _rule_matches(rule: AssignmentRule, lead: Lead | dict, activity_counts: dict[str, int] | None) -> bool:
     try:
         return matches_all(rule.conditions or [], lead, activity_counts)
     except ConditionError:
@@ -412,7 +424,7 @@ class BatchRouter:
             for rule in self.rules
         }
 
-    def route(self, rows: list[dict], *, now: dt.datetime) -> list[Routed]:
+    def route(self, rows: Sequence[dict], *, now: dt.datetime) -> list[Routed]:
         """Owners for the open, unowned rows (set on each row as owner_id / assigned_at)."""
         waiting = [row for row in rows if row.get("owner_id") is None and row.get("status") in OPEN_STATUSES]
         if not waiting:
@@ -433,7 +445,7 @@ class BatchRouter:
             routed.append(self._route_one(row, people=people, reps=reps, stamp=stamp))
         return routed
 
-    def _route_one(self, row: dict, *, people: dict[int, User], reps: list[int], stamp: dt.datetime) -> Routed:
+    def _route_one(self, row: dict, *, people: dict[int, RankedUser], reps: list[int], stamp: dt.datetime) -> Routed:
         passed_over: list[str] = []
         for rule in self.rules:
             if not _rule_matches(rule, row, self.activity_counts):
@@ -453,7 +465,7 @@ class BatchRouter:
 
 
 def _give_row(row: dict, pick: Pick, reason: str, rule: AssignmentRule | None, stamp: dt.datetime) -> Routed:
-    owner = pick.user
+    owner = cast("RankedUser", pick.user)  # set, and from _choose_among: annotated
     details = {"routing": "rule" if rule else "round_robin", "rule_id": rule.pk if rule else None,
                "open_leads": pick.open_leads}
     owner.open_leads += 1
