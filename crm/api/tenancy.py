@@ -1,5 +1,7 @@
 from rest_framework.permissions import BasePermission
 
+from crm import access
+
 
 class HasTenant(BasePermission):
     """Signed in and belonging to a workspace (platform superusers without one see nothing)."""
@@ -11,7 +13,9 @@ class HasTenant(BasePermission):
 
 
 class TenantScopedMixin:
-    """Viewset mixin: the queryset is always cut down to the caller's tenant, so others' rows are 404."""
+    """Viewset mixin: the queryset is what the caller may see (crm.access), so every other row is 404."""
 
     def get_queryset(self):
-        return super().get_queryset().for_tenant(self.request.user.tenant)
+        user = self.request.user
+        # The API works in the caller's workspace, a platform superuser's too (the policy lets them see every one).
+        return access.visible(user, super().get_queryset().for_tenant(user.tenant))
