@@ -17,12 +17,11 @@ from django.db.models.functions import Lower
 from django.template.response import TemplateResponse
 
 from contacts.models import Company, Contact
+from crm.access import can_change
 from crm.admin_paging import EstimatedCountPaginator
 from crm.admin_tenancy import of_users_tenant
 from crm.models import Tenant, User
 from crm.normalize import company_domain_from_email, domain_from_url
-from crm.access import can_change
-
 from leads.assignment import AssignmentError, assign_lead
 from leads.choices import OPEN_STATUSES, LeadStatus
 from leads.conversion import ConversionError

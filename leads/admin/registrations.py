@@ -7,23 +7,22 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from crm.access import AccessDenied, check_assign
 from crm.admin import ActivityNoteInline, ActivityTimelineInline, PersonForm
 from crm.admin_paging import EstimatedCountPaginator
-from crm.access import AccessDenied, check_assign
 from crm.admin_tenancy import TenantScopedAdmin
-
-from leads.admin import actions as admin_actions
 from leads.activities import log_activity
+from leads.admin import actions as admin_actions
 from leads.admin.filters import CampaignFilter, OwnerFilter, WorkspaceRelatedFilter
 from leads.admin.importing import LeadImportMixin
 from leads.admin.search import indexed_search_available, search_leads
 from leads.admin.views import QuickLogForm, lead_urls
 from leads.assignment import assign_lead
 from leads.choices import LeadStatus
-from leads.rules.conditions import ConditionError, parse_conditions
 from leads.insights import refresh_insights
 from leads.lifecycle import TransitionError, change_status, check_transition
 from leads.models import AssignmentRule, Channel, Lead, ScoringRule
+from leads.rules.conditions import ConditionError, parse_conditions
 from leads.rules.scoring import check_rule
 
 SCORE_FIELDS = ("score_panel", "score_updated_at")

@@ -15,7 +15,6 @@ from contacts.choices import CLOSED_STAGES
 from contacts.models import Company, Contact, Deal
 from crm.access import AccessDenied
 from crm.choices import ActivityKind
-
 from leads.activities import log_activity
 from leads.admin.actions import conversion_preview
 from leads.conversion import ConversionError, ConversionInputError, attachable_deals

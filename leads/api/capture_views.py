@@ -4,6 +4,7 @@ from rest_framework.response import Response
 
 from leads.capture import cors, idempotency, ratelimit, spam, submission
 from leads.capture.service import capture_lead
+
 from ..choices import LeadSource
 from ..models import Channel
 from .serializers import CaptureReceiptSerializer, LeadCaptureSerializer, LeadSerializer

@@ -6,17 +6,17 @@ from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from crm.api.exceptions import Conflict
 from crm.access import check_change
+from crm.api.exceptions import Conflict
 from crm.api.tenancy import HasTenant, TenantScopedMixin
+from leads.api.filtersets import LeadFilterSet
+from leads.prediction.service import LeadNotPredictable, predict_lead
 
 from ..assignment import AssignmentError, assign_lead
 from ..conversion import ConversionInputError, LeadNotConvertible
 from ..editing import update_lead
-from leads.api.filtersets import LeadFilterSet
 from ..lifecycle import TransitionError, change_status
 from ..models import Lead
-from leads.prediction.service import LeadNotPredictable, predict_lead
 from ..qualification import qualify_lead
 from .activities import ActivitySerializer
 from .capture_views import LeadCaptureMixin

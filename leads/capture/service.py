@@ -25,7 +25,6 @@ from contacts.models import Contact
 from crm.access import AccessDenied, can_change
 from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event, Tenant, User
-
 from leads.choices import OPEN_STATUSES, LeadStatus
 from leads.insights import refresh_insights
 from leads.models import Channel, Lead
