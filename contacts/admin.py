@@ -1,8 +1,11 @@
+from typing import Any
+
 from django.contrib import admin
 from django.db import models
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from crm import access
 from crm.admin import ActivityNoteInline, ActivityTimelineInline, PersonForm
 from crm.admin_tenancy import TenantScopedAdmin
 
@@ -58,6 +61,24 @@ class ContactDealInline(TenantScopedAdmin, admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("owner")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset: Any = super().get_formset(request, obj, **kwargs)  # subclassed below
+        user = request.user
+
+        class DealFormSet(formset):
+            def clean(self):
+                # Editable through the contact's page, each deal is still only changed by whom crm.access allows.
+                super().clean()
+                for form in self.forms:
+                    if form.instance.pk is not None and form.has_changed():
+                        stored = Deal.objects.get(pk=form.instance.pk)  # the instance already holds the posted owner
+                        try:
+                            access.check_change(user, stored)
+                        except access.AccessDenied as exc:
+                            form.add_error(None, str(exc))
+
+        return DealFormSet
 
 
 @admin.register(Company)

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from crm.access import check_change
 from crm.choices import ActivityKind
 from crm.models import Activity
 
@@ -28,6 +29,7 @@ def change_stage(*, deal: Deal, stage: str, actor: User | None) -> Deal:
         raise ValidationError({"stage": [f"Unknown stage {stage!r}; use one of: {', '.join(DealStage.values)}."]})
     with transaction.atomic():
         locked = Deal.objects.select_for_update().get(pk=deal.pk)
+        check_change(actor, locked)
         if locked.stage == stage:
             return locked
         previous = DealStage(locked.stage)

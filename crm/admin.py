@@ -3,8 +3,8 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import Q
 
+from . import access
 from .admin_tenancy import TenantScopedAdmin
 from .choices import ActivityKind
 from .models import Activity, Event, Tenant, User
@@ -33,7 +33,7 @@ class PersonForm(forms.ModelForm):
 class TenantAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "strict_pipeline", "created_at")
     search_fields = ("name", "slug")
-    fields = ("name", "slug", "strict_pipeline", "created_at")
+    fields = ("name", "slug", "strict_pipeline", "reps_read_all_leads", "created_at")
     readonly_fields = ("created_at",)
 
     def get_queryset(self, request):
@@ -161,8 +161,27 @@ class ActivityNoteInline(TenantScopedAdmin, admin.StackedInline):
         return NoteFormSet
 
 
+class ActivityForm(forms.ModelForm):
+    """An entry goes only onto a lead, contact or deal the user may work (crm.access): else a field error."""
+
+    user = None  # the signed-in user, set by ActivityAdmin.get_form
+
+    def clean(self):
+        super().clean()
+        cleaned = self.cleaned_data
+        for name in ("lead", "contact", "deal"):
+            row = cleaned.get(name)
+            if name in self.changed_data and row is not None:
+                try:
+                    access.check_change(self.user, row)
+                except access.AccessDenied as exc:
+                    self.add_error(name, str(exc))
+        return cleaned
+
+
 @admin.register(Activity)
 class ActivityAdmin(TenantScopedAdmin, admin.ModelAdmin):
+    form = ActivityForm
     list_display = ("occurred_at", "kind", "subject", "lead", "contact", "deal", "actor")
     list_filter = ("kind", "actor", "occurred_at")
     list_select_related = ("lead", "contact", "deal", "actor")
@@ -184,19 +203,10 @@ class ActivityAdmin(TenantScopedAdmin, admin.ModelAdmin):
     )
     readonly_fields = ("actor", "data")
 
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.is_manager:
-            return queryset
-        # A rep sees the timeline of the leads in their list (own and unassigned), and entries on no lead.
-        leads = self.model.lead.field.related_model.objects.own_or_unassigned(request.user)
-        return queryset.filter(Q(lead__isnull=True) | Q(lead__in=leads))
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if db_field.name == "lead" and field is not None and not request.user.is_manager:
-            field.queryset = field.queryset.own_or_unassigned(request.user)
-        return field
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.user = request.user  # type: ignore[attr-defined]  # the class made for this request carries its user
+        return form
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.kind not in MANUAL_KINDS:

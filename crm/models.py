@@ -24,6 +24,12 @@ class Tenant(models.Model):
     auto_qualify_threshold = models.PositiveSmallIntegerField(
         default=80, help_text="An open lead reaching this score becomes qualified."
     )
+    reps_read_all_leads = models.BooleanField(
+        "Reps may read every lead",
+        default=False,
+        help_text="Reps see every lead of the workspace (reading only); they still change only their own and "
+        "unassigned ones. Off: reps see their own and unassigned leads.",
+    )
     config_version = models.CharField(
         max_length=32, default="", editable=False,
         help_text="A fresh random value after every change to scoring rules, routing rules or the model.",

@@ -73,7 +73,3 @@ class RoleBackend(ModelBackend):
             return own
         return own | Permission.objects.filter(group__name=group)
 
-
-def may_change(user, row) -> bool:
-    """A manager (or admin) changes any row of the workspace; a rep the rows they own or nobody owns."""
-    return user.is_manager or row.owner_id in (None, user.pk)

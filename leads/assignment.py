@@ -12,6 +12,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from crm.access import check_assign, check_change
 from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event, User
 
@@ -38,12 +39,15 @@ def assign_lead(
     `details` (e.g. the routing rule and open-lead count) is added to the activity's data and the event.
     `held`: the caller's transaction already holds this row (locked it, or created it), as routing
     does, so it is neither read again nor wrapped in a savepoint of its own.
+    Raises AccessDenied when `actor` may not change the lead or give it to `owner` (crm.access).
     """
+    check_assign(actor, owner)
     if owner is not None and (owner.tenant_id != lead.tenant_id or not owner.is_active):
         raise AssignmentError(f"{owner} is not an active member of this workspace.")
     with transaction.atomic(savepoint=not held):
         if not held:
             lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        check_change(actor, lead)
         if not lead.is_open:
             raise AssignmentError(f"Lead {lead.pk} is {lead.status}; only open leads are assigned.")
         if lead.owner_id == (owner.pk if owner else None):

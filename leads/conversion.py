@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from contacts.choices import CLOSED_STAGES, DealStage
 from contacts.models import Company, Contact, Deal
+from crm.access import check_change
 from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event, User
 from crm.normalize import company_domain_from_email, domain_from_url
@@ -108,16 +109,22 @@ def _convert_locked(
     # PostgreSQL: the row lock queues concurrent conversions. SQLite: the IMMEDIATE
     # transaction already holds the database write lock; the conditional UPDATE below guards both.
     lead = Lead.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=lead_id)
+    check_change(actor, lead)
     if lead.status == LeadStatus.CONVERTED:
         return ConversionResult.of(lead, created=False)
     _check_convertible(lead)
     _check_same_tenant(lead, contact=contact, company=company, deal=deal)
     _check_deal_arguments(deal, create_deal=create_deal, deal_name=deal_name, amount=amount)
+    # What the caller names is attached, and may be filled in: it must be theirs to change (crm.access).
+    for row in (contact, company):
+        if row is not None:
+            check_change(actor, row)
     if deal is not None:
         # Read again under a lock: its contact and company are checked below and may be filled in.
         deal = Deal.objects.select_for_update().filter(pk=deal.pk, tenant_id=lead.tenant_id).first()
         if deal is None:
             raise ConversionInputError("deal_id", "No such deal in this workspace (it was deleted).")
+        check_change(actor, deal)
 
     contact = contact or _find_or_create_contact(lead)
     company = company or contact.company or _find_or_create_company(lead)

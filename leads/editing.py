@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from crm.access import check_change
 from crm.choices import EventType
 from crm.models import Event, User
 
@@ -24,6 +25,7 @@ def update_lead(*, lead: Lead, changes: dict, actor: User | None) -> Lead:
         raise ValueError(f"Not editable here: {', '.join(sorted(unknown))}")
     with transaction.atomic():
         lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        check_change(actor, lead)
         if not lead.is_open:
             raise TransitionError(f"Lead {lead.pk} is {lead.status}; a closed lead is read-only.")
         changed = [name for name, value in changes.items() if getattr(lead, name) != value]

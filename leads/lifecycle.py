@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from crm.access import check_change
 from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event, User
 
@@ -51,6 +52,7 @@ def change_status(*, lead: Lead, status: str, actor: User | None, notes: str = "
         raise MissingReason("Say why the lead is disqualified.")
     with transaction.atomic():
         lead = Lead.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=lead.pk)
+        check_change(actor, lead)
         if lead.status == status and status in OPEN_STATUSES:
             return lead
         check_transition(lead, status)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 from django.db.models import Q
 
+from crm import access
 from crm.managers import TenantQuerySet
 from crm.models import Tenant
 
@@ -73,11 +74,8 @@ class LeadQuerySet(TenantQuerySet):
         return self.filter(Q(owner=user) | Q(owner__isnull=True))
 
     def editable_by(self, user):
-        """What this user may change: a rep their own and unassigned leads, a manager the whole tenant."""
-        scoped = self.for_tenant(user.tenant) if not user.is_superuser else self
-        if user.is_manager:
-            return scoped
-        return scoped.own_or_unassigned(user)
+        """What this user may change (crm.access decides: a rep their own and unassigned leads, a manager the tenant)."""
+        return access.changeable(user, self)
 
     def with_email(self, email: str):
         """Leads with this (already normalised) email."""

@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from crm.access import check_change
 from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event, User
 
@@ -96,6 +97,7 @@ def qualify_lead(
     notes = notes.strip()
     with transaction.atomic():
         lead = Lead.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=lead.pk)
+        check_change(actor, lead)
         if not lead.is_open:
             raise TransitionError(f"Lead {lead.pk} is {lead.status}; only open leads are qualified.")
         if unmet:

@@ -2,6 +2,8 @@ from typing import Any
 
 from rest_framework.permissions import BasePermission
 
+from crm import access
+
 
 class HasTenant(BasePermission):
     """Signed in and belonging to a workspace (platform superusers without one see nothing)."""
@@ -17,7 +19,9 @@ _ViewHooks: Any = object
 
 
 class TenantScopedMixin(_ViewHooks):
-    """Viewset mixin: the queryset is always cut down to the caller's tenant, so others' rows are 404."""
+    """Viewset mixin: the queryset is what the caller may see (crm.access), so every other row is 404."""
 
     def get_queryset(self):
-        return super().get_queryset().for_tenant(self.request.user.tenant)
+        user = self.request.user
+        # The API works in the caller's workspace, a platform superuser's too (the policy lets them see every one).
+        return access.visible(user, super().get_queryset().for_tenant(user.tenant))

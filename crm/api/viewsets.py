@@ -2,26 +2,23 @@ from typing import cast
 
 from django.db import IntegrityError, transaction
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import exceptions, mixins, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from ..models import User
-from ..roles import may_change
+from .. import access
 from .exceptions import Conflict
 from .tenancy import HasTenant, TenantScopedMixin
 
 
-class EditOwnOrUnassigned(BasePermission):
-    """Everyone in the workspace reads; a rep changes rows they own or that have no owner, a manager any."""
+class MayChange(BasePermission):
+    """Reading is decided by the queryset (crm.access.visible); changing a row by crm.access.check_change."""
 
     def has_object_permission(self, request, view, obj):
-        if request.method in SAFE_METHODS or may_change(request.user, obj):
-            return True
-        raise exceptions.PermissionDenied(
-            f"Reps edit their own and unassigned {obj._meta.verbose_name_plural} only; "
-            f"this one belongs to {obj.owner}. Ask them or a manager."
-        )
+        if request.method not in SAFE_METHODS:
+            access.check_change(request.user, obj)
+        return True
 
 
 class StableOrderingFilter(OrderingFilter):
@@ -50,7 +47,7 @@ class CrudViewSet(
 ):
     """List, create, retrieve, update: no delete through the API. Rows are created in the caller's tenant."""
 
-    permission_classes = [HasTenant, EditOwnOrUnassigned]
+    permission_classes = [HasTenant, MayChange]
     filter_backends = [DjangoFilterBackend, StableOrderingFilter]
 
     def perform_create(self, serializer):

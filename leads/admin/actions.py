@@ -18,12 +18,11 @@ from django.db.models.functions import Lower
 from django.template.response import TemplateResponse
 
 from contacts.models import Company, Contact
+from crm.access import can_change
 from crm.admin_paging import EstimatedCountPaginator
 from crm.admin_tenancy import of_users_tenant
 from crm.models import Tenant, User
 from crm.normalize import company_domain_from_email, domain_from_url
-from crm.roles import may_change
-
 from leads.assignment import AssignmentError, assign_lead
 from leads.choices import OPEN_STATUSES, LeadStatus
 from leads.conversion import ConversionError
@@ -45,7 +44,7 @@ def _plural(count: int, word: str = "lead") -> str:
 
 def refused_for(request, leads: list[Lead]) -> list[Lead]:
     """The leads of the selection this user may not change (a rep: a colleague's); the rows say, no query."""
-    return [lead for lead in leads if not may_change(request.user, lead)]
+    return [lead for lead in leads if not can_change(request.user, lead)]
 
 
 def unseen_selection(model_admin, request) -> int:

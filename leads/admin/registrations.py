@@ -9,23 +9,22 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from crm.access import AccessDenied, check_assign
 from crm.admin import ActivityNoteInline, ActivityTimelineInline, PersonForm
 from crm.admin_paging import EstimatedCountPaginator
 from crm.admin_tenancy import TenantScopedAdmin
-from crm.roles import may_change
-
-from leads.admin import actions as admin_actions
 from leads.activities import log_activity
+from leads.admin import actions as admin_actions
 from leads.admin.filters import CampaignFilter, OwnerFilter, WorkspaceRelatedFilter
 from leads.admin.importing import LeadImportMixin
 from leads.admin.search import indexed_search_available, search_leads
 from leads.admin.views import QuickLogForm, lead_urls
 from leads.assignment import assign_lead
 from leads.choices import LeadStatus
-from leads.rules.conditions import ConditionError, parse_conditions
 from leads.insights import refresh_insights
 from leads.lifecycle import TransitionError, change_status, check_transition
 from leads.models import AssignmentRule, Channel, Lead, ScoringRule
+from leads.rules.conditions import ConditionError, parse_conditions
 from leads.rules.sheet import check_rule
 
 SCORE_FIELDS = ("score_panel", "score_updated_at")
@@ -72,16 +71,11 @@ class LeadAdminForm(PersonForm):
                 self.add_error("status", str(exc))
             if status == LeadStatus.DISQUALIFIED and not (cleaned.get("disqualification_reason") or "").strip():
                 self.add_error("disqualification_reason", "Say why the lead is disqualified.")
-        owner = cleaned.get("owner")
-        user = self.user
-        if (
-            user is not None
-            and not user.is_manager
-            and "owner" in self.changed_data
-            and owner not in (None, user)
-        ):
-            # As in the API: handing a lead to a colleague is a manager's call.
-            self.add_error("owner", "Reps assign leads to themselves only; ask a manager to give it to someone else.")
+        if "owner" in self.changed_data:
+            try:  # assign_lead asks the same when saving; asked here, the refusal shows on the field
+                check_assign(self.user, cleaned.get("owner"))
+            except AccessDenied as exc:
+                self.add_error("owner", str(exc))
         return cleaned
 
 
@@ -206,13 +200,6 @@ class LeadAdmin(LeadImportMixin, TenantScopedAdmin, admin.ModelAdmin):
 
     def get_urls(self):
         return lead_urls(self) + super().get_urls()
-
-    def get_queryset(self, request):
-        # A rep works their own leads and the unassigned pool; colleagues' leads are not theirs to see.
-        queryset = super().get_queryset(request)
-        if request.user.is_manager:
-            return queryset
-        return queryset.own_or_unassigned(request.user)
 
     # Django 5.2's signature; the stubs (6.1) have Django 6's action_location too.
     def response_action(self, request, queryset):  # type: ignore[override]
@@ -382,12 +369,8 @@ class LeadAdmin(LeadImportMixin, TenantScopedAdmin, admin.ModelAdmin):
         return [ActivityTimelineInline]  # new calls, notes and tasks go through the quick-log box
 
     def has_change_permission(self, request, obj=None):
-        if not super().has_change_permission(request, obj):
-            return False
-        if obj is None:
-            return True
-        # A converted or disqualified lead is history; reps change their own and unassigned leads (as in the API).
-        return obj.is_open and may_change(request.user, obj)
+        # Who may change which lead is crm.access's call (in TenantScopedAdmin); a converted or disqualified lead is history.
+        return super().has_change_permission(request, obj) and (obj is None or obj.is_open)
 
     def has_assign_permission(self, request):
         # Giving leads to other people is a manager's call; reps take leads with "Assign to me".

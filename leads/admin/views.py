@@ -15,8 +15,8 @@ from django.urls import path, reverse
 
 from contacts.choices import CLOSED_STAGES
 from contacts.models import Company, Contact, Deal
+from crm.access import AccessDenied
 from crm.choices import ActivityKind
-
 from leads.activities import log_activity
 from leads.admin.actions import conversion_preview
 from leads.conversion import ConversionError, ConversionInputError, attachable_deals
@@ -222,7 +222,7 @@ def _convert(model_admin, request, lead: Lead, form: ConvertForm):
     except ConversionInputError as exc:
         form.add_error(exc.field.removesuffix("_id"), str(exc))
         return None
-    except ConversionError as exc:
+    except (ConversionError, AccessDenied) as exc:
         form.add_error(None, str(exc))
         return None
     contact = Contact.objects.get(pk=result.contact_id)

@@ -3,7 +3,7 @@
 from typing import cast
 
 import django_filters
-from rest_framework import exceptions, serializers
+from rest_framework import serializers
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from contacts.api.serializers import TenantScopedSerializer
@@ -14,7 +14,7 @@ from crm.api.viewsets import CrudViewSet
 from crm.choices import ActivityKind
 from crm.models import Activity, User
 
-from ..activities import SYSTEM_KINDS, USER_KINDS, log_activity
+from ..activities import SYSTEM_KINDS, USER_KINDS, check_editable, edit_activity, log_activity
 
 DATA_MAX_CHARS = 10_000
 _USER_KIND_LIST = ", ".join(sorted(USER_KINDS))
@@ -72,6 +72,9 @@ class ActivitySerializer(TenantScopedSerializer):
         # tenant and actor come from the view (the caller), never from the body.
         return log_activity(**validated_data)
 
+    def update(self, instance, validated_data):
+        return edit_activity(activity=instance, changes=validated_data, actor=self.context["request"].user)
+
 
 class ActivityFilterSet(django_filters.FilterSet):
     lead = IdFilter(field_name="lead")
@@ -100,15 +103,9 @@ class EditOwnActivities(BasePermission):
     """System activities are never edited; a rep edits what they logged, a manager any logged activity."""
 
     def has_object_permission(self, request, view, obj):
-        if request.method in SAFE_METHODS:
-            return True
-        if obj.kind in SYSTEM_KINDS:
-            raise exceptions.PermissionDenied(
-                f"{obj.get_kind_display()} activities are the CRM's record of what happened and cannot be edited."
-            )
-        if request.user.is_manager or obj.actor_id == request.user.pk:
-            return True
-        raise exceptions.PermissionDenied("Reps edit activities they logged themselves only.")
+        if request.method not in SAFE_METHODS:
+            check_editable(activity=obj, actor=request.user)
+        return True
 
 
 @crud_schema(

@@ -1,4 +1,5 @@
 from collections.abc import Mapping
+from typing import cast
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
@@ -6,17 +7,18 @@ from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from crm.access import check_change
+from crm.models import User
 from crm.api.exceptions import Conflict
 from crm.api.tenancy import HasTenant, TenantScopedMixin
-from crm.roles import may_change
+from leads.api.filtersets import LeadFilterSet
+from leads.prediction.service import LeadNotPredictable, predict_lead
 
 from ..assignment import AssignmentError, assign_lead
 from ..conversion import ConversionInputError, LeadNotConvertible
 from ..editing import update_lead
-from leads.api.filtersets import LeadFilterSet
 from ..lifecycle import TransitionError, change_status
 from ..models import Lead
-from leads.prediction.service import LeadNotPredictable, predict_lead
 from ..qualification import qualify_lead
 from .activities import ActivitySerializer
 from .capture_views import LeadCaptureMixin
@@ -58,10 +60,9 @@ class LeadViewSet(LeadCaptureMixin, TenantScopedMixin, mixins.ListModelMixin, mi
     }
 
     def editable_lead(self) -> Lead:
-        """The URL's lead, if the caller may change it (404 outside the tenant, 403 a colleague's lead for a rep)."""
+        """The URL's lead, if the caller may change it (404 when they may not see it, 403 when only see it)."""
         lead = self.get_object()
-        if not may_change(self.request.user, lead):
-            raise exceptions.PermissionDenied("Reps change their own and unassigned leads only.")
+        check_change(cast(User, self.request.user), lead)  # IsAuthenticated
         return lead
 
     @extend_schema(
@@ -120,8 +121,6 @@ class LeadViewSet(LeadCaptureMixin, TenantScopedMixin, mixins.ListModelMixin, mi
         serializer = AssignSerializer(data=request.data, context={"tenant": request.user.tenant})
         serializer.is_valid(raise_exception=True)
         owner = serializer.validated_data["owner"]
-        if not request.user.is_manager and owner not in (None, request.user):
-            raise exceptions.PermissionDenied("Reps can take a lead themselves; a manager assigns it to others.")
         reason = serializer.validated_data["reason"] or f"assigned by {request.user}"
         try:
             lead = assign_lead(lead=lead, owner=owner, actor=request.user, reason=reason)

@@ -8,6 +8,10 @@ Final leads are never reopened. A converted person's email belongs to their cont
 submission is logged there. A returning disqualified person gets a fresh lead (a reason such as
 "no budget" holds for that time, not forever), and nothing is written on the old lead, whose
 status and reason stay as the rep left them.
+
+A signed-in caller (`actor`) folds a submission only into a lead or contact they may change
+(crm.access): otherwise AccessDenied, and nothing is written. The refusal names neither the row nor
+its owner. Anonymous forms have no actor and fold into anyone, answering the same receipt either way.
 """
 
 from __future__ import annotations
@@ -18,9 +22,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from contacts.models import Contact
+from crm.access import AccessDenied, can_change
 from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event, Tenant, User
-
 from leads.choices import OPEN_STATUSES, LeadStatus
 from leads.insights import refresh_insights
 from leads.models import Channel, Lead
@@ -89,6 +93,7 @@ def _merge_into_existing(
             known = _who_has(tenant=tenant, email=email)
             known.pop("lead", None)
     if lead is not None:
+        _refuse_unless_changeable(actor, lead)
         filled = [name for name in FILLABLE_FIELDS if data.get(name) not in (None, "") and not getattr(lead, name)]
         for name in filled:
             setattr(lead, name, data[name])
@@ -104,9 +109,19 @@ def _merge_into_existing(
         return CaptureResult(lead=lead, created=False)
     if "contact" in known:
         contact = Contact.objects.get(pk=known["contact"])
+        _refuse_unless_changeable(actor, contact)
         _log_submission(tenant=tenant, contact=contact, data=data, channel=channel, actor=actor, filled=[], now=now)
         return CaptureResult(lead=None, created=False, contact=contact)
     return None
+
+
+def _refuse_unless_changeable(actor: User | None, row: Lead | Contact) -> None:
+    if actor is not None and not can_change(actor, row):
+        # Says no more than that the person is someone else's: not who, nor which lead or contact.
+        raise AccessDenied(
+            "This email belongs to a lead or contact of a colleague; the submission was not recorded. "
+            "Ask its owner or a manager to add it."
+        )
 
 
 def _who_has(*, tenant: Tenant, email: str) -> dict[str, int]:
