@@ -67,7 +67,7 @@ def check_change(user: User | None, row: Model) -> None:
     """Raise AccessDenied unless `user` may change `row`; no user (the system, an import) may change anything."""
     if user is None or can_change(user, row):
         return
-    if not _in_workspace(user, row):
+    if not can_view(user, row):  # a row the user may not see is not named, nor is its owner
         raise AccessDenied(f"No such {row._meta.verbose_name} in your workspace.")
     if isinstance(row, Activity):
         raise AccessDenied("Reps edit activities they logged themselves only.")

@@ -83,7 +83,7 @@ def test_an_entry_is_edited_by_its_author_and_moved_only_onto_rows_they_may_chan
 
     with pytest.raises(AccessDenied, match="logged themselves"):
         edit_activity(activity=carls, changes={"body": "x"}, actor=rep)
-    with pytest.raises(AccessDenied, match="own and unassigned leads"):
+    with pytest.raises(AccessDenied, match="No such lead in your workspace"):
         edit_activity(activity=mine, changes={"lead": carls_lead}, actor=rep)
     with pytest.raises(AccessDenied, match="cannot be edited"):
         edit_activity(activity=system, changes={"body": "x"}, actor=rep)

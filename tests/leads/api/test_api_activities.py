@@ -293,7 +293,7 @@ def test_a_rep_cannot_log_an_activity_on_a_colleagues_lead_here_either(tenant, r
                            format="json")
 
     assert response.status_code == 403, response.content
-    assert "own and unassigned leads" in response.json()["detail"]
+    assert response.json()["detail"] == "No such lead in your workspace."  # neither the lead nor its owner named
     assert not Activity.objects.filter(lead=colleagues_lead).exists()
     colleagues_lead.refresh_from_db()
     assert colleagues_lead.last_activity_at is None
