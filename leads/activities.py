@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from crm import timeline
 from crm.choices import ActivityKind
 from crm.models import Activity
 
@@ -69,7 +70,7 @@ def log_activity(
     occurred_at = occurred_at or timezone.now()
 
     with transaction.atomic():
-        activity = Activity.objects.create(
+        activity = timeline.activity(
             tenant=tenant,
             kind=kind,
             actor=actor,
@@ -83,6 +84,7 @@ def log_activity(
             done_at=done_at,
             data=data or {},
         )
+        activity.save()
         if lead is not None:
             # Conditional, so two concurrent activities never move the date backwards.
             moved = (

@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from contacts.choices import CLOSED_STAGES, DealStage
 from contacts.models import Company, Contact, Deal
+from crm import timeline
 from crm.choices import ActivityKind, EventType
-from crm.models import Activity, Event, User
+from crm.models import Activity, User
 from crm.normalize import company_domain_from_email, domain_from_url
 
 from .choices import OPEN_STATUSES, LeadStatus
@@ -147,7 +148,7 @@ def _convert_locked(
         raise _LostRace
 
     Activity.objects.filter(lead=lead, contact__isnull=True).update(contact=contact)
-    Activity.objects.create(
+    timeline.activity(
         tenant=lead.tenant,
         lead=lead,
         contact=contact,
@@ -157,7 +158,7 @@ def _convert_locked(
         body=_describe(contact=contact, company=company, deal=deal, deal_attached=attached),
         actor=actor,
         occurred_at=now,
-    )
+    ).save()
     result = ConversionResult(
         lead_id=lead.pk,
         contact_id=contact.pk,
@@ -166,12 +167,12 @@ def _convert_locked(
         converted_at=now,
         created=True,
     )
-    Event.objects.create(
+    timeline.event(
         tenant=lead.tenant,
         type=EventType.LEAD_CONVERTED,
         payload={**result.as_dict(), "converted_at": now.isoformat(), "actor_id": actor.pk if actor else None},
         created_at=now,
-    )
+    ).save()
     return result
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from crm import timeline
 from crm.choices import ActivityKind, EventType
-from crm.models import Activity, Event, User
+from crm.models import User
 
 from .choices import FINAL_STATUSES, OPEN_STATUSES, LeadStatus
 from .models import Lead
@@ -65,7 +66,7 @@ def change_status(*, lead: Lead, status: str, actor: User | None, notes: str = "
             lead.disqualification_reason = reason.strip()
             fields.append("disqualification_reason")
         lead.save(update_fields=fields)
-        Activity.objects.create(
+        timeline.activity(
             tenant=lead.tenant,
             lead=lead,
             kind=ActivityKind.STATUS_CHANGED,
@@ -74,11 +75,11 @@ def change_status(*, lead: Lead, status: str, actor: User | None, notes: str = "
             actor=actor,
             occurred_at=now,
             data={"from": previous, "to": status},
-        )
-        Event.objects.create(
+        ).save()
+        timeline.event(
             tenant=lead.tenant,
             type=EventType.LEAD_STATUS_CHANGED,
             payload={"lead_id": lead.pk, "from": previous, "to": status, "reason": lead.disqualification_reason},
             created_at=now,
-        )
+        ).save()
         return lead

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from contacts.models import Contact
 from crm.choices import ActivityKind, EventType
+from crm import timeline
 from crm.models import Activity, Event, Tenant, User
 
 from leads.choices import OPEN_STATUSES, LeadStatus
@@ -160,12 +161,9 @@ def _create(*, tenant: Tenant, data: dict, source: str, channel: Channel | None,
     activities = [_submission_entry(
         tenant=tenant, lead=lead, data=data, channel=channel, actor=actor, filled=[], now=now, kind=kind
     )]
-    events = [Event(
-        tenant=tenant,
-        type=EventType.LEAD_CREATED,
-        payload={"lead_id": lead.pk, "source": source, "channel_id": channel.pk if channel else None},
-        created_at=now,
-    )]
+    events = [timeline.event(**created_event(
+        tenant=tenant, lead_id=lead.pk, source=source, channel_id=channel.pk if channel else None, now=now
+    ))]
     if placement is not None:
         more_activities, more_events = placement.records(lead, now)
         activities += more_activities
@@ -176,6 +174,16 @@ def _create(*, tenant: Tenant, data: dict, source: str, channel: Channel | None,
         placement.settle(lead)
     lead = auto_qualify(lead=lead)
     return CaptureResult(lead=lead, created=True)
+
+
+def created_event(*, tenant: Tenant | int, lead_id: int, source: str, channel_id: int | None, now, **more) -> dict:
+    """Arguments of crm.timeline.event for a new lead's LeadCreated (`more`: e.g. the import job)."""
+    return {
+        "tenant": tenant,
+        "type": EventType.LEAD_CREATED,
+        "payload": {"lead_id": lead_id, "source": source, "channel_id": channel_id, **more},
+        "created_at": now,
+    }
 
 
 def _submission_kind(*, channel: Channel | None, lead_created: bool) -> str:
@@ -207,7 +215,7 @@ def _submission_entry(
     lead: Lead | None = None,
     contact: Contact | None = None,
 ) -> Activity:
-    return Activity(
+    return timeline.activity(
         tenant=tenant,
         lead=lead,
         contact=contact,
