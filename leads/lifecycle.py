@@ -25,7 +25,15 @@ class TransitionError(Exception):
 
 
 class MissingReason(ValueError):
-    """Disqualifying needs a reason."""
+    """Disqualifying needs a reason; doors show the message on the reason's field."""
+
+    field = "disqualification_reason"
+
+
+def check_reason(status: str, reason: str) -> None:
+    """Raise MissingReason unless a move to `status` has the reason it needs (disqualifying does)."""
+    if status == LeadStatus.DISQUALIFIED and not reason.strip():
+        raise MissingReason("Say why the lead is disqualified: a reason is required.")
 
 
 def check_transition(lead: Lead, target: str) -> None:
@@ -48,8 +56,7 @@ def check_transition(lead: Lead, target: str) -> None:
 
 def change_status(*, lead: Lead, status: str, actor: User | None, notes: str = "", reason: str = "") -> Lead:
     """Move a lead along the lifecycle, with its timeline entry and LeadStatusChanged event."""
-    if status == LeadStatus.DISQUALIFIED and not reason.strip():
-        raise MissingReason("Say why the lead is disqualified.")
+    check_reason(status, reason)
     with transaction.atomic():
         lead = Lead.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=lead.pk)
         if lead.status == status and status in OPEN_STATUSES:

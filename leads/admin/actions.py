@@ -235,9 +235,9 @@ def change_lead_status(model_admin, request, queryset):
 class DisqualifyForm(forms.Form):
     reason = forms.CharField(
         max_length=500,
+        required=False,  # the lifecycle says when a reason is missing (MissingReason)
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text="Kept on each lead and in its timeline, e.g. 'No budget this year' or 'Student, not a buyer'.",
-        error_messages={"required": "Say why the leads are disqualified: a reason is required."},
     )
 
 
@@ -246,8 +246,6 @@ def disqualify_leads(model_admin, request, queryset):
     applying = _applying(request)
     form = DisqualifyForm(request.POST if applying else None)
     if not applying or not form.is_valid():
-        if applying:
-            model_admin.message_user(request, "Nothing was disqualified: give a reason.", messages.ERROR)
         return _page(model_admin, request, queryset, action="disqualify_leads", title="Disqualify leads", form=form)
     leads = list(queryset.order_by("pk"))
     if _refuse(model_admin, request, leads, "disqualified"):
@@ -258,7 +256,11 @@ def disqualify_leads(model_admin, request, queryset):
             change_status(
                 lead=lead, status=LeadStatus.DISQUALIFIED, actor=request.user, reason=form.cleaned_data["reason"]
             )
-        except (TransitionError, MissingReason) as exc:
+        except MissingReason as exc:  # refused before anything is written, and alike for every lead: ask again
+            form.add_error("reason", str(exc))
+            model_admin.message_user(request, "Nothing was disqualified: give a reason.", messages.ERROR)
+            return _page(model_admin, request, queryset, action="disqualify_leads", title="Disqualify leads", form=form)
+        except TransitionError as exc:
             refused.append(f"{_label(lead)}: {exc}")
             continue
         done += 1

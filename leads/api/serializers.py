@@ -151,12 +151,10 @@ class LeadUpdateSerializer(LeadFieldsSerializer):
 class StatusChangeSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=LeadStatus.choices)
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
-    disqualification_reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
-
-    def validate(self, attrs):
-        if attrs["status"] == LeadStatus.DISQUALIFIED and not attrs["disqualification_reason"].strip():
-            raise serializers.ValidationError({"disqualification_reason": ["Say why the lead is disqualified."]})
-        return attrs
+    disqualification_reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=500,
+        help_text="Required to disqualify (the lifecycle refuses without one).",
+    )
 
 
 class AssignSerializer(serializers.Serializer):

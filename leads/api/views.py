@@ -1,7 +1,7 @@
 from collections.abc import Mapping
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -14,7 +14,7 @@ from ..assignment import AssignmentError, assign_lead
 from ..conversion import ConversionInputError, LeadNotConvertible
 from ..editing import update_lead
 from leads.api.filtersets import LeadFilterSet
-from ..lifecycle import TransitionError, change_status
+from ..lifecycle import MissingReason, TransitionError, change_status
 from ..models import Lead
 from leads.prediction.service import LeadNotPredictable, predict_lead
 from ..qualification import qualify_lead
@@ -101,6 +101,8 @@ class LeadViewSet(LeadCaptureMixin, TenantScopedMixin, mixins.ListModelMixin, mi
                 lead=lead, status=data["status"], actor=request.user, notes=data["notes"],
                 reason=data["disqualification_reason"],
             )
+        except MissingReason as exc:
+            raise serializers.ValidationError({exc.field: [str(exc)]}) from exc
         except TransitionError as exc:
             raise Conflict(str(exc)) from exc
         return Response(LeadDetailSerializer(lead).data)
