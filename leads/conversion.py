@@ -11,11 +11,11 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from contacts.choices import CLOSED_STAGES, DealStage
+from contacts.companies import company_key, find_companies
 from contacts.models import Company, Contact, Deal
 from crm import timeline
 from crm.choices import ActivityKind, EventType
 from crm.models import Activity, User
-from crm.normalize import company_domain_from_email, domain_from_url
 
 from .choices import OPEN_STATUSES, LeadStatus
 from .models import Lead
@@ -276,11 +276,11 @@ def _find_or_create_contact(lead: Lead) -> Contact:
 
 
 def _find_or_create_company(lead: Lead) -> Company | None:
-    domain = domain_from_url(lead.website) or company_domain_from_email(lead.email)
-    name = lead.company.strip()
-    if not domain and not name:
+    key = company_key(website=lead.website, email=lead.email, name=lead.company)
+    if not key:
         return None
-    existing = Company.objects.for_tenant(lead.tenant).matching(domain=domain, name=name).first()
+    domain, name = key
+    existing = find_companies(tenant_id=lead.tenant_id, keys=[key]).get(key)
     if existing is not None:
         if domain and not existing.domain:
             existing.domain = domain
@@ -301,7 +301,7 @@ def _find_or_create_company(lead: Lead) -> Company | None:
             )
     except IntegrityError:
         # A concurrent conversion created the same company first; use theirs.
-        return Company.objects.for_tenant(lead.tenant).matching(domain=domain, name=name).get()
+        return find_companies(tenant_id=lead.tenant_id, keys=[key])[key]
 
 
 def _create_deal(

@@ -13,14 +13,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db import transaction
-from django.db.models.functions import Lower
 from django.template.response import TemplateResponse
 
-from contacts.models import Company, Contact
+from contacts.companies import company_key, find_companies
+from contacts.models import Contact
 from crm.admin_paging import EstimatedCountPaginator
 from crm.admin_tenancy import of_users_tenant
 from crm.models import Tenant, User
-from crm.normalize import company_domain_from_email, domain_from_url
 from crm.roles import may_change
 
 from leads.assignment import AssignmentError, assign_lead
@@ -275,26 +274,22 @@ def disqualify_leads(model_admin, request, queryset):
 
 
 def conversion_preview(leads: list[Lead]) -> list[dict]:
-    """For each lead: the contact (same email) and company (same domain, else same name) it would attach to.
-
-    The same matching as the conversion (CompanyQuerySet.matching), in three queries per workspace.
+    """For each lead: the contact (same email) and company (contacts.companies, as the conversion matches) it
+    would attach to, in three queries per workspace.
     """
     by_tenant = defaultdict(list)
     for lead in leads:
         by_tenant[lead.tenant_id].append(lead)
     rows = []
     for tenant_id, group in by_tenant.items():
-        domains = {lead.pk: domain_from_url(lead.website) or company_domain_from_email(lead.email) for lead in group}
+        keys = {lead.pk: company_key(website=lead.website, email=lead.email, name=lead.company) for lead in group}
         contacts = Contact.objects.filter(tenant_id=tenant_id, email__in={lead.email for lead in group if lead.email})
         by_email = {contact.email: contact for contact in contacts.select_related("company")}
-        companies = Company.objects.filter(tenant_id=tenant_id)
-        by_domain = {c.domain: c for c in companies.filter(domain__in={d for d in domains.values() if d})}
-        names = {lead.company.strip().lower() for lead in group if lead.company.strip()}
-        by_name = {c.name_lower: c for c in companies.annotate(name_lower=Lower("name")).filter(name_lower__in=names)}
+        companies = find_companies(tenant_id=tenant_id, keys=keys.values())
         for lead in group:
-            domain = domains[lead.pk]
-            company = by_domain.get(domain) or by_name.get(lead.company.strip().lower())
-            rows.append({"lead": lead, "contact": by_email.get(lead.email), "company": company, "domain": domain})
+            key = keys[lead.pk]
+            rows.append({"lead": lead, "contact": by_email.get(lead.email), "company": companies.get(key),
+                         "domain": key.domain})
     return rows
 
 
