@@ -24,17 +24,11 @@ from crm.models import Activity, Event, Tenant, User
 
 from leads.choices import OPEN_STATUSES, LeadStatus
 from leads.insights import refresh_insights
+from leads.intake import FILLABLE_FIELDS, empty_fields_filled
 from leads.models import Channel, Lead
 from leads.prediction.service import predict_new_lead
 from leads.routing.service import place_new_lead
 from leads.rules.scoring import auto_qualify, score_new_lead, will_auto_qualify
-
-# Fields a later submission may fill on an open lead when the lead has them empty.
-FILLABLE_FIELDS = (
-    "first_name", "last_name", "phone", "job_title", "company", "industry", "employee_count",
-    "annual_revenue", "website", "country", "message", "campaign", "source_url", "referrer",
-    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "external_id",
-)
 
 
 @dataclass(frozen=True)
@@ -90,14 +84,10 @@ def _merge_into_existing(
             known = _who_has(tenant=tenant, email=email)
             known.pop("lead", None)
     if lead is not None:
-        filled = [name for name in FILLABLE_FIELDS if data.get(name) not in (None, "") and not getattr(lead, name)]
-        for name in filled:
-            setattr(lead, name, data[name])
-        extra = data.get("custom_fields") or {}
-        new_custom = {k: v for k, v in extra.items() if k not in lead.custom_fields}
-        if new_custom:
-            lead.custom_fields = {**lead.custom_fields, **new_custom}
-            filled.append("custom_fields")
+        changes = empty_fields_filled(current=lambda name: getattr(lead, name), incoming=data)
+        for name, value in changes.items():
+            setattr(lead, name, value)
+        filled = list(changes)
         lead.last_activity_at = now
         lead.save(update_fields=[*filled, "last_activity_at", "updated_at"])
         _log_submission(tenant=tenant, lead=lead, data=data, channel=channel, actor=actor, filled=filled, now=now)

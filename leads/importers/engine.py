@@ -30,7 +30,8 @@ from crm.models import Activity, Event, Tenant, User
 from crm.timeline import activity_fields, event_fields
 
 from leads.assignment import assigned_entry, assigned_event, not_assigned_entry
-from leads.capture.service import FILLABLE_FIELDS, created_event
+from leads.capture.service import created_event
+from leads.intake import empty_fields_filled
 from ..choices import DuplicatePolicy, ImportStatus, LeadSource, LeadStatus
 from ..models import Channel, ImportJob, Lead
 from leads.prediction.service import refresh_predictions
@@ -474,17 +475,10 @@ class _Run:
 
 
 def _fill(target: dict, row: dict) -> list[str]:
-    """Fill target's empty fillable fields (and new custom fields) from row; returns what was filled."""
-    filled = [name for name in FILLABLE_FIELDS if row.get(name) not in (None, "") and target.get(name) in (None, "")]
-    for name in filled:
-        target[name] = row[name]
-    extra = row.get("custom_fields") or {}
-    mine = target.get("custom_fields") or {}
-    new_custom = {k: v for k, v in extra.items() if k not in mine}
-    if new_custom:
-        target["custom_fields"] = {**mine, **new_custom}
-        filled.append("custom_fields")
-    return filled
+    """Fill target's empty fields from row as a capture fills a lead (leads.intake); returns what was filled."""
+    changes = empty_fields_filled(current=target.get, incoming=row)
+    target.update(changes)
+    return list(changes)
 
 
 def _csv_line(cells: list) -> str:
