@@ -3,6 +3,10 @@
 Actions that need an answer (a status, a rep, a reason, a confirmation) render a page first and
 run when that page is posted back with `apply`. The page re-posts the same selection (the ticked
 ids, or "all matching" with the list's filters in the URL), so nothing is resolved twice differently.
+
+Who may touch the selection is checked for all of it first (none is changed when one is not theirs).
+Then each lead is changed in its own transaction: a lead the service refuses does not undo the others,
+and the summary names each refused lead and why.
 """
 
 from __future__ import annotations
@@ -12,7 +16,6 @@ from collections import defaultdict
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db import transaction
 from django.template.response import TemplateResponse
 
 from contacts.companies import company_key, find_companies
@@ -127,7 +130,7 @@ def assign_to_me(model_admin, request, queryset):
         return
     taken, refused = 0, []
     for lead in leads:
-        try:
+        try:  # one transaction per lead (inside assign_lead): a refusal does not undo the others
             assign_lead(
                 lead=lead, owner=request.user, actor=request.user, reason=f"taken by {request.user} in the admin"
             )
@@ -217,7 +220,7 @@ def change_lead_status(model_admin, request, queryset):
     status = form.cleaned_data["status"]
     moved, refused = 0, []
     for lead in leads:
-        try:
+        try:  # one transaction per lead (inside change_status): a refusal does not undo the others
             change_status(lead=lead, status=status, actor=request.user)
         except TransitionError as exc:
             refused.append(f"{_label(lead)}: {exc}")
@@ -227,7 +230,7 @@ def change_lead_status(model_admin, request, queryset):
     if moved:
         model_admin.message_user(request, f"{_plural(moved)} now {label}.", messages.SUCCESS)
     if refused:
-        model_admin.message_user(request, "Not changed: " + " ".join(refused), messages.WARNING)
+        model_admin.message_user(request, "Not changed: " + "; ".join(refused), messages.WARNING)
     return None
 
 
@@ -251,7 +254,7 @@ def disqualify_leads(model_admin, request, queryset):
         return None
     done, refused = 0, []
     for lead in leads:
-        try:
+        try:  # one transaction per lead (inside change_status): a refusal does not undo the others
             change_status(
                 lead=lead, status=LeadStatus.DISQUALIFIED, actor=request.user, reason=form.cleaned_data["reason"]
             )
@@ -266,7 +269,7 @@ def disqualify_leads(model_admin, request, queryset):
     if done:
         model_admin.message_user(request, f"Disqualified {_plural(done)}.", messages.SUCCESS)
     if refused:
-        model_admin.message_user(request, "Not disqualified: " + " ".join(refused), messages.WARNING)
+        model_admin.message_user(request, "Not disqualified: " + "; ".join(refused), messages.WARNING)
     return None
 
 
@@ -309,25 +312,21 @@ def convert_leads(model_admin, request, queryset):
             extra={"preview": preview, "confirm_only": True},
         )
     created, already, failures = 0, 0, []
-    # All or nothing: one refusal rolls back the conversions done before it.
-    with transaction.atomic():
-        for lead in leads:
-            try:
-                result = Lead.objects.convert(lead=lead, actor=request.user)
-            except ConversionError as exc:
-                failures.append(f"{_label(lead)}: {exc}")
-                continue
-            created += result.created
-            already += not result.created
-        if failures:
-            transaction.set_rollback(True)
+    for lead in leads:
+        try:  # one transaction per lead (inside convert): a refusal does not undo the others
+            result = Lead.objects.convert(lead=lead, actor=request.user)
+        except ConversionError as exc:
+            failures.append(f"{_label(lead)}: {exc}")
+            continue
+        created += result.created
+        already += not result.created
+    if created or already:
+        message = f"Converted {_plural(created)}."
+        if already:
+            message += f" {already} {'was' if already == 1 else 'were'} already converted."
+        model_admin.message_user(request, message, messages.SUCCESS)
     if failures:
-        model_admin.message_user(request, "Nothing was converted. " + " ".join(failures), messages.ERROR)
-        return None
-    message = f"Converted {_plural(created)}."
-    if already:
-        message += f" {already} {'was' if already == 1 else 'were'} already converted."
-    model_admin.message_user(request, message, messages.SUCCESS)
+        model_admin.message_user(request, "Not converted: " + "; ".join(failures), messages.ERROR)
     return None
 
 
