@@ -19,10 +19,6 @@ from .models import Activity, Event
 SUBJECT_MAX = Activity._meta.get_field("subject").max_length
 
 
-def _pk(row: models.Model | int | None) -> int | None:
-    return row.pk if isinstance(row, models.Model) else row
-
-
 def activity_fields(
     *,
     tenant: models.Model | int,
@@ -39,15 +35,17 @@ def activity_fields(
     data: Any = None,
 ) -> dict[str, Any]:
     """The columns of one timeline entry (rows may be given as rows or ids)."""
+    # Inline rather than a helper per column: the import builds a few of these per row.
+    Model = models.Model
     return {
-        "tenant_id": _pk(tenant),
-        "lead_id": _pk(lead),
-        "contact_id": _pk(contact),
-        "deal_id": _pk(deal),
+        "tenant_id": tenant.pk if isinstance(tenant, Model) else tenant,
+        "lead_id": lead.pk if isinstance(lead, Model) else lead,
+        "contact_id": contact.pk if isinstance(contact, Model) else contact,
+        "deal_id": deal.pk if isinstance(deal, Model) else deal,
         "kind": kind,
         "subject": subject[:SUBJECT_MAX],
         "body": body or "",
-        "actor_id": _pk(actor),
+        "actor_id": actor.pk if isinstance(actor, Model) else actor,
         "occurred_at": occurred_at or timezone.now(),
         "due_at": due_at,
         "done_at": done_at,
@@ -70,7 +68,8 @@ def event_fields(
     *, tenant: models.Model | int, type: str, payload: Any, created_at: dt.datetime | None = None
 ) -> dict[str, Any]:
     """The columns of one outbox row."""
-    return {"tenant_id": _pk(tenant), "type": type, "payload": payload, "created_at": created_at or timezone.now()}
+    tenant_id = tenant.pk if isinstance(tenant, models.Model) else tenant
+    return {"tenant_id": tenant_id, "type": type, "payload": payload, "created_at": created_at or timezone.now()}
 
 
 def event(**kwargs: Any) -> Event:

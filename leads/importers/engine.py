@@ -405,14 +405,13 @@ class _Run:
             row["converted_contact_id"] = contact.pk
 
     def _activities(self, new: list[LeadValues], routed, now):
-        actor_id = self.actor.pk if self.actor else None
-        tenant_id, job_id, subject = self.tenant.pk, self.job.pk, f"Imported from {self.file_name}"
+        tenant_id, job_id = self.tenant.pk, self.job.pk
+        # Built once for the batch; each row differs only in its lead, contact and line.
+        imported = activity_fields(tenant=tenant_id, kind=ActivityKind.IMPORTED, subject=f"Imported from {self.file_name}",
+                                   actor=self.actor, occurred_at=now)
         for row in new:
-            yield activity_fields(
-                tenant=tenant_id, lead=row["id"], contact=row.get("converted_contact_id"), kind=ActivityKind.IMPORTED,
-                subject=subject, actor=actor_id, occurred_at=now,
-                data=Json(f'{{"import_job_id": {job_id}, "line": {row.line}}}'),
-            )
+            yield {**imported, "lead_id": row["id"], "contact_id": row.get("converted_contact_id"),
+                   "data": Json(f'{{"import_job_id": {job_id}, "line": {row.line}}}')}
         for one in routed:
             decision, row = one.decision, one.values
             if one.owner is not None:
