@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from crm.access import AccessDenied, check_change
+from crm import timeline
 from crm.choices import ActivityKind
 from crm.models import Activity
 
@@ -74,7 +75,7 @@ def log_activity(
     occurred_at = occurred_at or timezone.now()
 
     with transaction.atomic():
-        activity = Activity.objects.create(
+        activity = timeline.activity(
             tenant=tenant,
             kind=kind,
             actor=actor,
@@ -88,6 +89,7 @@ def log_activity(
             done_at=done_at,
             data=data or {},
         )
+        activity.save()
         if lead is not None:
             # Conditional, so two concurrent activities never move the date backwards.
             moved = (

@@ -11,11 +11,12 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from contacts.choices import CLOSED_STAGES, DealStage
+from contacts.companies import company_key, find_companies
 from contacts.models import Company, Contact, Deal
 from crm.access import check_change
+from crm import timeline
 from crm.choices import ActivityKind, EventType
-from crm.models import Activity, Event, User
-from crm.normalize import company_domain_from_email, domain_from_url
+from crm.models import Activity, User
 
 from .choices import OPEN_STATUSES, STRICT_MIN_PROBABILITY, LeadStatus
 from .models import Lead
@@ -153,7 +154,7 @@ def _convert_locked(
         raise _LostRace
 
     Activity.objects.filter(lead=lead, contact__isnull=True).update(contact=contact)
-    Activity.objects.create(
+    timeline.activity(
         tenant=lead.tenant,
         lead=lead,
         contact=contact,
@@ -163,7 +164,7 @@ def _convert_locked(
         body=_describe(contact=contact, company=company, deal=deal, deal_attached=attached),
         actor=actor,
         occurred_at=now,
-    )
+    ).save()
     result = ConversionResult(
         lead_id=lead.pk,
         contact_id=contact.pk,
@@ -172,12 +173,12 @@ def _convert_locked(
         converted_at=now,
         created=True,
     )
-    Event.objects.create(
+    timeline.event(
         tenant=lead.tenant,
         type=EventType.LEAD_CONVERTED,
         payload={**result.as_dict(), "converted_at": now.isoformat(), "actor_id": actor.pk if actor else None},
         created_at=now,
-    )
+    ).save()
     return result
 
 
@@ -281,11 +282,11 @@ def _find_or_create_contact(lead: Lead) -> Contact:
 
 
 def _find_or_create_company(lead: Lead) -> Company | None:
-    domain = domain_from_url(lead.website) or company_domain_from_email(lead.email)
-    name = lead.company.strip()
-    if not domain and not name:
+    key = company_key(website=lead.website, email=lead.email, name=lead.company)
+    if not key:
         return None
-    existing = Company.objects.for_tenant(lead.tenant).matching(domain=domain, name=name).first()
+    domain, name = key
+    existing = find_companies(tenant_id=lead.tenant_id, keys=[key]).get(key)
     if existing is not None:
         if domain and not existing.domain:
             existing.domain = domain
@@ -306,7 +307,7 @@ def _find_or_create_company(lead: Lead) -> Company | None:
             )
     except IntegrityError:
         # A concurrent conversion created the same company first; use theirs.
-        return Company.objects.for_tenant(lead.tenant).matching(domain=domain, name=name).get()
+        return find_companies(tenant_id=lead.tenant_id, keys=[key])[key]
 
 
 def _create_deal(

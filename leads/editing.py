@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.db import transaction
 
 from crm.access import check_change
+from crm import timeline
 from crm.choices import EventType
-from crm.models import Event, User
+from crm.models import User
 
 from .insights import refresh_insights
 from .lifecycle import TransitionError
@@ -34,9 +35,9 @@ def update_lead(*, lead: Lead, changes: dict, actor: User | None) -> Lead:
         for name in changed:
             setattr(lead, name, changes[name])
         lead.save(update_fields=[*changed, "updated_at"])
-        Event.objects.create(
-            tenant_id=lead.tenant_id,
+        timeline.event(
+            tenant=lead.tenant_id,
             type=EventType.LEAD_UPDATED,
             payload={"lead_id": lead.pk, "fields": changed, "actor_id": actor.pk if actor else None},
-        )
+        ).save()
         return refresh_insights(lead=lead, actor=actor)

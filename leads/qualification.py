@@ -32,8 +32,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm.access import check_change
+from crm import timeline
 from crm.choices import ActivityKind, EventType
-from crm.models import Activity, Event, User
+from crm.models import Activity, User
 
 from .activities import log_activity
 from .choices import LeadStatus
@@ -119,15 +120,15 @@ def qualify_lead(
         }
         lead.qualification = qualification
         lead.save(update_fields=["qualification", "updated_at"])
-        Event.objects.create(
-            tenant_id=lead.tenant_id,
+        timeline.event(
+            tenant=lead.tenant_id,
             type=EventType.LEAD_UPDATED,
             payload={
                 "lead_id": lead.pk, "fields": ["qualification"], "actor_id": actor.pk if actor else None,
                 "outcome": outcome, "unmet": unmet,
             },
             created_at=now,
-        )
+        ).save()
         summary = _summary(qualification)
         task = None
         if outcome == Outcome.QUALIFIED:

@@ -104,7 +104,7 @@ class CompanySerializer(OwnedSerializer):
         extra_kwargs = {"annual_revenue": {"min_value": 0}}
 
     def validate_name(self, value: str) -> str:
-        if self.others(Company).matching(name=value).exists():
+        if self.others(Company).named(value).exists():
             raise serializers.ValidationError("A company with this name already exists.")
         return value
 

@@ -22,7 +22,7 @@ from leads.admin.views import QuickLogForm, lead_urls
 from leads.assignment import assign_lead
 from leads.choices import LeadStatus
 from leads.insights import refresh_insights
-from leads.lifecycle import TransitionError, change_status, check_transition
+from leads.lifecycle import MissingReason, TransitionError, change_status, check_reason, check_transition
 from leads.models import AssignmentRule, Channel, Lead, ScoringRule
 from leads.rules.conditions import ConditionError, parse_conditions
 from leads.rules.sheet import check_rule
@@ -69,8 +69,10 @@ class LeadAdminForm(PersonForm):
                 check_transition(lead, status)
             except TransitionError as exc:
                 self.add_error("status", str(exc))
-            if status == LeadStatus.DISQUALIFIED and not (cleaned.get("disqualification_reason") or "").strip():
-                self.add_error("disqualification_reason", "Say why the lead is disqualified.")
+            try:
+                check_reason(status, cleaned.get("disqualification_reason") or "")
+            except MissingReason as exc:
+                self.add_error(exc.field, str(exc))
         if "owner" in self.changed_data:
             try:  # assign_lead asks the same when saving; asked here, the refusal shows on the field
                 check_assign(self.user, cleaned.get("owner"))

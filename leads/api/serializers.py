@@ -7,7 +7,8 @@ from crm.api.fields import EmailField, PhoneField
 from crm.models import Activity, User
 from crm.normalize import split_name
 
-from ..choices import CUSTOM_FIELDS_MAX_KEYS, CUSTOM_FIELDS_MAX_VALUE, LeadSource, LeadStatus
+from ..choices import LeadSource, LeadStatus
+from ..intake import IntakeError, check_reachable, country_code, custom_field_errors
 from ..models import Lead
 
 
@@ -70,19 +71,20 @@ class LeadFieldsSerializer(serializers.ModelSerializer):
         ]
 
 
+    # The limits and normalisation are the lead's (leads.intake), shared with the import's row parser.
+
     def validate_country(self, value: str) -> str:
-        return value.strip().upper()
+        try:
+            return country_code(value)
+        except IntakeError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
 
     def validate_custom_fields(self, value):
         if not isinstance(value, dict):
             raise serializers.ValidationError("Send an object of field names to values.")
-        if len(value) > CUSTOM_FIELDS_MAX_KEYS:
-            raise serializers.ValidationError(f"At most {CUSTOM_FIELDS_MAX_KEYS} custom fields.")
-        for key, item in value.items():
-            if len(str(key)) > 100 or len(str(item)) > CUSTOM_FIELDS_MAX_VALUE:
-                raise serializers.ValidationError(
-                    f"Field '{str(key)[:100]}' is too long (names up to 100, values up to {CUSTOM_FIELDS_MAX_VALUE} characters)."
-                )
+        errors = custom_field_errors(value)
+        if errors:
+            raise serializers.ValidationError([str(error) for error in errors])
         return value
 
 
@@ -122,9 +124,10 @@ class LeadCaptureSerializer(LeadFieldsSerializer):
         for key in ("first_name", "last_name", "company", "job_title"):
             if key in attrs:
                 attrs[key] = attrs[key].strip()
-        if not attrs.get("email") and not attrs.get("phone"):
-            message = "Give an email or a phone number so the lead can be reached."
-            raise serializers.ValidationError({"email": [message], "phone": [message]})
+        try:
+            check_reachable(email=attrs.get("email", ""), phone=attrs.get("phone", ""))
+        except IntakeError as exc:
+            raise serializers.ValidationError({"email": [str(exc)], "phone": [str(exc)]}) from exc
         return attrs
 
 
@@ -152,12 +155,10 @@ class LeadUpdateSerializer(LeadFieldsSerializer):
 class StatusChangeSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=LeadStatus.choices)
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
-    disqualification_reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
-
-    def validate(self, attrs):
-        if attrs["status"] == LeadStatus.DISQUALIFIED and not attrs["disqualification_reason"].strip():
-            raise serializers.ValidationError({"disqualification_reason": ["Say why the lead is disqualified."]})
-        return attrs
+    disqualification_reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=500,
+        help_text="Required to disqualify (the lifecycle refuses without one).",
+    )
 
 
 class AssignSerializer(serializers.Serializer):

@@ -2,7 +2,7 @@ from collections.abc import Mapping
 from typing import cast
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -17,7 +17,7 @@ from leads.prediction.service import LeadNotPredictable, predict_lead
 from ..assignment import AssignmentError, assign_lead
 from ..conversion import ConversionInputError, LeadNotConvertible
 from ..editing import update_lead
-from ..lifecycle import TransitionError, change_status
+from ..lifecycle import MissingReason, TransitionError, change_status
 from ..models import Lead
 from ..qualification import qualify_lead
 from .activities import ActivitySerializer
@@ -102,6 +102,8 @@ class LeadViewSet(LeadCaptureMixin, TenantScopedMixin, mixins.ListModelMixin, mi
                 lead=lead, status=data["status"], actor=request.user, notes=data["notes"],
                 reason=data["disqualification_reason"],
             )
+        except MissingReason as exc:
+            raise serializers.ValidationError({exc.field: [str(exc)]}) from exc
         except TransitionError as exc:
             raise Conflict(str(exc)) from exc
         return Response(LeadDetailSerializer(lead).data)

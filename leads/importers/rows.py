@@ -1,6 +1,6 @@
 """One CSV row to the values of one lead, or the reasons it cannot be one (column and message each).
 
-The rules are capture's (leads/api/serializers.py LeadCaptureSerializer, crm.normalize): text
+The rules are capture's (leads/intake.py, crm.normalize; the capture serializer calls them too): text
 trimmed, a single name split, email lowercased and validated, phone in E.164 read in
 PHONE_DEFAULT_REGION, country an uppercased ISO code, an email or a phone required; numbers and
 lengths must fit the lead's columns. On top, what history needs: status (a disqualified row
@@ -23,7 +23,8 @@ from django.utils import timezone
 from crm.normalize import split_name
 
 from ..exporting import unescape_cell
-from ..choices import CUSTOM_FIELDS_MAX_KEYS, CUSTOM_FIELDS_MAX_VALUE, LeadSource, LeadStatus, Priority
+from ..choices import LeadSource, LeadStatus, Priority
+from ..intake import IntakeError, check_reachable, country_code, custom_field_errors
 from ..models import Lead
 from .headers import CUSTOM_PREFIX, ColumnPlan
 from .normalizing import normalize_email, normalize_phone_cached, url_ok
@@ -168,16 +169,18 @@ class RowParser:
                 phone = normalize_phone_cached(raw["phone"][1], self.region)
             except ValidationError as exc:
                 reject("phone", exc.messages[0])
-        if not email and not phone and not errors:
-            errors.append(RowError(line, "email", "", "Give an email or a phone number so the lead can be reached."))
+        if not errors:
+            try:
+                check_reachable(email=email, phone=phone)
+            except IntakeError as exc:
+                errors.append(RowError(line, "email", "", str(exc)))
         values["email"], values["phone"] = email, phone
 
         if "country" in raw:
-            country = raw["country"][1].upper()
-            if len(country) != 2 or not country.isalpha():
-                reject("country", "Use the two-letter ISO country code, e.g. US, DE, GB.")
-            else:
-                values["country"] = country
+            try:
+                values["country"] = country_code(raw["country"][1])
+            except IntakeError as exc:
+                reject("country", str(exc))
         for name in URL_FIELDS:
             if name in raw:
                 url = raw[name][1]
@@ -206,13 +209,9 @@ class RowParser:
         self._history(raw, values, reject)
 
         if custom:
-            if len(custom) > CUSTOM_FIELDS_MAX_KEYS:
-                errors.append(RowError(line, "", "", f"At most {CUSTOM_FIELDS_MAX_KEYS} custom fields per lead."))
-            for key, text in custom.items():
-                if len(key) > 100 or len(text) > CUSTOM_FIELDS_MAX_VALUE:
-                    errors.append(RowError(line, key[:100], text[:200],
-                                           f"Custom fields take names up to 100 and values up to "
-                                           f"{CUSTOM_FIELDS_MAX_VALUE} characters."))
+            for error in custom_field_errors(custom):
+                key = error.key
+                errors.append(RowError(line, key[:100], custom[key][:200] if key else "", str(error)))
             values["custom_fields"] = custom
         if errors:
             return errors

@@ -41,6 +41,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from crm.choices import ActivityKind
+from crm import timeline
 from crm.models import Activity, Tenant
 from crm.normalize import FREE_EMAIL_DOMAINS
 
@@ -412,8 +413,8 @@ PREDICTION_FIELDS = ("probability", "recommendation", "recommendation_reason", "
 
 def _advice_changed(lead: Lead, prediction: Prediction, previous: str, actor: User | None) -> Activity:
     """The timeline entry for a prediction whose advice differs from the lead's previous one."""
-    return Activity(
-        tenant_id=lead.tenant_id,
+    return timeline.activity(
+        tenant=lead.tenant_id,
         lead=lead,
         kind=ActivityKind.SCORED,
         subject=f"Recommendation: {Recommendation(prediction.recommendation).label} ({prediction.probability:.0%})",

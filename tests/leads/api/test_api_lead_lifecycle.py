@@ -185,7 +185,8 @@ def test_disqualifying_needs_a_reason_and_is_final(api, tenant):
     done = api.patch(url, {"status": "disqualified", "disqualification_reason": "No budget"}, format="json")
     reopen = api.patch(url, {"status": "new"}, format="json")
 
-    assert missing.status_code == 400 and "disqualification_reason" in missing.json()
+    assert missing.status_code == 400
+    assert missing.json()["disqualification_reason"] == ["Say why the lead is disqualified: a reason is required."]
     assert done.status_code == 200 and done.json()["disqualification_reason"] == "No budget"
     assert reopen.status_code == 409
     lead.refresh_from_db()
