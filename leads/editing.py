@@ -8,6 +8,7 @@ from crm.access import check_change
 from crm import timeline
 from crm.choices import EventType
 from crm.models import User
+from crm.versions import check_version
 
 from .insights import refresh_insights
 from .lifecycle import TransitionError
@@ -19,14 +20,18 @@ EDITABLE_FIELDS = (
 )
 
 
-def update_lead(*, lead: Lead, changes: dict, actor: User | None) -> Lead:
-    """Apply validated field changes to an open lead and record which fields changed."""
+def update_lead(*, lead: Lead, changes: dict, actor: User | None, expected_version: list[str] | str | None = None) -> Lead:
+    """Apply validated field changes to an open lead and record which fields changed.
+
+    `expected_version` (crm.versions) makes the edit conditional: StaleEdit when the lead moved on since.
+    """
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Not editable here: {', '.join(sorted(unknown))}")
     with transaction.atomic():
         lead = Lead.objects.select_for_update().get(pk=lead.pk)
         check_change(actor, lead)
+        check_version(lead, expected_version)
         if not lead.is_open:
             raise TransitionError(f"Lead {lead.pk} is {lead.status}; a closed lead is read-only.")
         changed = [name for name, value in changes.items() if getattr(lead, name) != value]

@@ -5,6 +5,13 @@ from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from crm.access import AccessDenied
+from crm.versions import StaleEdit
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The row changed after you read it; read it again and reapply your change."
+    default_code = "precondition_failed"
 
 
 class Conflict(exceptions.APIException):
@@ -14,8 +21,11 @@ class Conflict(exceptions.APIException):
 
 
 def exception_handler(exc, context):
-    """DRF's handler, plus the domain's errors: ValidationErrors as 400 with field messages, AccessDenied as 403."""
-    if isinstance(exc, AccessDenied):
+    """DRF's handler, plus the domain's errors: ValidationErrors as 400 with field messages, AccessDenied as 403,
+    StaleEdit as 412."""
+    if isinstance(exc, StaleEdit):
+        exc = PreconditionFailed(str(exc))
+    elif isinstance(exc, AccessDenied):
         exc = exceptions.PermissionDenied(str(exc))  # DRF would answer a Django PermissionDenied with its own words
     elif isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

@@ -10,7 +10,10 @@ from rest_framework.response import Response
 from crm.access import check_change
 from crm.models import User
 from crm.api.exceptions import Conflict
+from crm.api.schema import IF_MATCH
 from crm.api.tenancy import HasTenant, TenantScopedMixin
+from crm.api.viewsets import VersionedMixin
+from crm.versions import etag_of
 from leads.api.filtersets import LeadFilterSet
 from leads.prediction.service import LeadNotPredictable, predict_lead
 
@@ -36,7 +39,10 @@ from .serializers import (
 )
 
 
-class LeadViewSet(LeadCaptureMixin, TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class LeadViewSet(
+    LeadCaptureMixin, VersionedMixin, TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     queryset = Lead.objects.select_related("owner")
     serializer_class = LeadSerializer
     filterset_class = LeadFilterSet
@@ -70,17 +76,20 @@ class LeadViewSet(LeadCaptureMixin, TenantScopedMixin, mixins.ListModelMixin, mi
         request=LeadUpdateSerializer,
         responses={200: LeadDetailSerializer, 400: OpenApiResponse(description="Field errors"),
                    403: OpenApiResponse(description="A rep editing a colleague's lead"),
-                   409: OpenApiResponse(description="The lead is converted or disqualified (read-only)")},
+                   409: OpenApiResponse(description="The lead is converted or disqualified (read-only)"),
+                   412: OpenApiResponse(description="If-Match named a version the lead has moved past")},
+        parameters=[IF_MATCH],
     )
     def partial_update(self, request, pk=None):
         lead = self.editable_lead()
         serializer = LeadUpdateSerializer(lead, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         try:
-            lead = update_lead(lead=lead, changes=serializer.validated_data, actor=request.user)
+            lead = update_lead(lead=lead, changes=serializer.validated_data, actor=request.user,
+                               expected_version=self.if_match())
         except TransitionError as exc:
             raise Conflict(str(exc)) from exc
-        return Response(LeadDetailSerializer(lead).data)
+        return Response(LeadDetailSerializer(lead).data, headers={"ETag": etag_of(lead)})
 
     @extend_schema(
         summary="Move a lead along the lifecycle",
