@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 from crm import access
 from crm.admin import ActivityNoteInline, ActivityTimelineInline, PersonForm
 from crm.admin_tenancy import TenantScopedAdmin
+from crm.admin_versions import VersionedAdmin
 
 from .deals import change_stage
 from .models import Company, Contact, Deal
@@ -82,7 +83,8 @@ class ContactDealInline(TenantScopedAdmin, admin.TabularInline):
 
 
 @admin.register(Company)
-class CompanyAdmin(TenantScopedAdmin, admin.ModelAdmin):
+class CompanyAdmin(VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
+    change_form_template = "admin/crm/versioned_change_form.html"
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # what people paste today
     list_display = ("name", "domain", "industry", "country", "owner", "created_at")
     list_filter = ("industry", "country", "owner")
@@ -109,7 +111,8 @@ class CompanyAdmin(TenantScopedAdmin, admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(TenantScopedAdmin, admin.ModelAdmin):
+class ContactAdmin(VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
+    change_form_template = "admin/crm/versioned_change_form.html"
     form = PersonForm
     list_display = ("__str__", "email", "phone", "company", "owner", "created_at")
     list_filter = ("owner", "created_at")
@@ -157,7 +160,8 @@ class ContactAdmin(TenantScopedAdmin, admin.ModelAdmin):
 
 
 @admin.register(Deal)
-class DealAdmin(TenantScopedAdmin, admin.ModelAdmin):
+class DealAdmin(VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
+    change_form_template = "admin/crm/versioned_change_form.html"
     list_display = ("name", stage_badge, "amount", "currency", "contact", "company", "owner", "created_at")
     list_filter = ("stage", "owner", "created_at")
     list_select_related = ("contact", "company", "owner")

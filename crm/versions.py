@@ -8,7 +8,10 @@ the page was opened. A save over a newer version is refused with the fields chan
 
 from __future__ import annotations
 
-from django.db.models import Model
+import hashlib
+
+from django.core import signing
+from django.db.models import Field, Model
 
 
 class StaleEdit(Exception):
@@ -47,3 +50,45 @@ def check_version(row: Model, expected: list[str] | str | None) -> None:
             f"This {row._meta.verbose_name} changed after you read it (now version {version_of(row)}); "
             "read it again and reapply your change."
         )
+
+
+SNAPSHOT_SALT = "crm.versions.snapshot"
+
+
+def _field(row: Model, name: str) -> Field:
+    field = row._meta.get_field(name)
+    assert isinstance(field, Field)  # forms edit concrete fields, never reverse relations
+    return field
+
+
+def _digest(value) -> str:
+    return hashlib.sha256(str(value).encode()).hexdigest()[:16]
+
+
+def snapshot(row: Model, fields: list[str]) -> str:
+    """A signed token of the row's version and what `fields` held, for a form opened now."""
+    values = {name: _digest(_field(row, name).value_from_object(row)) for name in fields}
+    return signing.dumps({"v": version_of(row), "f": values}, salt=SNAPSHOT_SALT, compress=True)
+
+
+def check_snapshot(row: Model, token: str | None) -> None:
+    """Raise StaleEdit when `row` moved past the version a form was opened at, naming the fields changed
+    meanwhile (a token that is missing or tampered with is treated as stale: the form must be reloaded)."""
+    if not token:
+        return
+    try:
+        opened = signing.loads(token, salt=SNAPSHOT_SALT)
+    except signing.BadSignature:
+        raise StaleEdit("This form could not be checked against the saved record; reload the page.") from None
+    if opened["v"] == version_of(row):
+        return
+    changed = [
+        name for name, digest in opened["f"].items()
+        if _digest(_field(row, name).value_from_object(row)) != digest
+    ]
+    labels = ", ".join(str(_field(row, name).verbose_name) for name in changed) or "its details"
+    raise StaleEdit(
+        f"Someone changed this {row._meta.verbose_name} after you opened the page ({labels}); nothing was saved. "
+        "The form now shows the saved values where they changed: check them and save again.",
+        changed=changed,
+    )

@@ -13,6 +13,7 @@ from crm.access import AccessDenied, check_assign
 from crm.admin import ActivityNoteInline, ActivityTimelineInline, PersonForm
 from crm.admin_paging import EstimatedCountPaginator
 from crm.admin_tenancy import TenantScopedAdmin
+from crm.admin_versions import VersionedAdmin
 from leads.activities import log_activity
 from leads.admin import actions as admin_actions
 from leads.admin.filters import CampaignFilter, OwnerFilter, WorkspaceRelatedFilter
@@ -82,7 +83,7 @@ class LeadAdminForm(PersonForm):
 
 
 @admin.register(Lead)
-class LeadAdmin(LeadImportMixin, TenantScopedAdmin, admin.ModelAdmin):
+class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # what people paste today
     form = LeadAdminForm
     list_display = (
