@@ -5,7 +5,7 @@ SECRET_KEY    required in production (`manage.py check --deploy` fails on the de
 DEBUG         1/true to enable debug pages
 ALLOWED_HOSTS comma-separated host names
 LOG_LEVEL     DEBUG, INFO, WARNING, ...
-REDIS_URL     optional; when set the cache (form rate limits) is shared via Redis
+REDIS_URL     optional; when set the cache and form rate limits are shared via Redis (else the database counts)
 TRUSTED_PROXY_COUNT  how many reverse proxies append to X-Forwarded-For in front of the app (default 0)
 """
 
@@ -200,6 +200,9 @@ CAPTURE_PATH_REGEX = r"^/api/v1/leads/?$"
 # Client addresses for rate limits: with 0 proxies X-Forwarded-For is ignored (anyone can write it);
 # with N, the Nth address from the right is the one our own outermost proxy saw.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+# Form rate-limit counts: in Redis when there is one, else in the database; either way shared by
+# every web process (a per-process cache would let each worker allow the full limit).
+CAPTURE_RATE_LIMIT_STORE = "cache" if REDIS_URL else "database"
 CAPTURE_HONEYPOT_FIELD = "website_url"
 CAPTURE_MIN_FILL_SECONDS = float(os.environ.get("CAPTURE_MIN_FILL_SECONDS", "3"))
 IDEMPOTENCY_KEY_TTL_HOURS = 24
