@@ -10,7 +10,8 @@ django-cors-headers handles the protocol; this module decides, through its
 - answers given before the view knew the channel (401 for a bad key, 413) fall back to the
   preflight rule, so a site owner's browser can read why it was refused.
 
-The CRM's own origin (the hosted form page) is always allowed to post.
+Nothing else answers cross-origin: not the lead list at the same address (GET /api/v1/leads), nor
+any other API path. The CRM's own origin (the hosted form page) is always allowed to post.
 """
 
 from __future__ import annotations
@@ -70,14 +71,21 @@ def check_form_origin(request, channel: Channel | None, *, enforce: bool) -> Non
         )
 
 
+def is_capture_post(request) -> bool:
+    """The capture's POST, or the browser's preflight asking to make it."""
+    if request.method == "OPTIONS":
+        return request.headers.get("Access-Control-Request-Method", "").upper() == "POST"
+    return request.method == "POST"
+
+
 @receiver(check_request_enabled, dispatch_uid="leads.capture.cors.allow_capture_origins")
 def allow_capture_origins(sender, request, **kwargs) -> bool:
-    if not CAPTURE_PATH.match(request.path_info):
-        return False
     origin = request.headers.get("Origin")
     if not origin:
         return False
-    decided = getattr(request, DECISION_ATTR, None)
+    decided = getattr(request, DECISION_ATTR, None)  # only capture views decide
     if decided is not None:
         return decided
+    if not CAPTURE_PATH.match(request.path_info) or not is_capture_post(request):
+        return False
     return any_channel_allows(origin)

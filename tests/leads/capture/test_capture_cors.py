@@ -68,6 +68,16 @@ def test_other_paths_never_get_cors_headers(client, site_channel):
     assert "Access-Control-Allow-Origin" not in client.get("/health", HTTP_ORIGIN=SITE)
 
 
+@pytest.mark.parametrize("path", ["/api/v1/leads", "/api/v1/leads/", "/api/v1/leads/1", "/api/v1/activities"])
+def test_reading_the_api_from_a_channels_origin_gets_no_cors_headers(api, site_channel, path):
+    """Only the capture answers cross-origin: the lead list shares its address but not its CORS."""
+    response = api.get(path, HTTP_ORIGIN=SITE)
+
+    assert "Access-Control-Allow-Origin" not in response
+    assert "Access-Control-Allow-Origin" not in api.options(
+        path, HTTP_ORIGIN=SITE, HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET")
+
+
 # --- the post itself -------------------------------------------------------------------------
 
 
