@@ -205,13 +205,16 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 CAPTURE_RATE_LIMIT_STORE = "cache" if REDIS_URL else "database"
 CAPTURE_HONEYPOT_FIELD = "website_url"
 CAPTURE_MIN_FILL_SECONDS = float(os.environ.get("CAPTURE_MIN_FILL_SECONDS", "3"))
+# How long a form's signed "shown at" token is good for (embed.js fetches a new one before then).
+CAPTURE_FORM_TOKEN_MAX_AGE_SECONDS = 24 * 3600
 IDEMPOTENCY_KEY_TTL_HOURS = 24
 # Bodies over these sizes are answered 413 before anything parses them (crm/middleware.py);
 # other non-upload requests are held to DATA_UPLOAD_MAX_MEMORY_SIZE.
 CAPTURE_MAX_BODY_BYTES = int(os.environ.get("CAPTURE_MAX_BODY_BYTES", str(64 * 1024)))
 REQUEST_BODY_LIMITS = [(CAPTURE_PATH_REGEX, CAPTURE_MAX_BODY_BYTES)]
-# CORS only on the capture path; which origin gets headers is decided per channel (leads/capture/cors.py).
-CORS_URLS_REGEX = CAPTURE_PATH_REGEX
+# CORS only on the capture path (its POST) and the form-token page; which origin gets headers is
+# decided per channel (leads/capture/cors.py).
+CORS_URLS_REGEX = rf"{CAPTURE_PATH_REGEX}|^/f/[^/]+/token$"
 CORS_ALLOW_METHODS = ("POST", "OPTIONS")
 CORS_ALLOW_HEADERS = ("accept", "content-type", "x-form-key", "idempotency-key")
 CORS_EXPOSE_HEADERS = ("Retry-After", "Idempotent-Replayed")

@@ -8,7 +8,9 @@ django-cors-headers handles the protocol; this module decides, through its
 - the POST itself is judged against its own channel by the view (`check_form_origin`), which
   also refuses (403) an anonymous post from an Origin the channel does not list;
 - answers given before the view knew the channel (401 for a bad key, 413) fall back to the
-  preflight rule, so a site owner's browser can read why it was refused.
+  preflight rule, so a site owner's browser can read why it was refused;
+- the form-token page (`/f/<form_key>/token`, views.py) answers every origin, refusals included,
+  so the script can tell "this site may not use the form" from a network failure.
 
 Nothing else answers cross-origin: not the lead list at the same address (GET /api/v1/leads), nor
 any other API path. The CRM's own origin (the hosted form page) is always allowed to post.
@@ -69,6 +71,11 @@ def check_form_origin(request, channel: Channel | None, *, enforce: bool) -> Non
         raise OriginNotAllowed(
             f"Origin {origin} may not post to this form; its owner can add it to the channel's allowed origins."
         )
+
+
+def let_page_read(request) -> None:
+    """Let the calling page read this answer whatever its origin (the form-token page's refusals)."""
+    setattr(getattr(request, "_request", request), DECISION_ATTR, True)
 
 
 def is_capture_post(request) -> bool:
