@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import time
-
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import cache
@@ -65,7 +64,7 @@ def hit(*, channel: Channel, client: str, now: float | None = None) -> None:
     if settings.CAPTURE_RATE_LIMIT_STORE == "cache":
         count = _count_in_cache(bucket, timeout=expires - now)
     else:
-        count = _count_in_database(bucket, expires_at=datetime.fromtimestamp(expires, tz=timezone.utc))
+        count = _count_in_database(bucket, expires_at=datetime.fromtimestamp(expires, tz=UTC))
     if count > channel.rate_limit_per_hour:
         raise RateLimited(retry_after=max(1, int((window + 1) * WINDOW_SECONDS - now)))
 
@@ -105,5 +104,5 @@ def _count_in_database(bucket: str, *, expires_at: datetime) -> int:
 
 def purge_expired(*, now: datetime | None = None) -> int:
     """Delete the counts of windows that have ended; returns how many went."""
-    deleted, _ = FormPostCount.objects.filter(expires_at__lt=now or datetime.now(tz=timezone.utc)).delete()
+    deleted, _ = FormPostCount.objects.filter(expires_at__lt=now or datetime.now(tz=UTC)).delete()
     return deleted

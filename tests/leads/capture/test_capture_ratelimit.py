@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from django.conf import settings as django_settings
@@ -14,8 +14,8 @@ from django.db import connection
 from django.test import RequestFactory
 from rest_framework.test import APIClient
 
-from leads.models import FormPostCount, Lead
 from leads.capture.ratelimit import RateLimited, client_ip, hit
+from leads.models import FormPostCount, Lead
 from tests.concurrency import run_together
 from tests.factories import ChannelFactory, TenantFactory
 
@@ -213,4 +213,4 @@ def test_counts_of_past_hours_are_purged_by_the_daily_command(tenant):
     call_command("purge_idempotency_keys")
 
     (kept,) = FormPostCount.objects.all()
-    assert kept.expires_at > datetime.now(tz=timezone.utc)
+    assert kept.expires_at > datetime.now(tz=UTC)
