@@ -18,7 +18,7 @@ from django.db import connection
 from leads.models import Channel, FormPostCount
 
 WINDOW_SECONDS = 3600
-MAX_BUCKET = FormPostCount._meta.get_field("bucket").max_length
+MAX_BUCKET = 200  # FormPostCount.bucket's max_length
 
 
 class RateLimited(Exception):
@@ -88,9 +88,7 @@ def _count_in_database(bucket: str, *, expires_at: datetime) -> int:
     of a post with an Idempotency-Key the count commits or rolls back with that post's work.
     """
     table = connection.ops.quote_name(FormPostCount._meta.db_table)
-    bucket_col, count_col, expires_col = (
-        connection.ops.quote_name(FormPostCount._meta.get_field(name).column) for name in ("bucket", "count", "expires_at")
-    )
+    bucket_col, count_col, expires_col = (connection.ops.quote_name(name) for name in ("bucket", "count", "expires_at"))
     sql = (
         f"INSERT INTO {table} ({bucket_col}, {count_col}, {expires_col}) VALUES (%s, 1, %s) "
         f"ON CONFLICT ({bucket_col}) DO UPDATE SET {count_col} = {table}.{count_col} + 1 "

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test import RequestFactory
 from rest_framework.test import APIClient
 
-from leads.capture.ratelimit import RateLimited, client_ip, hit
+from leads.capture.ratelimit import MAX_BUCKET, RateLimited, client_ip, hit
 from leads.models import FormPostCount, Lead
 from tests.concurrency import run_together
 from tests.factories import ChannelFactory, TenantFactory
@@ -214,3 +214,7 @@ def test_counts_of_past_hours_are_purged_by_the_daily_command(tenant):
 
     (kept,) = FormPostCount.objects.all()
     assert kept.expires_at > datetime.now(tz=UTC)
+
+
+def test_the_bucket_is_cut_to_the_columns_length():
+    assert MAX_BUCKET == FormPostCount._meta.get_field("bucket").max_length
