@@ -5,7 +5,7 @@ SECRET_KEY    required in production (`manage.py check --deploy` fails on the de
 DEBUG         1/true to enable debug pages
 ALLOWED_HOSTS comma-separated host names
 LOG_LEVEL     DEBUG, INFO, WARNING, ...
-REDIS_URL     optional; when set the cache (form rate limits) is shared via Redis
+REDIS_URL     optional; when set the cache and form rate limits are shared via Redis (else the database counts)
 TRUSTED_PROXY_COUNT  how many reverse proxies append to X-Forwarded-For in front of the app (default 0)
 ALLOW_HTTP    1 to serve plain HTTP with DEBUG off (no HTTPS redirect, HSTS or Secure cookies)
 SESSION_HOURS how long a back-office sign-in lasts (default 12)
@@ -216,8 +216,13 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 if TRUSTED_PROXY_COUNT:
     # Our own proxy says whether the visitor used HTTPS; without one nobody may claim it.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Form rate-limit counts: in Redis when there is one, else in the database; either way shared by
+# every web process (a per-process cache would let each worker allow the full limit).
+CAPTURE_RATE_LIMIT_STORE = "cache" if REDIS_URL else "database"
 CAPTURE_HONEYPOT_FIELD = "website_url"
 CAPTURE_MIN_FILL_SECONDS = float(os.environ.get("CAPTURE_MIN_FILL_SECONDS", "3"))
+# How long a form's signed "shown at" token is good for (embed.js fetches a new one before then).
+CAPTURE_FORM_TOKEN_MAX_AGE_SECONDS = 24 * 3600
 IDEMPOTENCY_KEY_TTL_HOURS = 24
 
 # --- CSV import (leads/importers/retention.py) ---
@@ -227,8 +232,9 @@ IMPORT_REPORT_DAYS = float(os.environ.get("IMPORT_REPORT_DAYS", "30"))  # error 
 # other non-upload requests are held to DATA_UPLOAD_MAX_MEMORY_SIZE.
 CAPTURE_MAX_BODY_BYTES = int(os.environ.get("CAPTURE_MAX_BODY_BYTES", str(64 * 1024)))
 REQUEST_BODY_LIMITS = [(CAPTURE_PATH_REGEX, CAPTURE_MAX_BODY_BYTES)]
-# CORS only on the capture path; which origin gets headers is decided per channel (leads/capture/cors.py).
-CORS_URLS_REGEX = CAPTURE_PATH_REGEX
+# CORS only on the capture path (its POST) and the form-token page; which origin gets headers is
+# decided per channel (leads/capture/cors.py).
+CORS_URLS_REGEX = rf"{CAPTURE_PATH_REGEX}|^/f/[^/]+/token$"
 CORS_ALLOW_METHODS = ("POST", "OPTIONS")
 CORS_ALLOW_HEADERS = ("accept", "content-type", "x-form-key", "idempotency-key")
 CORS_EXPOSE_HEADERS = ("Retry-After", "Idempotent-Replayed")

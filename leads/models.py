@@ -241,6 +241,20 @@ class IdempotencyRecord(models.Model):
         return f"{self.scope} {self.key}"
 
 
+class FormPostCount(models.Model):
+    """Anonymous posts to one form from one address in one clock hour (leads/capture/ratelimit.py).
+
+    In the database so that every web process shares one count when there is no Redis.
+    """
+
+    bucket = models.CharField(max_length=200, primary_key=True, help_text="Form key, client address, hour.")
+    count = models.PositiveIntegerField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.bucket}: {self.count}"
+
+
 class AssignmentRule(models.Model):
     """Routing: the first active rule (by priority) whose conditions a new lead meets decides its owner."""
 

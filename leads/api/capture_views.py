@@ -27,7 +27,9 @@ class LeadCaptureMixin:
             '`{"status": "received"}`. Authenticated callers get the lead: 201 when created, 200 when the email '
             "matched an open lead, which is updated instead; 403, recording nothing, when that lead or contact is "
             "a colleague's you may not change. Fields the API does not know are kept in "
-            "`custom_fields`. Anonymous posts are rate-limited per client address and channel (429 with "
+            "`custom_fields`. A browser form also sends `_token`, the signed time the form was shown "
+            "(`GET /f/{form_key}/token`), for the spam trap. Anonymous posts are rate-limited per client "
+            "address and channel (429 with "
             "`Retry-After`) and must come from one of the channel's allowed origins when they carry an `Origin`. "
             "An `Idempotency-Key` header makes retries safe: the same key and body replay the first answer "
             "(with `Idempotent-Replayed: true`), the same key with another body is 422; keys live 24 hours."
@@ -89,7 +91,10 @@ class LeadCaptureMixin:
             except ratelimit.RateLimited as exc:
                 raise exceptions.Throttled(wait=exc.retry_after, detail=str(exc)) from exc
             # Judged before validation, so a bot never learns the field rules either.
-            reason = spam.spam_reason(body)
+            try:
+                reason = spam.spam_reason(body, channel=channel, from_browser=bool(request.headers.get("Origin")))
+            except spam.TokenMissing as exc:
+                raise exceptions.ValidationError({spam.TOKEN_FIELD: [str(exc)]}) from exc
             if reason:
                 spam.record_blocked(channel=channel, reason=reason)
                 return _receipt()

@@ -8,9 +8,12 @@ django-cors-headers handles the protocol; this module decides, through its
 - the POST itself is judged against its own channel by the view (`check_form_origin`), which
   also refuses (403) an anonymous post from an Origin the channel does not list;
 - answers given before the view knew the channel (401 for a bad key, 413) fall back to the
-  preflight rule, so a site owner's browser can read why it was refused.
+  preflight rule, so a site owner's browser can read why it was refused;
+- the form-token page (`/f/<form_key>/token`, views.py) answers every origin, refusals included,
+  so the script can tell "this site may not use the form" from a network failure.
 
-The CRM's own origin (the hosted form page) is always allowed to post.
+Nothing else answers cross-origin: not the lead list at the same address (GET /api/v1/leads), nor
+any other API path. The CRM's own origin (the hosted form page) is always allowed to post.
 """
 
 from __future__ import annotations
@@ -70,14 +73,26 @@ def check_form_origin(request, channel: Channel | None, *, enforce: bool) -> Non
         )
 
 
+def let_page_read(request) -> None:
+    """Let the calling page read this answer whatever its origin (the form-token page's refusals)."""
+    setattr(getattr(request, "_request", request), DECISION_ATTR, True)
+
+
+def is_capture_post(request) -> bool:
+    """The capture's POST, or the browser's preflight asking to make it."""
+    if request.method == "OPTIONS":
+        return request.headers.get("Access-Control-Request-Method", "").upper() == "POST"
+    return request.method == "POST"
+
+
 @receiver(check_request_enabled, dispatch_uid="leads.capture.cors.allow_capture_origins")
 def allow_capture_origins(sender, request, **kwargs) -> bool:
-    if not CAPTURE_PATH.match(request.path_info):
-        return False
     origin = request.headers.get("Origin")
     if not origin:
         return False
-    decided = getattr(request, DECISION_ATTR, None)
+    decided = getattr(request, DECISION_ATTR, None)  # only capture views decide
     if decided is not None:
         return decided
+    if not CAPTURE_PATH.match(request.path_info) or not is_capture_post(request):
+        return False
     return any_channel_allows(origin)

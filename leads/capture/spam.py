@@ -3,11 +3,19 @@
 A caught post is answered exactly like a real one (so a bot learns nothing), stores no lead,
 and is counted on its channel.
 
-Fill time: embed.js sends `_ts` (when the form was shown) and `_sent` (when it was submitted),
-both from the visitor's clock, so a visitor whose clock is off is never mistaken for a bot.
-A form that sends only `_ts` is measured against the server's clock (so it should render a
-server timestamp). A post with no `_ts` at all -- a plain HTML form, a server-side post -- is
-not judged on time: the honeypot and the rate limit still apply to it.
+Fill time is measured on the server's clock only. The form carries a token the server issued
+when it was shown (`/f/<form_key>/token`, or rendered into the hosted page): the time in
+milliseconds, signed with the channel's key as salt, so it cannot be forged, moved or carried to
+another form. A client's own `_ts`/`_sent` are no longer believed (anyone could write them).
+
+- A post with a forged, foreign or expired token, or sent sooner than CAPTURE_MIN_FILL_SECONDS
+  after its token was issued, is caught.
+- A browser post (it has an `Origin`) without a token is refused with a readable 400 asking to
+  reload the page rather than caught: it comes from a page that loaded an older embed.js, and a
+  silent "received" would lose that visitor's lead. A bot learns nothing it could not read in
+  embed.js.
+- A post without an `Origin` (your own server, curl) is not judged on time, as before: such
+  senders cannot know the rule; the honeypot and the rate limit still apply.
 """
 
 from __future__ import annotations
@@ -16,42 +24,70 @@ import logging
 import time
 
 from django.conf import settings
+from django.core import signing
 from django.db.models import F
 
 from leads.models import Channel
 
 logger = logging.getLogger(__name__)
 
-RENDERED_AT = "_ts"
-SENT_AT = "_sent"
+TOKEN_FIELD = "_token"
+SALT = "leads.capture.form-token"
+
+
+class TokenMissing(Exception):
+    """A browser post without a form token: a page from before tokens, to be reloaded."""
+
+    message = "This form is out of date: please reload the page and send it again."
 
 
 def honeypot_field() -> str:
     return settings.CAPTURE_HONEYPOT_FIELD
 
 
-def spam_reason(body: dict, *, now: float | None = None) -> str | None:
-    """Why this post looks automated ('honeypot', 'too_fast'), or None when it looks human."""
+def _signer(channel: Channel) -> signing.Signer:
+    # Salted with the form key: a token is good for its own form only, and rotating the key voids it.
+    return signing.Signer(salt=f"{SALT}:{channel.form_key}")
+
+
+def issue_token(*, channel: Channel, now: float | None = None) -> str:
+    """The server's "this form was shown now", in milliseconds, signed for this channel."""
+    now = time.time() if now is None else now
+    return _signer(channel).sign(str(int(now * 1000)))
+
+
+def token_age(token, *, channel: Channel, now: float | None = None) -> float | None:
+    """Seconds since the server issued this token; None when it did not issue it (or not for this form)."""
+    if not isinstance(token, str):
+        return None
+    try:
+        issued_ms = int(_signer(channel).unsign(token))
+    except (signing.BadSignature, ValueError):
+        return None
+    now = time.time() if now is None else now
+    return now - issued_ms / 1000
+
+
+def spam_reason(body: dict, *, channel: Channel, from_browser: bool, now: float | None = None) -> str | None:
+    """Why this post looks automated, or None when it looks human. Raises TokenMissing (see above).
+
+    Reasons: 'honeypot', 'bad_token' (forged or for another form), 'expired_token', 'too_fast'.
+    """
     if str(body.get(honeypot_field()) or "").strip():
         return "honeypot"
-    seconds = fill_seconds(body, now=now)
-    if seconds is not None and seconds < settings.CAPTURE_MIN_FILL_SECONDS:
+    token = body.get(TOKEN_FIELD)
+    if token in (None, ""):
+        if from_browser:
+            raise TokenMissing(TokenMissing.message)
+        return None
+    age = token_age(token, channel=channel, now=now)
+    if age is None:
+        return "bad_token"
+    if age > settings.CAPTURE_FORM_TOKEN_MAX_AGE_SECONDS:
+        return "expired_token"
+    if age < settings.CAPTURE_MIN_FILL_SECONDS:
         return "too_fast"
     return None
-
-
-def fill_seconds(body: dict, *, now: float | None = None) -> float | None:
-    """Seconds between showing and sending the form; None when the form did not say."""
-    rendered = body.get(RENDERED_AT)
-    if rendered in (None, ""):
-        return None
-    sent = body.get(SENT_AT)
-    try:
-        rendered_ms = float(rendered)
-        sent_ms = float(sent) if sent not in (None, "") else (time.time() if now is None else now) * 1000
-    except (TypeError, ValueError):
-        return 0.0  # our script sends numbers; anything else was written by something else
-    return (sent_ms - rendered_ms) / 1000
 
 
 def record_blocked(*, channel: Channel, reason: str) -> None:

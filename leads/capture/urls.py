@@ -1,4 +1,4 @@
-"""Public pages (no login): the hosted website form."""
+"""Public pages (no login): the hosted website form and the form token."""
 
 from django.urls import path
 
@@ -6,4 +6,5 @@ from leads.capture import views
 
 urlpatterns = [
     path("f/<str:form_key>/", views.hosted_form, name="hosted-form"),
+    path("f/<str:form_key>/token", views.form_token, name="form-token"),
 ]

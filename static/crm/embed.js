@@ -4,7 +4,7 @@
  *   <script src="https://crm.example.com/static/crm/embed.js" defer></script>
  * Plain JavaScript, no build step. Posts JSON to <api>/api/v1/leads with the form key, a fresh
  * Idempotency-Key per submission (the same one when the same submission is retried), UTM
- * parameters, the page address and the referrer. */
+ * parameters, the page address, the referrer and the form token from <api>/f/<key>/token. */
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -32,14 +32,45 @@
     ".crm-hp{position:absolute!important;left:-10000px!important;width:1px;height:1px;overflow:hidden}";
   var seq = 0;
 
-  // Where the API lives: data-crm-api on the script tag, else the server this script came from.
-  function apiUrl() {
+  var NOT_ALLOWED = "This form is not allowed on this site.";
+  var UNREACHABLE = "Could not reach the server; please check your connection and try again.";
+
+  // Where the CRM lives: data-crm-api on the script tag, else the server this script came from.
+  function baseUrl() {
     var explicit = script && script.getAttribute("data-crm-api");
     var base = explicit ? new URL(explicit, location.href).href
       : (script ? script.src : location.href).replace(/static\/crm\/embed\.js(\?.*)?$/, "");
-    return base.replace(/\/?$/, "/") + "api/v1/leads";
+    return base.replace(/\/?$/, "/");
   }
-  var API = apiUrl();
+  var BASE = baseUrl(), API = BASE + "api/v1/leads";
+
+  // The server's signed "form shown now" (the spam trap measures from it). Its answer also says
+  // whether this site may use the form: a refused post itself would fail like a network error.
+  function getToken(formKey) {
+    return fetch(BASE + "f/" + encodeURIComponent(formKey) + "/token", { mode: "cors", credentials: "omit" })
+      .then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (body) {
+          if (response.ok) return { token: body.token, at: Date.now(), ttl: body.max_age_seconds, wait: body.min_fill_seconds };
+          if (response.status === 403) return { refused: NOT_ALLOWED };
+          if (response.status === 404) return { refused: body.detail || "Unknown form." };
+          throw response.status; // the server is in trouble: as good as unreachable
+        });
+      });
+  }
+
+  // A token young enough to send, once the first request has answered. Without one (that
+  // request failed) or with an old one, a new one is fetched and its minimum fill time waited
+  // out: the server measures from now.
+  function ready(state, formKey) {
+    return state.first.then(function () {
+      var t = state.ticket;
+      if (t && (t.refused || Date.now() - t.at < t.ttl * 900)) return t;
+      return getToken(formKey).then(function (fresh) {
+        state.ticket = fresh;
+        return new Promise(function (done) { setTimeout(done, fresh.refused ? 0 : fresh.wait * 1000 + 200, fresh); });
+      });
+    });
+  }
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
@@ -144,33 +175,43 @@
   function attach(form, host) {
     if (form.crmAttached) return;
     form.crmAttached = true;
-    var shown = Date.now(), pending = null, formKey = host.getAttribute("data-crm-form-key");
+    var pending = null, formKey = host.getAttribute("data-crm-form-key"), state = {};
+    var rendered = host.getAttribute("data-crm-token"); // the hosted page renders its token
+    if (rendered) state.ticket = { token: rendered, at: Date.now(), ttl: +host.getAttribute("data-crm-token-max-age") };
+    state.first = rendered ? Promise.resolve()
+      : getToken(formKey).then(function (t) { state.ticket = t; }, function () {});
     if (!form.elements[HONEYPOT]) form.appendChild(honeypot());
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var button = form.querySelector("[type=submit]");
       var data = collect(form, host), print = JSON.stringify(data);
-      // Same answers as the last try: a retry, so the same key (and the same body) again.
-      if (!pending || pending.print !== print) pending = { print: print, key: newKey(), sent: Date.now() };
-      data._ts = shown;
-      data._sent = pending.sent;
       clearErrors(form);
       if (button) button.disabled = true;
-      fetch(API, {
-        method: "POST", mode: "cors", credentials: "omit",
-        headers: { "Content-Type": "application/json", "X-Form-Key": formKey, "Idempotency-Key": pending.key },
-        body: JSON.stringify(data)
-      }).then(function (response) {
-        return response.json().catch(function () { return {}; }).then(function (body) {
-          if (button) button.disabled = false;
-          if (response.ok) return thank(form, host);
-          if (response.status === 400) return showErrors(form, body);
-          note(form, response.status === 429 ? "Too many submissions from here; please try again later."
-            : body.detail || "Sorry, something went wrong; please try again.");
-        });
-      }, function () {
+      function done(text) {
         if (button) button.disabled = false;
-        note(form, "Could not reach the server; please check your connection and try again.");
+        if (text) note(form, text);
+      }
+      ready(state, formKey).then(function (t) {
+        if (t.refused) return done(t.refused);
+        // Same answers as the last try: a retry, so the same key (and the same body) again.
+        if (!pending || pending.print !== print) pending = { print: print, key: newKey(), token: t.token };
+        data._token = pending.token;
+        return fetch(API, {
+          method: "POST", mode: "cors", credentials: "omit",
+          headers: { "Content-Type": "application/json", "X-Form-Key": formKey, "Idempotency-Key": pending.key },
+          body: JSON.stringify(data)
+        }).then(function (response) {
+          return response.json().catch(function () { return {}; }).then(function (body) {
+            done();
+            if (response.ok) return thank(form, host);
+            if (response.status === 400) return showErrors(form, body);
+            note(form, response.status === 429 ? "Too many submissions from here; please try again later."
+              : body.detail || "Sorry, something went wrong; please try again.");
+          });
+        });
+      }).catch(function () {
+        // The network, or a refusal of this site the browser hid from us: the token page tells which.
+        getToken(formKey).then(function (t) { done(t.refused || UNREACHABLE); }, function () { done(UNREACHABLE); });
       });
     });
   }

@@ -155,7 +155,26 @@ def test_a_site_the_channel_does_not_list_cannot_post(live_server, customer_site
     submit_after_min_fill(page)
 
     page.wait_for_selector(".crm-note")
-    assert "Could not reach the server" in page.inner_text(".crm-note"), "the browser blocks the CORS preflight"
+    # The browser would block the post's preflight, which looks like a network failure to the page;
+    # the form-token answer says what really happened.
+    assert page.inner_text(".crm-note") == "This form is not allowed on this site."
+    assert not Lead.objects.exists()
+
+
+def test_a_site_removed_from_the_channel_while_the_form_was_open_is_told_so(live_server, customer_site, page):
+    channel = channel_for(customer_site[1])
+    url = customer_page(customer_site, "removed.html", live_server.url,
+                        f'<div data-crm-form-key="{channel.form_key}" data-crm-render></div>')
+    page.goto(url)
+    page.wait_for_load_state("networkidle")  # the form has its token
+    channel.allowed_origins = ["https://elsewhere.example"]
+    channel.save()
+
+    page.fill(".crm-form [name=email]", "someone@x.example")
+    submit_after_min_fill(page)
+
+    page.wait_for_selector(".crm-note")
+    assert page.inner_text(".crm-note") == "This form is not allowed on this site."
     assert not Lead.objects.exists()
 
 

@@ -99,10 +99,11 @@ def test_capturing_a_new_person_costs_a_fixed_number_of_queries(post, anon_api, 
     UserFactory(tenant=tenant)  # routing in use: round robin among one rep
     post("warm-up@x.example", industry="Software")
 
-    # channel; savepoint, who has the email; routing before the INSERT: savepoint, candidates, lock
+    # channel; the rate-limit count (one upsert: shared by every web process without Redis);
+    # savepoint, who has the email; routing before the INSERT: savepoint, candidates, lock
     # the rep (no capacity: no recount), release; the lead with its owner; its two activities
     # (submission, assignment) and two events (created, assigned) in one INSERT each; rotation; release
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         response = anon_api.post("/api/v1/leads", {"email": "counted@x.example", "industry": "Software"},
                                  format="json", HTTP_X_FORM_KEY=channel.form_key)
 
@@ -119,9 +120,9 @@ def test_a_form_capture_with_an_idempotency_key_writes_the_key_once(anon_api, ch
 
     send("warm-up@x.example", "k0")
     # channel; the request's transaction (a savepoint inside the test's); claim the key with the
-    # form's answer; savepoint, who has the email, lead, activity, event, release; release. No second
-    # write of the key: a form's answer is known before the work.
-    with django_assert_num_queries(10):
+    # form's answer; the rate-limit count; savepoint, who has the email, lead, activity, event, release;
+    # release. No second write of the key: a form's answer is known before the work.
+    with django_assert_num_queries(11):
         first = send("keyed@x.example", "k1")
 
     assert first.status_code == 201 and first.json() == {"status": "received"}

@@ -1,9 +1,11 @@
 """CORS on the capture path goes only to a channel's allowed origins; oversized bodies are 413."""
 
 import json
+import time
 
 import pytest
 
+from leads.capture.spam import TOKEN_FIELD, issue_token
 from leads.models import Lead
 from tests.factories import ChannelFactory
 
@@ -28,9 +30,12 @@ def preflight(client, origin, path="/api/v1/leads"):
 
 def post(client, channel, origin=None, body=None, **extra):
     headers = {"HTTP_X_FORM_KEY": channel.form_key, **extra}
+    body = body or {"email": "cors@x.example"}
     if origin:
         headers["HTTP_ORIGIN"] = origin
-    return client.post("/api/v1/leads", body or {"email": "cors@x.example"}, format="json", **headers)
+        # A browser's form carries the token the server issued when it was shown (spam.py).
+        body = {TOKEN_FIELD: issue_token(channel=channel, now=time.time() - 10), **body}
+    return client.post("/api/v1/leads", body, format="json", **headers)
 
 
 # --- preflight -------------------------------------------------------------------------------
@@ -68,6 +73,16 @@ def test_other_paths_never_get_cors_headers(client, site_channel):
     assert "Access-Control-Allow-Origin" not in client.get("/health", HTTP_ORIGIN=SITE)
 
 
+@pytest.mark.parametrize("path", ["/api/v1/leads", "/api/v1/leads/", "/api/v1/leads/1", "/api/v1/activities"])
+def test_reading_the_api_from_a_channels_origin_gets_no_cors_headers(api, site_channel, path):
+    """Only the capture answers cross-origin: the lead list shares its address but not its CORS."""
+    response = api.get(path, HTTP_ORIGIN=SITE)
+
+    assert "Access-Control-Allow-Origin" not in response
+    assert "Access-Control-Allow-Origin" not in api.options(
+        path, HTTP_ORIGIN=SITE, HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET")
+
+
 # --- the post itself -------------------------------------------------------------------------
 
 
@@ -89,6 +104,16 @@ def test_a_post_from_an_origin_the_channel_does_not_list_is_403_and_stores_nothi
         assert origin in response.json()["detail"] and "allowed origins" in response.json()["detail"]
         assert "Access-Control-Allow-Origin" not in response
     assert not Lead.objects.exists()
+
+
+def test_the_token_page_tells_a_refused_site_why_in_an_answer_it_can_read(client, site_channel):
+    """A refused CORS post is opaque to the page (a network error); this answer is not, so the form can say so."""
+    response = client.get(f"/f/{site_channel.form_key}/token", HTTP_ORIGIN=EVIL)
+
+    assert response.status_code == 403
+    assert response.json() == {"detail": "This form is not allowed on this site.", "code": "origin_not_allowed"}
+    assert response["Access-Control-Allow-Origin"] == EVIL
+    assert "token" not in response.json()
 
 
 def test_a_post_without_an_origin_is_a_server_post_and_is_accepted(anon_api, site_channel):

@@ -1,13 +1,23 @@
 """Anonymous form posts are limited per client address and channel; integrators are not."""
 
+import os
+import subprocess
+import sys
 import time
+from datetime import UTC, datetime
 
 import pytest
+from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import connection
 from django.test import RequestFactory
+from rest_framework.test import APIClient
 
-from leads.models import Lead
-from leads.capture.ratelimit import RateLimited, client_ip, hit
-from tests.factories import ChannelFactory
+from leads.capture.ratelimit import MAX_BUCKET, RateLimited, client_ip, hit
+from leads.models import FormPostCount, Lead
+from tests.concurrency import run_together
+from tests.factories import ChannelFactory, TenantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -122,3 +132,89 @@ def test_the_count_starts_again_in_the_next_hour(tenant):
         hit(channel=channel, client="198.51.100.50", now=start + 1)
     assert refused.value.retry_after == 9
     hit(channel=channel, client="198.51.100.50", now=start + 11)
+
+
+# --- one count for every process --------------------------------------------------------------
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+HIT_TWICE = """
+import sys
+import django
+django.setup()
+from leads.capture.ratelimit import hit
+from leads.models import Channel
+channel = Channel.objects.get(form_key=sys.argv[1])
+hit(channel=channel, client=sys.argv[2])
+hit(channel=channel, client=sys.argv[2])
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_another_web_process_shares_the_count_without_redis(anon_api):
+    """Four gunicorn workers with no REDIS_URL once let 37 of 40 posts through a limit of 10."""
+    channel = ChannelFactory(tenant=TenantFactory(), rate_limit_per_hour=3)
+    ip = "203.0.113.40"
+
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "crm.settings", "DATABASE_URL": database_url()}
+    env.pop("REDIS_URL", None)
+    subprocess.run([sys.executable, "-c", HIT_TWICE, channel.form_key, ip], env=env, check=True,
+                   cwd=django_settings.BASE_DIR, timeout=120)
+
+    assert [r.status_code for r in post_from(anon_api, channel, ip, n=2)] == [201, 429]
+
+
+def test_the_count_survives_this_process_forgetting_its_cache(anon_api, tenant):
+    channel = ChannelFactory(tenant=tenant, rate_limit_per_hour=1)
+
+    assert post_from(anon_api, channel, "203.0.113.41")[0].status_code == 201
+    cache.clear()  # what a second worker would see: nothing of this one's memory
+    assert post_from(anon_api, channel, "203.0.113.41")[0].status_code == 429
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_posts_from_one_address_hold_exactly_the_limit():
+    channel = ChannelFactory(tenant=TenantFactory(), rate_limit_per_hour=10)
+
+    def send(i):
+        client = APIClient()
+        return client.post("/api/v1/leads", {"email": f"racer{i}@x.example"}, format="json",
+                           HTTP_X_FORM_KEY=channel.form_key, REMOTE_ADDR="203.0.113.42").status_code
+
+    codes = run_together(send, n=20)
+
+    assert sorted(codes) == [201] * 10 + [429] * 10, f"{connection.vendor}: {codes}"
+    assert Lead.objects.count() == 10
+    assert FormPostCount.objects.get().count == 20
+
+
+def test_with_redis_the_count_lives_in_the_cache(anon_api, tenant, settings):
+    settings.CAPTURE_RATE_LIMIT_STORE = "cache"
+    channel = ChannelFactory(tenant=tenant, rate_limit_per_hour=1)
+
+    codes = [r.status_code for r in post_from(anon_api, channel, "203.0.113.43", n=2)]
+
+    assert codes == [201, 429]
+    assert not FormPostCount.objects.exists()
+
+
+def test_counts_of_past_hours_are_purged_by_the_daily_command(tenant):
+    channel = ChannelFactory(tenant=tenant)
+    hit(channel=channel, client="198.51.100.60", now=time.time() - 2 * 3600)
+    hit(channel=channel, client="198.51.100.60")
+
+    call_command("purge_idempotency_keys")
+
+    (kept,) = FormPostCount.objects.all()
+    assert kept.expires_at > datetime.now(tz=UTC)
+
+
+def test_the_bucket_is_cut_to_the_columns_length():
+    assert MAX_BUCKET == FormPostCount._meta.get_field("bucket").max_length
