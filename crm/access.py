@@ -84,6 +84,16 @@ def check_assign(user: User | None, owner: User | None) -> None:
     raise AccessDenied("Reps assign leads to themselves only; ask a manager to give it to someone else.")
 
 
+def check_delete(user: User | None, row: Model) -> None:
+    """Raise AccessDenied unless `user` may delete `row`: managers and admins of its workspace only."""
+    if user is None:
+        return
+    if not can_view(user, row):
+        raise AccessDenied(f"No such {row._meta.verbose_name} in your workspace.")
+    if not user.is_manager:
+        raise AccessDenied(f"Deleting {row._meta.verbose_name_plural} is for managers; disqualify it instead.")
+
+
 def visible(user: User, queryset: QuerySet) -> QuerySet:
     """The rows of `queryset` that `user` may see."""
     queryset = _workspace(user, queryset)

@@ -32,3 +32,4 @@ class EventType(models.TextChoices):
     LEAD_STATUS_CHANGED = "LeadStatusChanged"
     LEAD_ASSIGNED = "LeadAssigned"
     LEAD_CONVERTED = "LeadConverted"
+    LEAD_DELETED = "LeadDeleted"

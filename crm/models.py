@@ -88,11 +88,21 @@ class User(AbstractUser):
         return self.is_superuser or self.role in {Role.MANAGER, Role.ADMIN}
 
 
+def keep_shared_entries(collector, field, sub_objs, using):
+    """on_delete of an entry's lead: entries also on a contact or deal stay (unlinked from the lead), the
+    lead's own go with it. However a lead is deleted, the contact's timeline keeps its history."""
+    shared = sub_objs.filter(Q(contact__isnull=False) | Q(deal__isnull=False))
+    collector.add_field_update(field, None, shared)
+    models.CASCADE(collector, field, sub_objs.filter(contact__isnull=True, deal__isnull=True), using)
+
+
 class Activity(models.Model):
     """One timeline entry for a person, across the lead, the contact and the deal it touches."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, null=True, blank=True, related_name="activities")
+    lead = models.ForeignKey(
+        "leads.Lead", on_delete=keep_shared_entries, null=True, blank=True, related_name="activities"
+    )
     contact = models.ForeignKey(
         "contacts.Contact", on_delete=models.CASCADE, null=True, blank=True, related_name="activities"
     )

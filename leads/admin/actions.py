@@ -21,7 +21,7 @@ from django.template.response import TemplateResponse
 
 from contacts.companies import company_key, find_companies
 from contacts.models import Contact
-from crm.access import can_change
+from crm.access import AccessDenied, can_change
 from crm.admin_paging import EstimatedCountPaginator
 from crm.admin_tenancy import of_users_tenant
 from crm.models import Tenant, User
@@ -29,6 +29,7 @@ from crm.models import Tenant, User
 from leads.assignment import AssignmentError, assign_lead
 from leads.choices import OPEN_STATUSES, LeadStatus
 from leads.conversion import ConversionError
+from leads.deletion import REASON_MAX, DeletionError, delete_lead
 from leads.lifecycle import MissingReason, TransitionError, change_status
 from leads.models import Lead
 from leads.routing.service import route_lead
@@ -349,3 +350,43 @@ def rescore_selected(model_admin, request, queryset):
         verb = "is" if qualified == 1 else "are"
         message += f", {qualified} reached the auto-qualify threshold and {verb} now qualified"
     model_admin.message_user(request, message + ".", messages.SUCCESS)
+
+
+# --- deletion ---
+
+
+class DeleteForm(forms.Form):
+    reason = forms.CharField(
+        max_length=REASON_MAX,
+        required=False,  # the deletion service says when a reason is missing
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Kept in the audit event, e.g. 'Duplicate of another lead' or 'Test entry'. "
+        "Timeline entries already on a contact or deal stay there.",
+    )
+
+
+@admin.action(description="Delete…", permissions=["delete"])
+def delete_leads(model_admin, request, queryset):
+    applying = _applying(request)
+    form = DeleteForm(request.POST if applying else None)
+    title = "Delete leads"
+    if not applying or not form.is_valid():
+        return _page(model_admin, request, queryset, action="delete_leads", title=title, form=form)
+    deleted, refused = 0, []
+    for lead in queryset.order_by("pk"):
+        try:  # one transaction per lead (inside delete_lead): a refusal does not undo the others
+            delete_lead(lead=lead, actor=request.user, reason=form.cleaned_data["reason"])
+        except DeletionError as exc:  # alike for every lead: ask again, nothing was deleted
+            form.add_error(exc.field, str(exc))
+            model_admin.message_user(request, "Nothing was deleted: give a reason.", messages.ERROR)
+            return _page(model_admin, request, queryset, action="delete_leads", title=title, form=form)
+        except AccessDenied as exc:
+            refused.append(f"{_label(lead)}: {exc}")
+            continue
+        deleted += 1
+    if deleted:
+        model_admin.message_user(request, f"Deleted {_plural(deleted)}; the reason is kept in the audit event.",
+                                 messages.SUCCESS)
+    if refused:
+        model_admin.message_user(request, "Not deleted: " + "; ".join(refused), messages.WARNING)
+    return None

@@ -2,8 +2,10 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpResponseRedirect
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -124,6 +126,7 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
         admin_actions.convert_leads,
         admin_actions.rescore_selected,
         admin_actions.route_leads,
+        admin_actions.delete_leads,
         "export_selected_csv",
     )
     fieldsets = (
@@ -203,6 +206,22 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
 
     def get_urls(self):
         return lead_urls(self) + super().get_urls()
+
+    def get_actions(self, request):
+        # Deleting needs a reason and keeps the contact's history: "Delete…" (leads/deletion.py), not Django's.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        """The page's Delete link asks for a reason, through the same action as the list."""
+        lead = self.get_object(request, object_id)
+        if lead is None or not self.has_delete_permission(request, lead):
+            raise PermissionDenied
+        response = admin_actions.delete_leads(self, request, self.get_queryset(request).filter(pk=lead.pk))
+        if response is None:
+            return redirect(reverse("admin:leads_lead_changelist"))
+        return response
 
     # Django 5.2's signature; the stubs (6.1) have Django 6's action_location too.
     def response_action(self, request, queryset):  # type: ignore[override]
