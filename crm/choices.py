@@ -32,3 +32,10 @@ class EventType(models.TextChoices):
     LEAD_STATUS_CHANGED = "LeadStatusChanged"
     LEAD_ASSIGNED = "LeadAssigned"
     LEAD_CONVERTED = "LeadConverted"
+
+
+class TokenRevokeReason(models.TextChoices):
+    REVOKED = "revoked", "Revoked"
+    PASSWORD_CHANGED = "password_changed", "Password changed"
+    USER_DEACTIVATED = "user_deactivated", "User deactivated"
+    WORKSPACE_CHANGED = "workspace_changed", "User moved to another workspace"

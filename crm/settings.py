@@ -7,6 +7,7 @@ ALLOWED_HOSTS comma-separated host names
 LOG_LEVEL     DEBUG, INFO, WARNING, ...
 REDIS_URL     optional; when set the cache (form rate limits) is shared via Redis
 TRUSTED_PROXY_COUNT  how many reverse proxies append to X-Forwarded-For in front of the app (default 0)
+API_TOKEN_DAYS  how long a new API token lasts (default 90)
 """
 
 import os
@@ -45,7 +46,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -212,3 +212,6 @@ CORS_URLS_REGEX = CAPTURE_PATH_REGEX
 CORS_ALLOW_METHODS = ("POST", "OPTIONS")
 CORS_ALLOW_HEADERS = ("accept", "content-type", "x-form-key", "idempotency-key")
 CORS_EXPOSE_HEADERS = ("Retry-After", "Idempotent-Replayed")
+
+# --- API tokens (crm/tokens.py) ---
+API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from tests.factories import ChannelFactory, ManagerFactory, TenantFactory, TokenFactory, UserFactory
+from tests.factories import ApiTokenFactory, ChannelFactory, ManagerFactory, TenantFactory, UserFactory
 
 
 def pytest_collection_modifyitems(config, items):
@@ -58,8 +58,15 @@ def channel(tenant):
 
 def api_client_for(user) -> APIClient:
     client = APIClient()
-    token = TokenFactory(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
+    token = ApiTokenFactory(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.secret}")
+    return client
+
+
+def session_client_for(user) -> APIClient:
+    """Signed in as from the admin: the way a platform user without a workspace (so without tokens) reaches the API."""
+    client = APIClient()
+    client.force_login(user)
     return client
 
 
