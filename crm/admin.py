@@ -4,9 +4,10 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Q
 
 from .admin_tenancy import TenantScopedAdmin
-from .choices import ActivityKind
+from .choices import ActivityKind, TokenRevokeReason
 from .models import Activity, Event, Tenant, User
 from .normalize import normalize_email, normalize_phone
+from .tokens import tokens_revoke_for_user
 
 admin.site.site_header = "Lead CRM"
 admin.site.site_title = "Lead CRM"
@@ -105,6 +106,15 @@ class UserAdmin(TenantScopedAdmin, DjangoUserAdmin):
             # The add form makes an ordinary user, and ordinary users need a tenant (a DB constraint).
             form.base_fields["tenant"].required = True
         return form
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Deactivating is done here and nowhere else (password changes revoke through
+        # crm.tokens.RevokeTokensOnPasswordChange, whichever door changed the password).
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            tokens_revoke_for_user(user=obj, reason=TokenRevokeReason.USER_DEACTIVATED, actor=request.user)
+        elif change and "tenant" in form.changed_data:
+            tokens_revoke_for_user(user=obj, reason=TokenRevokeReason.WORKSPACE_CHANGED, actor=request.user)
 
 
 class ActivityTimelineInline(TenantScopedAdmin, admin.TabularInline):

@@ -117,6 +117,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule for passwords: Django tells it of every password change, and it revokes the user's API tokens.
+    {"NAME": "crm.tokens.RevokeTokensOnPasswordChange"},
 ]
 LOGIN_URL = "admin:login"
 

@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.utils import timezone
@@ -207,3 +208,103 @@ def test_a_tenant_admin_revokes_any_token_of_the_workspace_and_none_of_another(t
     with pytest.raises(PermissionDenied):
         token_revoke(token=token, actor=stranger)
     assert token_revoke(token=token, actor=admin)
+
+
+# A password change or a deactivation revokes -----------------------------------------------------
+
+
+class OldMD5Hasher(MD5PasswordHasher):
+    """Stands for a hasher the site moved away from: signing in upgrades the stored hash."""
+
+    algorithm = "old_md5"
+
+
+@pytest.fixture
+def tenant_admin(tenant):
+    return UserFactory(tenant=tenant, username="ada", role=Role.ADMIN)
+
+
+def assert_revoked(token, reason):
+    token.refresh_from_db()
+    assert (token.revoked_at is not None, token.revoked_reason) == (True, reason)
+    assert bearer(token.secret).get("/api/v1/leads").status_code == 401
+
+
+def test_a_tenant_admin_setting_a_users_password_revokes_their_tokens(client, tenant_admin, manager):
+    token, others = ApiTokenFactory(user=manager), ApiTokenFactory(user=tenant_admin)
+    client.force_login(tenant_admin)
+
+    response = client.post(
+        f"/admin/crm/user/{manager.pk}/password/",
+        {"password1": "a-brand-new-secret-9", "password2": "a-brand-new-secret-9", "usable_password": "true"},
+    )
+
+    assert response.status_code == 302
+    assert_revoked(token, TokenRevokeReason.PASSWORD_CHANGED)
+    assert bearer(others.secret).get("/api/v1/leads").status_code == 200
+
+
+def test_changing_your_own_password_revokes_your_tokens(client, manager):
+    token = ApiTokenFactory(user=manager)
+    client.force_login(manager)
+
+    response = client.post(
+        "/admin/password_change/",
+        {"old_password": "pw-for-tests-123", "new_password1": "a-brand-new-secret-9", "new_password2": "a-brand-new-secret-9"},
+    )
+
+    assert response.status_code == 302
+    assert_revoked(token, TokenRevokeReason.PASSWORD_CHANGED)
+
+
+def test_a_password_set_anywhere_else_revokes_too(manager):
+    token = ApiTokenFactory(user=manager)
+
+    manager.set_password("a-brand-new-secret-9")  # what `manage.py changepassword` and the shell do
+    manager.save()
+
+    assert_revoked(token, TokenRevokeReason.PASSWORD_CHANGED)
+
+
+def test_a_hash_upgrade_on_sign_in_is_not_a_password_change(manager, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", f"{__name__}.OldMD5Hasher"]
+    manager.password = OldMD5Hasher().encode("the-same-password-3", OldMD5Hasher().salt())
+    manager.save(update_fields=["password"])
+    token = ApiTokenFactory(user=manager)
+
+    assert manager.check_password("the-same-password-3")
+
+    assert type(manager).objects.get(pk=manager.pk).password.startswith("md5$"), "upgraded"
+    assert bearer(token.secret).get("/api/v1/leads").status_code == 200
+
+
+def test_deactivating_a_user_in_the_admin_revokes_their_tokens(client, tenant_admin, manager):
+    token = ApiTokenFactory(user=manager)
+    client.force_login(tenant_admin)
+
+    response = client.post(
+        f"/admin/crm/user/{manager.pk}/change/",
+        {"username": manager.username, "email": manager.email, "role": manager.role, "is_staff": "on"},
+    )
+
+    assert response.status_code == 302
+    manager.refresh_from_db()
+    assert not manager.is_active
+    assert_revoked(token, TokenRevokeReason.USER_DEACTIVATED)
+    token.refresh_from_db()
+    assert token.revoked_by == tenant_admin
+
+
+def test_editing_an_active_user_revokes_nothing(client, tenant_admin, manager):
+    token = ApiTokenFactory(user=manager)
+    client.force_login(tenant_admin)
+
+    client.post(
+        f"/admin/crm/user/{manager.pk}/change/",
+        {"username": manager.username, "email": manager.email, "role": manager.role, "is_staff": "on", "is_active": "on",
+         "first_name": "Manny"},
+    )
+
+    manager.refresh_from_db()
+    assert manager.first_name == "Manny"
+    assert bearer(token.secret).get("/api/v1/leads").status_code == 200
