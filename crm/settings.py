@@ -215,5 +215,8 @@ CORS_ALLOW_METHODS = ("POST", "OPTIONS")
 CORS_ALLOW_HEADERS = ("accept", "content-type", "x-form-key", "idempotency-key")
 CORS_EXPOSE_HEADERS = ("Retry-After", "Idempotent-Replayed")
 
-# --- API tokens (crm/tokens.py) ---
+# --- API tokens (crm/tokens.py) and the brakes on guessing passwords and tokens ---
 API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
+# An address that presents this many bad bearer tokens within a window is answered 429 until it ends.
+API_TOKEN_FAILURE_LIMIT = int(os.environ.get("API_TOKEN_FAILURE_LIMIT", "10"))
+API_TOKEN_FAILURE_WINDOW_SECONDS = int(os.environ.get("API_TOKEN_FAILURE_WINDOW_SECONDS", "600"))

@@ -1,6 +1,8 @@
 import os
 
 import pytest
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -28,6 +30,15 @@ def pytest_sessionfinish(session, exitstatus):
 def fast_password_hashing(settings):
     # Logins and user factories hash passwords; the production hasher's rounds are most of a test's time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_local_cache():
+    # Counters (failed token attempts per address, form rate limits) live in the cache; on the
+    # per-process memory cache they would carry from one test to the next. A shared Redis is left alone.
+    yield
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()
 
 
 @pytest.fixture

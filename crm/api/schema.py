@@ -26,7 +26,7 @@ ERROR_DESCRIPTIONS = {
     "409": "The row's state forbids this (the detail says why), or a concurrent change got there first.",
     "413": "The request body is too large.",
     "422": "An Idempotency-Key reused with a different body.",
-    "429": "Too many submissions from this client; see Retry-After.",
+    "429": "Too many requests from this client (form submissions, or failed token attempts); see Retry-After.",
 }
 BODY_METHODS = {"post", "put", "patch"}
 CAPTURE_ERRORS = ("409", "413", "422", "429")
@@ -64,7 +64,7 @@ def document_errors(result, generator, request, public):
         if not path.startswith("/api/v1/"):
             continue
         for method, operation in operations.items():
-            codes = {"400", "401", "403", "404"}
+            codes = {"400", "401", "403", "404", "429"}  # 429: after repeated bad tokens (crm/api/authentication.py)
             if method in BODY_METHODS:
                 codes |= {"409", "413"}
             if method == "post" and path.rstrip("/") == "/api/v1/leads":

@@ -308,3 +308,49 @@ def test_editing_an_active_user_revokes_nothing(client, tenant_admin, manager):
     manager.refresh_from_db()
     assert manager.first_name == "Manny"
     assert bearer(token.secret).get("/api/v1/leads").status_code == 200
+
+
+# Guessing tokens ---------------------------------------------------------------------------------
+
+
+def test_repeated_bad_tokens_from_one_address_are_answered_429_without_checking_more(manager, settings):
+    settings.API_TOKEN_FAILURE_LIMIT = 5
+    good = ApiTokenFactory(user=manager)
+    for attempt in range(5):
+        response = bearer(f"guess-{attempt}").get("/api/v1/leads")
+        assert response.status_code == 401, attempt
+
+    throttled = bearer("guess-5").get("/api/v1/leads")
+    even_the_right_one = bearer(good.secret).get("/api/v1/leads")
+
+    assert throttled.status_code == 429
+    assert "Too many failed token attempts from your address" in throttled.json()["detail"]
+    assert 0 < int(throttled["Retry-After"]) <= settings.API_TOKEN_FAILURE_WINDOW_SECONDS
+    assert even_the_right_one.status_code == 429
+    assert ApiToken.objects.get().last_used_at is None, "the right token was not even looked up"
+    other_address = bearer(good.secret).get("/api/v1/leads", REMOTE_ADDR="198.51.100.7")
+    assert other_address.status_code == 200
+
+
+def test_good_tokens_and_requests_without_one_are_not_counted(manager, settings):
+    settings.API_TOKEN_FAILURE_LIMIT = 2
+    good = ApiTokenFactory(user=manager)
+
+    for _ in range(5):
+        assert bearer(good.secret).get("/api/v1/leads").status_code == 200
+        assert APIClient().get("/api/v1/leads").status_code == 401
+
+    assert bearer("guess").get("/api/v1/leads").status_code == 401
+    assert bearer(good.secret).get("/api/v1/leads").status_code == 200
+
+
+def test_the_throttle_counts_the_address_our_proxy_saw(manager, settings):
+    settings.API_TOKEN_FAILURE_LIMIT = 2
+    settings.TRUSTED_PROXY_COUNT = 1
+    good = ApiTokenFactory(user=manager)
+
+    def attempt(secret, client_address):
+        return bearer(secret).get("/api/v1/leads", HTTP_X_FORWARDED_FOR=f"10.9.9.9, {client_address}")
+
+    assert [attempt("guess", "203.0.113.5").status_code for _ in range(3)] == [401, 401, 429]
+    assert attempt(good.secret, "203.0.113.6").status_code == 200
