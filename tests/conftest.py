@@ -42,6 +42,15 @@ def fresh_local_cache():
 
 
 @pytest.fixture
+def without_lockout(settings):
+    """For tests that call `client.login()`: django-axes refuses an authenticate() without a request.
+
+    (`force_login` skips authentication and needs nothing; tests/crm/test_lockout.py runs axes as in production.)
+    """
+    settings.AXES_ENABLED = False
+
+
+@pytest.fixture
 def tenant(db):
     return TenantFactory(name="Acme Sales", slug="acme")
 

@@ -65,6 +65,7 @@ def test_builds_a_demo_workspace_with_every_kind_of_row(demo):
     assert not Activity.objects.for_tenant(demo).filter(kind=ActivityKind.TASK, due_at__isnull=True).exists()
 
 
+@pytest.mark.usefixtures("without_lockout")
 def test_team_has_an_admin_a_manager_and_reps_who_can_sign_in(demo, client):
     roles = sorted(User.objects.filter(tenant=demo).values_list("role", flat=True))
     assert roles == sorted([Role.ADMIN, Role.MANAGER, Role.REP, Role.REP])

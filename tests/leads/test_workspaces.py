@@ -67,6 +67,7 @@ def test_name_defaults_to_the_slug_in_title_case():
     assert Tenant.objects.get(slug="north-shore").name == "North Shore"
 
 
+@pytest.mark.usefixtures("without_lockout")
 def test_admin_can_sign_in_to_the_admin_with_role_permissions(client):
     create()
 
