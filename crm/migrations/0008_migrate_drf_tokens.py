@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 DRF_TOKEN_TABLE = "authtoken_token"
-MIGRATED_NAME = "Token from before expiry (migrated)"
+MIGRATED_NAME = "Migrated (issued before tokens were hashed)"
 
 
 def migrate_drf_tokens(apps, schema_editor):
