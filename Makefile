@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test install-browser migrate demo screenshots clean
+.PHONY: run test check install install-test install-browser migrate demo screenshots clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,13 @@ run: demo
 install-browser:
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
-## make test: set up and run the whole suite (SQLite unless DATABASE_URL says otherwise)
-test: install-test
+## make check: static checks: the import contracts (docs/architecture.md) and mypy over crm, contacts, leads, demo
+check: install-test
+	$(VENV)/bin/lint-imports --no-cache
+	$(PY) -m mypy
+
+## make test: the static checks, then the whole suite (SQLite unless DATABASE_URL says otherwise)
+test: check
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## make screenshots: run the browser tests and refresh the screenshots in docs/img/ from them
@@ -46,4 +51,4 @@ screenshots: install-test
 	UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/e2e
 
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache
+	rm -rf $(VENV) var staticfiles .pytest_cache .mypy_cache

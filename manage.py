@@ -7,6 +7,9 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
     from django.core.management import execute_from_command_line
 
+    from crm.startup import create_local_folders
+
+    create_local_folders()
     execute_from_command_line(sys.argv)
 
 

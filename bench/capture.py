@@ -36,7 +36,7 @@ ENV = {
     "DJANGO_SETTINGS_MODULE": "bench.settings",
     "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB}",
     "SECRET_KEY": "bench-only",
-    "DEBUG": "0",
+    "DEBUG": "0", "ALLOW_HTTP": "1",
     "LOG_LEVEL": "ERROR",
     "PYTHONPATH": str(ROOT),
 }

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DB = "crm_bench_capture_cpu"
 os.environ.update({
     "DJANGO_SETTINGS_MODULE": "bench.settings", "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB}",
-    "ALLOWED_HOSTS": "testserver", "SECRET_KEY": "bench-only", "DEBUG": "0", "LOG_LEVEL": "ERROR",
+    "ALLOWED_HOSTS": "testserver", "SECRET_KEY": "bench-only", "DEBUG": "0", "ALLOW_HTTP": "1", "LOG_LEVEL": "ERROR",
 })
 sys.path.insert(0, str(ROOT))
 

@@ -50,6 +50,7 @@ def prepare_database() -> str:
     url = os.environ.get("DATABASE_URL", "")
     if not url:
         path = BASE_DIR / "var" / "model_bench.sqlite3"
+        path.parent.mkdir(exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         os.environ["DATABASE_URL"] = f"sqlite:///{path}"

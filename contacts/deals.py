@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from crm.access import check_change
+from crm import timeline
 from crm.choices import ActivityKind
-from crm.models import Activity
 
 from .choices import CLOSED_STAGES, DealStage
 from .models import Deal
@@ -28,6 +29,7 @@ def change_stage(*, deal: Deal, stage: str, actor: User | None) -> Deal:
         raise ValidationError({"stage": [f"Unknown stage {stage!r}; use one of: {', '.join(DealStage.values)}."]})
     with transaction.atomic():
         locked = Deal.objects.select_for_update().get(pk=deal.pk)
+        check_change(actor, locked)
         if locked.stage == stage:
             return locked
         previous = DealStage(locked.stage)
@@ -35,14 +37,14 @@ def change_stage(*, deal: Deal, stage: str, actor: User | None) -> Deal:
         locked.stage = stage
         locked.closed_at = now if stage in CLOSED_STAGES else None
         locked.save(update_fields=["stage", "closed_at", "updated_at"])
-        Activity.objects.create(
-            tenant_id=locked.tenant_id,
+        timeline.activity(
+            tenant=locked.tenant_id,
             deal=locked,
-            contact_id=locked.contact_id,
+            contact=locked.contact_id,
             kind=ActivityKind.STATUS_CHANGED,
             subject=f"Stage: {previous.label} → {DealStage(stage).label}",
             actor=actor,
             occurred_at=now,
             data={"from": previous.value, "to": stage},
-        )
+        ).save()
     return locked

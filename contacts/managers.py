@@ -4,15 +4,10 @@ from crm.managers import TenantQuerySet
 
 
 class CompanyQuerySet(TenantQuerySet):
-    def matching(self, *, domain: str = "", name: str = ""):
-        """Companies that are the same organisation: same domain, or same name ignoring case."""
-        if domain:
-            found = self.filter(domain=domain)
-            if found.exists():
-                return found
-        if name:
-            return self.annotate(name_lower=Lower("name")).filter(name_lower=name.strip().lower())
-        return self.none()
+    def named(self, *names: str):
+        """Companies with one of these names, ignoring case and surrounding spaces (as their unique constraint)."""
+        wanted = {name.strip().lower() for name in names if name.strip()}
+        return self.annotate(name_lower=Lower("name")).filter(name_lower__in=wanted) if wanted else self.none()
 
 
 class ContactQuerySet(TenantQuerySet):

@@ -1,12 +1,14 @@
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from . import access
 from .admin_tenancy import TenantScopedAdmin, of_users_tenant
 from .choices import ActivityKind, Role, TokenRevokeReason
 from .models import Activity, ApiToken, Event, Tenant, User
@@ -36,7 +38,7 @@ class PersonForm(forms.ModelForm):
 class TenantAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "strict_pipeline", "created_at")
     search_fields = ("name", "slug")
-    fields = ("name", "slug", "strict_pipeline", "created_at")
+    fields = ("name", "slug", "strict_pipeline", "reps_read_all_leads", "created_at")
     readonly_fields = ("created_at",)
 
     def get_queryset(self, request):
@@ -104,7 +106,8 @@ class UserAdmin(TenantScopedAdmin, DjangoUserAdmin):
             for name, options in fieldsets
         ]
 
-    def get_form(self, request, obj=None, **kwargs):
+    # Django's UserAdmin.get_form takes no `change`; its stubs ignore the same override.
+    def get_form(self, request, obj=None, **kwargs):  # type: ignore[override]
         form = super().get_form(request, obj, **kwargs)
         if obj is None and "tenant" in form.base_fields:
             # The add form makes an ordinary user, and ordinary users need a tenant (a DB constraint).
@@ -161,7 +164,7 @@ class ActivityNoteInline(TenantScopedAdmin, admin.StackedInline):
         return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     def get_formset(self, request, obj=None, **kwargs):
-        formset = super().get_formset(request, obj, **kwargs)
+        formset: Any = super().get_formset(request, obj, **kwargs)  # a dynamic base: mypy checks none
         actor = request.user
 
         class NoteFormSet(formset):
@@ -172,8 +175,27 @@ class ActivityNoteInline(TenantScopedAdmin, admin.StackedInline):
         return NoteFormSet
 
 
+class ActivityForm(forms.ModelForm):
+    """An entry goes only onto a lead, contact or deal the user may work (crm.access): else a field error."""
+
+    user = None  # the signed-in user, set by ActivityAdmin.get_form
+
+    def clean(self):
+        super().clean()
+        cleaned = self.cleaned_data
+        for name in ("lead", "contact", "deal"):
+            row = cleaned.get(name)
+            if name in self.changed_data and row is not None:
+                try:
+                    access.check_change(self.user, row)
+                except access.AccessDenied as exc:
+                    self.add_error(name, str(exc))
+        return cleaned
+
+
 @admin.register(Activity)
 class ActivityAdmin(TenantScopedAdmin, admin.ModelAdmin):
+    form = ActivityForm
     list_display = ("occurred_at", "kind", "subject", "lead", "contact", "deal", "actor")
     list_filter = ("kind", "actor", "occurred_at")
     list_select_related = ("lead", "contact", "deal", "actor")
@@ -195,19 +217,10 @@ class ActivityAdmin(TenantScopedAdmin, admin.ModelAdmin):
     )
     readonly_fields = ("actor", "data")
 
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.is_manager:
-            return queryset
-        # A rep sees the timeline of the leads in their list (own and unassigned), and entries on no lead.
-        leads = self.model.lead.field.related_model.objects.own_or_unassigned(request.user)
-        return queryset.filter(Q(lead__isnull=True) | Q(lead__in=leads))
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if db_field.name == "lead" and field is not None and not request.user.is_manager:
-            field.queryset = field.queryset.own_or_unassigned(request.user)
-        return field
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.user = request.user  # type: ignore[attr-defined]  # the class made for this request carries its user
+        return form
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.kind not in MANUAL_KINDS:
@@ -252,6 +265,12 @@ class ApiTokenCreateForm(forms.Form):
         min_value=1, max_value=MAX_DAYS, required=False, label="Valid for (days)",
         help_text=f"Empty for the default, {settings.API_TOKEN_DAYS} days.",
     )
+
+    def __init__(self, data=None, *, users):
+        super().__init__(data)
+        user_field = self.fields["user"]
+        assert isinstance(user_field, forms.ModelChoiceField)
+        user_field.queryset = users
 
 
 class TokenStateFilter(admin.SimpleListFilter):
@@ -326,9 +345,10 @@ class ApiTokenAdmin(TenantScopedAdmin, admin.ModelAdmin):
         # POST rather than carried to the next page in a message (cookie or session).
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = ApiTokenCreateForm(request.POST or None)
         users = User.objects.filter(is_active=True, tenant__isnull=False).order_by("username")
-        form.fields["user"].queryset = users if request.user.is_superuser else of_users_tenant(users, request.user)
+        if not request.user.is_superuser:
+            users = of_users_tenant(users, request.user)
+        form = ApiTokenCreateForm(request.POST or None, users=users)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:

@@ -11,6 +11,7 @@ import json
 
 from django.core.paginator import Paginator
 from django.db import connections
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 EXACT_UP_TO = 1_000
@@ -26,7 +27,7 @@ class EstimatedCountPaginator(Paginator):
     @cached_property
     def count(self):
         queryset = self.object_list
-        if not hasattr(queryset, "query"):  # a plain list (e.g. in tests): nothing to save
+        if not isinstance(queryset, QuerySet):  # a plain list (e.g. in tests): nothing to save
             return super().count
         probed = queryset.order_by()[: self.exact_up_to + 1].count()
         if probed <= self.exact_up_to:

@@ -3,12 +3,18 @@
 Superusers (the platform) see every tenant. Everyone else sees, picks and searches only rows of
 their own tenant; a user without a tenant sees nothing. Autocomplete, actions and the change view
 all start from get_queryset(), so scoping it is what keeps other tenants' rows out of every page.
+Within the workspace, what a user sees and changes is crm.access's call (a rep: their own and
+unassigned leads), asked here by get_queryset() and has_change_permission().
 """
+
+from typing import Any
 
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import InlineModelAdmin
 from django.core.exceptions import FieldDoesNotExist
+
+from . import access
 
 TENANT_FIELD = "tenant"
 
@@ -38,12 +44,18 @@ def _without_tenant(fields):
     return kept
 
 
-class TenantScopedAdmin:
+# Mixed into ModelAdmin and InlineModelAdmin alike: no one class of the stubs has every hook it extends.
+_AdminHooks: Any = object
+
+
+class TenantScopedAdmin(_AdminHooks):
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return of_users_tenant(queryset, request.user)
+        return access.visible(request.user, super().get_queryset(request))
+
+    def has_change_permission(self, request, obj=None):
+        # An inline is asked about its parent row, which is what its rows are changed through.
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or access.can_change(request.user, obj))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         user = request.user
@@ -92,7 +104,7 @@ class TenantScopedAdmin:
 
     def get_formset(self, request, obj=None, **kwargs):
         """Inlines only: new rows take the parent's tenant."""
-        formset = super().get_formset(request, obj, **kwargs)
+        formset: Any = super().get_formset(request, obj, **kwargs)  # a dynamic base: mypy checks none
 
         class TenantFormSet(formset):
             def save_new(self, form, commit=True):

@@ -1,4 +1,5 @@
 import datetime as dt
+from typing import ClassVar, Self
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -23,6 +24,12 @@ class Tenant(models.Model):
     score_hot_threshold = models.PositiveSmallIntegerField(default=70, help_text="Scores from here up are hot.")
     auto_qualify_threshold = models.PositiveSmallIntegerField(
         default=80, help_text="An open lead reaching this score becomes qualified."
+    )
+    reps_read_all_leads = models.BooleanField(
+        "Reps may read every lead",
+        default=False,
+        help_text="Reps see every lead of the workspace (reading only); they still change only their own and "
+        "unassigned ones. Off: reps see their own and unassigned leads.",
     )
     config_version = models.CharField(
         max_length=32, default="", editable=False,
@@ -66,7 +73,7 @@ class User(AbstractUser):
     )
     last_assigned_at = models.DateTimeField(null=True, blank=True, help_text="When routing last gave this rep a lead.")
 
-    objects = UserManager()
+    objects: ClassVar[UserManager[Self]] = UserManager()
 
     class Meta:
         constraints = [

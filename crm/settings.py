@@ -7,6 +7,8 @@ ALLOWED_HOSTS comma-separated host names
 LOG_LEVEL     DEBUG, INFO, WARNING, ...
 REDIS_URL     optional; when set the cache (form rate limits) is shared via Redis
 TRUSTED_PROXY_COUNT  how many reverse proxies append to X-Forwarded-For in front of the app (default 0)
+ALLOW_HTTP    1 to serve plain HTTP with DEBUG off (no HTTPS redirect, HSTS or Secure cookies)
+SESSION_HOURS how long a back-office sign-in lasts (default 12)
 API_TOKEN_DAYS  how long a new API token lasts (default 90)
 """
 
@@ -15,10 +17,12 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from dj_database_url import DBConfig
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Local state (the default SQLite database, collectstatic's output). Importing the settings touches
+# no disk: manage.py, wsgi.py and asgi.py create these folders at startup (crm/startup.py).
 VAR_DIR = BASE_DIR / "var"
-VAR_DIR.mkdir(exist_ok=True)
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -37,6 +41,19 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or DEV_SECRET_KEY
 DEBUG = env_bool("DEBUG")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+
+# HTTPS by default in production; ALLOW_HTTP=1 for plain-HTTP serving (local, or a proxy that
+# terminates TLS without sending X-Forwarded-Proto). DEBUG (make run) serves plain HTTP.
+ALLOW_HTTP = env_bool("ALLOW_HTTP")
+HTTPS_ONLY = not DEBUG and not ALLOW_HTTP
+SECURE_SSL_REDIRECT = HTTPS_ONLY
+SECURE_REDIRECT_EXEMPT = [r"^health$"]  # load balancers probe over plain HTTP
+SESSION_COOKIE_SECURE = HTTPS_ONLY
+CSRF_COOKIE_SECURE = HTTPS_ONLY
+SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600))) if HTTPS_ONLY else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", True)
+SESSION_COOKIE_AGE = int(float(os.environ.get("SESSION_HOURS", "12")) * 3600)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -92,7 +109,7 @@ TEMPLATES = [
 ]
 
 
-def database_from_url(url: str) -> dict:
+def database_from_url(url: str) -> DBConfig:
     config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN,
@@ -103,9 +120,6 @@ def database_from_url(url: str) -> dict:
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,
         }
-        # A file (not Django's shared in-memory database) so threaded tests get real locking;
-        # one per process so two test runs on one machine never share it.
-        config["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
     return config
 
 
@@ -140,7 +154,6 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"  # collectstatic target, served by WhiteNoise
-STATIC_ROOT.mkdir(exist_ok=True)
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost")
@@ -206,9 +219,16 @@ CAPTURE_PATH_REGEX = r"^/api/v1/leads/?$"
 # Client addresses for rate limits: with 0 proxies X-Forwarded-For is ignored (anyone can write it);
 # with N, the Nth address from the right is the one our own outermost proxy saw.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+if TRUSTED_PROXY_COUNT:
+    # Our own proxy says whether the visitor used HTTPS; without one nobody may claim it.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CAPTURE_HONEYPOT_FIELD = "website_url"
 CAPTURE_MIN_FILL_SECONDS = float(os.environ.get("CAPTURE_MIN_FILL_SECONDS", "3"))
 IDEMPOTENCY_KEY_TTL_HOURS = 24
+
+# --- CSV import (leads/importers/retention.py) ---
+IMPORT_UPLOAD_TTL_HOURS = float(os.environ.get("IMPORT_UPLOAD_TTL_HOURS", "24"))  # uploads nobody imported
+IMPORT_REPORT_DAYS = float(os.environ.get("IMPORT_REPORT_DAYS", "30"))  # error reports hold rejected rows as they came
 # Bodies over these sizes are answered 413 before anything parses them (crm/middleware.py);
 # other non-upload requests are held to DATA_UPLOAD_MAX_MEMORY_SIZE.
 CAPTURE_MAX_BODY_BYTES = int(os.environ.get("CAPTURE_MAX_BODY_BYTES", str(64 * 1024)))

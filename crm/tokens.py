@@ -11,10 +11,11 @@ import hashlib
 import secrets
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
+from .access import AccessDenied
 from .choices import Role, TokenRevokeReason
 from .models import ApiToken, User
 
@@ -52,7 +53,7 @@ def may_manage_tokens(actor: User, owner: User) -> bool:
 
 def _check_may_manage(actor: User | None, owner: User) -> None:
     if actor is not None and not may_manage_tokens(actor, owner):
-        raise PermissionDenied("Only a tenant admin manages the API tokens of other people in the workspace.")
+        raise AccessDenied("Only a tenant admin manages the API tokens of other people in the workspace.")
 
 
 def token_create(*, user: User, name: str, days: int | None = None, actor: User | None = None) -> tuple[ApiToken, str]:

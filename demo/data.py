@@ -347,7 +347,7 @@ def _seed_leads(
     return leads
 
 
-def _statuses(count: int, rng: random.Random) -> list[str]:
+def _statuses(count: int, rng: random.Random) -> list[LeadStatus]:
     """Mostly open statuses, about a tenth disqualified (at least one)."""
     disqualified = max(1, count // 10)
     contacted = qualified = round(count * 0.275)
@@ -604,7 +604,7 @@ def _predict(leads: list[Lead], *, rng: random.Random) -> None:
         top = max(lead.score_factors, key=lambda factor: factor["points"], default=None)
         signal = f"strongest signal: {top['name'].lower()}" if top else "no scoring rule matched"
         lead.recommendation_reason = f"Score {lead.score_total} ({lead.score_band}); {signal}."
-        priority = {ScoreBand.HOT: Priority.HIGH, ScoreBand.COLD: Priority.LOW}
+        priority: dict[str, Priority] = {ScoreBand.HOT: Priority.HIGH, ScoreBand.COLD: Priority.LOW}
         lead.priority = priority.get(lead.score_band, Priority.NORMAL)
     Lead.objects.bulk_update(leads, ["probability", "recommendation", "recommendation_reason", "priority"])
 
@@ -622,6 +622,7 @@ def _convert_best(leads: list[Lead], *, count: int, rng: random.Random, now: dt.
             deal_name=f"{lead.company}: {rng.choice(['team plan', 'pilot', 'enterprise'])}",
             amount=Decimal(rng.randrange(6_000, 90_000, 500)),
         )
+        assert result.deal_id is not None  # convert() makes a deal unless told not to
         deal = Deal.objects.get(pk=result.deal_id)
         _move_deal(deal, stage=stage, closed_at=now if stage in CLOSED_STAGES else None, now=now, rng=rng)
 
@@ -692,8 +693,10 @@ def _deal_history(deal: Deal, *, owner: User, now: dt.datetime, age_days: int) -
             )
         )
     if deal.stage == DealStage.CLOSED_WON:
+        assert deal.closed_at is not None  # _move_deal closed it
         entries.append((ActivityKind.NOTE, "Closed won", "Signed; onboarding scheduled.", deal.closed_at))
     elif deal.stage == DealStage.CLOSED_LOST:
+        assert deal.closed_at is not None
         entries.append((ActivityKind.NOTE, "Closed lost", "Lost to the incumbent on price.", deal.closed_at))
     Activity.objects.bulk_create(
         Activity(

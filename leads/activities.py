@@ -6,10 +6,12 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from crm.access import AccessDenied, check_change
+from crm import timeline
 from crm.choices import ActivityKind
 from crm.models import Activity
 
@@ -52,6 +54,7 @@ def log_activity(
     The activity also lands on the person's contact when that is known (the deal's contact, or
     the contact a converted lead became), so one person keeps one timeline. Logging on a lead
     moves its `last_activity_at` forward (never back, for activities logged after the fact).
+    `actor` must be allowed to change the lead, contact and deal named (crm.access), else AccessDenied.
     """
     if kind not in ActivityKind.values:
         raise ValidationError({"kind": [f"Unknown activity kind {kind!r}."]})
@@ -61,6 +64,9 @@ def log_activity(
     for field, row in (("lead", lead), ("contact", contact), ("deal", deal)):
         if row is not None and row.tenant_id != tenant.pk:
             raise ValidationError({field: [f"No such {field} in this workspace."]})
+    for row in (lead, contact, deal):
+        if row is not None:
+            check_change(actor, row)
 
     if contact is None and deal is not None and deal.contact_id:
         contact = deal.contact
@@ -69,7 +75,7 @@ def log_activity(
     occurred_at = occurred_at or timezone.now()
 
     with transaction.atomic():
-        activity = Activity.objects.create(
+        activity = timeline.activity(
             tenant=tenant,
             kind=kind,
             actor=actor,
@@ -83,6 +89,7 @@ def log_activity(
             done_at=done_at,
             data=data or {},
         )
+        activity.save()
         if lead is not None:
             # Conditional, so two concurrent activities never move the date backwards.
             moved = (
@@ -94,3 +101,38 @@ def log_activity(
                 lead.last_activity_at = occurred_at
             refresh_insights(lead=lead, actor=actor)
     return activity
+
+
+def edit_activity(*, activity: Activity, changes: dict, actor: User | None) -> Activity:
+    """Change what someone logged: its author or a manager, and only onto rows the actor may change too.
+
+    `changes` are validated field values; moving the entry to another lead, contact or deal needs
+    change rights on that row too (crm.access), else AccessDenied.
+    """
+    check_editable(activity=activity, actor=actor)
+    for name in ("lead", "contact", "deal"):
+        row = changes.get(name)
+        if row is not None and getattr(activity, f"{name}_id") != row.pk:
+            check_change(actor, row)
+    changed = [name for name, value in changes.items() if _differs(activity, name, value)]
+    for name in changed:
+        setattr(activity, name, changes[name])
+    if changed:
+        activity.save(update_fields=changed)
+    return activity
+
+
+def _differs(activity: Activity, name: str, value) -> bool:
+    field = Activity._meta.get_field(name)
+    if isinstance(field, models.ForeignKey):  # compared by id: reading the related row would cost a query
+        return getattr(activity, field.attname) != (value.pk if value is not None else None)
+    return getattr(activity, name) != value
+
+
+def check_editable(*, activity: Activity, actor: User | None) -> None:
+    """Raise AccessDenied unless `actor` may edit this entry: one people log (not the CRM's record), theirs."""
+    if activity.kind in SYSTEM_KINDS:
+        raise AccessDenied(
+            f"{activity.get_kind_display()} activities are the CRM's record of what happened and cannot be edited."
+        )
+    check_change(actor, activity)

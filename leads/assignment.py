@@ -6,12 +6,15 @@ Routing (rules, round robin) decides *who* in leads/routing/service.py and then 
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from crm import timeline
+from crm.access import check_assign, check_change
 from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event, User
 
@@ -38,12 +41,15 @@ def assign_lead(
     `details` (e.g. the routing rule and open-lead count) is added to the activity's data and the event.
     `held`: the caller's transaction already holds this row (locked it, or created it), as routing
     does, so it is neither read again nor wrapped in a savepoint of its own.
+    Raises AccessDenied when `actor` may not change the lead or give it to `owner` (crm.access).
     """
+    check_assign(actor, owner)
     if owner is not None and (owner.tenant_id != lead.tenant_id or not owner.is_active):
         raise AssignmentError(f"{owner} is not an active member of this workspace.")
     with transaction.atomic(savepoint=not held):
         if not held:
             lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        check_change(actor, lead)
         if not lead.is_open:
             raise AssignmentError(f"Lead {lead.pk} is {lead.status}; only open leads are assigned.")
         if lead.owner_id == (owner.pk if owner else None):
@@ -66,24 +72,60 @@ def assignment_records(
     details: dict | None, now,
 ) -> tuple[Activity, Event]:
     """The assignment's timeline entry and LeadAssigned event (unsaved: capture writes them with its own)."""
+    return (
+        timeline.activity(**assigned_entry(lead=lead, owner=owner, previous_id=previous_id, actor=actor, reason=reason,
+                                           details=details, now=now)),
+        timeline.event(**assigned_event(lead=lead, owner=owner, previous_id=previous_id, reason=reason,
+                                        details=details, now=now)),
+    )
+
+
+def assigned_entry(
+    *, lead: Lead | int, owner: User | None, previous_id: int | None, actor: User | int | None, reason: str,
+    details: dict | None, now, tenant_id: int | None = None,
+) -> dict:
+    """Arguments of crm.timeline.activity for an assignment (`lead` a row, or an id with `tenant_id`)."""
+    return {
+        "tenant": tenant_id if tenant_id is not None else cast(Lead, lead).tenant_id,  # an id comes with tenant_id
+        "lead": lead,
+        "kind": ActivityKind.ASSIGNED,
+        "subject": f"Assigned to {owner}" if owner else "Unassigned",
+        "body": reason,
+        "actor": actor,
+        "occurred_at": now,
+        "data": {**(details or {}), "from": previous_id, "to": owner.pk if owner else None, "reason": reason},
+    }
+
+
+def assigned_event(
+    *, lead: Lead | int, owner: User | None, previous_id: int | None, reason: str, details: dict | None, now,
+    tenant_id: int | None = None,
+) -> dict:
+    """Arguments of crm.timeline.event for an assignment's LeadAssigned event."""
+    lead_id = lead if isinstance(lead, int) else lead.pk
     to = owner.pk if owner else None
-    activity = Activity(
-        tenant_id=lead.tenant_id,
-        lead=lead,
-        kind=ActivityKind.ASSIGNED,
-        subject=f"Assigned to {owner}" if owner else "Unassigned",
-        body=reason,
-        actor=actor,
-        occurred_at=now,
-        data={**(details or {}), "from": previous_id, "to": to, "reason": reason},
-    )
-    event = Event(
-        tenant_id=lead.tenant_id,
-        type=EventType.LEAD_ASSIGNED,
-        payload={**(details or {}), "lead_id": lead.pk, "from": previous_id, "to": to, "reason": reason},
-        created_at=now,
-    )
-    return activity, event
+    return {
+        "tenant": tenant_id if tenant_id is not None else cast(Lead, lead).tenant_id,  # an id comes with tenant_id
+        "type": EventType.LEAD_ASSIGNED,
+        "payload": {**(details or {}), "lead_id": lead_id, "from": previous_id, "to": to, "reason": reason},
+        "created_at": now,
+    }
+
+
+def not_assigned_entry(
+    *, lead: Lead | int, owner_id: int | None, actor: User | None, reason: str, now=None, tenant_id: int | None = None,
+) -> dict:
+    """Arguments of crm.timeline.activity for routing that found nobody (`owner_id`: who keeps the lead)."""
+    return {
+        "tenant": tenant_id if tenant_id is not None else cast(Lead, lead).tenant_id,  # an id comes with tenant_id
+        "lead": lead,
+        "kind": ActivityKind.ASSIGNED,
+        "subject": "Not re-routed: nobody available" if owner_id else "Not assigned: nobody available",
+        "body": reason,
+        "actor": actor,
+        "occurred_at": now,
+        "data": {"from": owner_id, "to": owner_id, "reason": reason, "routing": "none"},
+    }
 
 
 def tell_owner_on_commit(*, lead: Lead, owner: User | None, actor: User | None, reason: str) -> None:

@@ -15,10 +15,6 @@ FINAL_STATUSES = (LeadStatus.CONVERTED, LeadStatus.DISQUALIFIED)
 # The strict pipeline's handoff bar (conversion) and the prediction's "transfer to sales" advice.
 STRICT_MIN_PROBABILITY = 0.6
 
-# What one lead may carry in custom_fields, whatever door it comes through (API, form, import).
-CUSTOM_FIELDS_MAX_KEYS = 50
-CUSTOM_FIELDS_MAX_VALUE = 1000
-
 
 class LeadSource(models.TextChoices):
     WEBSITE_FORM = "website_form", "Website form"

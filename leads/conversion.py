@@ -11,10 +11,12 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from contacts.choices import CLOSED_STAGES, DealStage
+from contacts.companies import company_key, find_companies
 from contacts.models import Company, Contact, Deal
+from crm.access import check_change
+from crm import timeline
 from crm.choices import ActivityKind, EventType
-from crm.models import Activity, Event, User
-from crm.normalize import company_domain_from_email, domain_from_url
+from crm.models import Activity, User
 
 from .choices import OPEN_STATUSES, STRICT_MIN_PROBABILITY, LeadStatus
 from .models import Lead
@@ -47,6 +49,7 @@ class ConversionResult:
 
     @classmethod
     def of(cls, lead: Lead, *, created: bool) -> ConversionResult:
+        assert lead.converted_contact_id is not None and lead.converted_at is not None  # a converted lead
         return cls(
             lead_id=lead.pk,
             contact_id=lead.converted_contact_id,
@@ -107,16 +110,22 @@ def _convert_locked(
     # PostgreSQL: the row lock queues concurrent conversions. SQLite: the IMMEDIATE
     # transaction already holds the database write lock; the conditional UPDATE below guards both.
     lead = Lead.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=lead_id)
+    check_change(actor, lead)
     if lead.status == LeadStatus.CONVERTED:
         return ConversionResult.of(lead, created=False)
     _check_convertible(lead)
     _check_same_tenant(lead, contact=contact, company=company, deal=deal)
     _check_deal_arguments(deal, create_deal=create_deal, deal_name=deal_name, amount=amount)
+    # What the caller names is attached, and may be filled in: it must be theirs to change (crm.access).
+    for row in (contact, company):
+        if row is not None:
+            check_change(actor, row)
     if deal is not None:
         # Read again under a lock: its contact and company are checked below and may be filled in.
         deal = Deal.objects.select_for_update().filter(pk=deal.pk, tenant_id=lead.tenant_id).first()
         if deal is None:
             raise ConversionInputError("deal_id", "No such deal in this workspace (it was deleted).")
+        check_change(actor, deal)
 
     contact = contact or _find_or_create_contact(lead)
     company = company or contact.company or _find_or_create_company(lead)
@@ -126,7 +135,7 @@ def _convert_locked(
         contact.company = company
         contact.save(update_fields=["company", "updated_at"])
     attached = deal is not None
-    if attached:
+    if deal is not None:  # attached
         _complete_deal(deal, contact=contact, company=company)
     elif create_deal:
         deal = _create_deal(lead, contact=contact, company=company, actor=actor, name=deal_name, amount=amount)
@@ -145,7 +154,7 @@ def _convert_locked(
         raise _LostRace
 
     Activity.objects.filter(lead=lead, contact__isnull=True).update(contact=contact)
-    Activity.objects.create(
+    timeline.activity(
         tenant=lead.tenant,
         lead=lead,
         contact=contact,
@@ -155,7 +164,7 @@ def _convert_locked(
         body=_describe(contact=contact, company=company, deal=deal, deal_attached=attached),
         actor=actor,
         occurred_at=now,
-    )
+    ).save()
     result = ConversionResult(
         lead_id=lead.pk,
         contact_id=contact.pk,
@@ -164,12 +173,12 @@ def _convert_locked(
         converted_at=now,
         created=True,
     )
-    Event.objects.create(
+    timeline.event(
         tenant=lead.tenant,
         type=EventType.LEAD_CONVERTED,
         payload={**result.as_dict(), "converted_at": now.isoformat(), "actor_id": actor.pk if actor else None},
         created_at=now,
-    )
+    ).save()
     return result
 
 
@@ -273,11 +282,11 @@ def _find_or_create_contact(lead: Lead) -> Contact:
 
 
 def _find_or_create_company(lead: Lead) -> Company | None:
-    domain = domain_from_url(lead.website) or company_domain_from_email(lead.email)
-    name = lead.company.strip()
-    if not domain and not name:
+    key = company_key(website=lead.website, email=lead.email, name=lead.company)
+    if not key:
         return None
-    existing = Company.objects.for_tenant(lead.tenant).matching(domain=domain, name=name).first()
+    domain, name = key
+    existing = find_companies(tenant_id=lead.tenant_id, keys=[key]).get(key)
     if existing is not None:
         if domain and not existing.domain:
             existing.domain = domain
@@ -298,7 +307,7 @@ def _find_or_create_company(lead: Lead) -> Company | None:
             )
     except IntegrityError:
         # A concurrent conversion created the same company first; use theirs.
-        return Company.objects.for_tenant(lead.tenant).matching(domain=domain, name=name).get()
+        return find_companies(tenant_id=lead.tenant_id, keys=[key])[key]
 
 
 def _create_deal(

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from crm.access import check_change
+from crm import timeline
 from crm.choices import EventType
-from crm.models import Event, User
+from crm.models import User
+from crm.versions import check_version
 
 from .insights import refresh_insights
 from .lifecycle import TransitionError
@@ -17,13 +20,18 @@ EDITABLE_FIELDS = (
 )
 
 
-def update_lead(*, lead: Lead, changes: dict, actor: User | None) -> Lead:
-    """Apply validated field changes to an open lead and record which fields changed."""
+def update_lead(*, lead: Lead, changes: dict, actor: User | None, expected_version: list[str] | str | None = None) -> Lead:
+    """Apply validated field changes to an open lead and record which fields changed.
+
+    `expected_version` (crm.versions) makes the edit conditional: StaleEdit when the lead moved on since.
+    """
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Not editable here: {', '.join(sorted(unknown))}")
     with transaction.atomic():
         lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        check_change(actor, lead)
+        check_version(lead, expected_version)
         if not lead.is_open:
             raise TransitionError(f"Lead {lead.pk} is {lead.status}; a closed lead is read-only.")
         changed = [name for name, value in changes.items() if getattr(lead, name) != value]
@@ -32,9 +40,9 @@ def update_lead(*, lead: Lead, changes: dict, actor: User | None) -> Lead:
         for name in changed:
             setattr(lead, name, changes[name])
         lead.save(update_fields=[*changed, "updated_at"])
-        Event.objects.create(
-            tenant_id=lead.tenant_id,
+        timeline.event(
+            tenant=lead.tenant_id,
             type=EventType.LEAD_UPDATED,
             payload={"lead_id": lead.pk, "fields": changed, "actor_id": actor.pk if actor else None},
-        )
+        ).save()
         return refresh_insights(lead=lead, actor=actor)

@@ -1,7 +1,9 @@
 """Leads out as CSV that spreadsheets open safely and `import_leads` reads back unchanged.
 
-Safe: a cell starting with = + - @ (or a tab or carriage return) is a formula to Excel, LibreOffice
-and Google Sheets, so "=HYPERLINK(...)" typed into a web form could run on the reader's machine.
+Safe: a cell starting with = + - @ (after any leading whitespace), or with a tab or carriage return,
+is a formula to Excel, LibreOffice and Google Sheets, so "=HYPERLINK(...)" typed into a web form
+could run on the reader's machine. Every CSV the product writes goes through `safe_cell`: this
+export and the import's error report.
 Such cells are written with a leading apostrophe (OWASP's advice); a cell that already starts with
 an apostrophe gets one more, so the importer, which removes exactly one apostrophe before those
 characters, reads every value back as it was. The file is UTF-8 with a BOM, which Excel needs to
@@ -20,7 +22,8 @@ from typing import TextIO
 
 from django.db.models import QuerySet
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+FORMULA_STARTS = ("=", "+", "-", "@")
+ESCAPE_STARTS = ("\t", "\r", "'")
 FIELDS = (
     "first_name", "last_name", "email", "phone", "job_title", "company", "industry", "employee_count",
     "annual_revenue", "website", "country", "message", "source", "channel", "campaign", "source_url", "referrer",
@@ -30,6 +33,18 @@ FIELDS = (
 BOM = "\ufeff"
 
 
+def needs_escape(text: str) -> bool:
+    """Whether a spreadsheet could read `text` as a formula (or it starts with the escape itself)."""
+    return text.startswith(ESCAPE_STARTS) or text.lstrip().startswith(FORMULA_STARTS)
+
+
+def unescape_cell(text: str) -> str:
+    """A cell written by `safe_cell` back to its value: one leading apostrophe off, where safe_cell put one."""
+    if text[:1] == "'" and needs_escape(text[1:]):
+        return text[1:]
+    return text
+
+
 def safe_cell(value) -> str:
     """The value as spreadsheet-safe CSV text ('' for None)."""
     if value is None:
@@ -37,7 +52,7 @@ def safe_cell(value) -> str:
     if isinstance(value, dt.datetime):
         return value.isoformat()
     text = str(value)
-    if text.startswith(FORMULA_STARTS):
+    if needs_escape(text):
         return "'" + text
     return text
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from crm.access import check_change
+from crm import timeline
 from crm.choices import ActivityKind, EventType
-from crm.models import Activity, Event, User
+from crm.models import User
 
 from .choices import FINAL_STATUSES, OPEN_STATUSES, LeadStatus
 from .models import Lead
 
-PIPELINE = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED]
+PIPELINE: list[str] = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED]
 
 
 class TransitionError(Exception):
@@ -24,7 +26,15 @@ class TransitionError(Exception):
 
 
 class MissingReason(ValueError):
-    """Disqualifying needs a reason."""
+    """Disqualifying needs a reason; doors show the message on the reason's field."""
+
+    field = "disqualification_reason"
+
+
+def check_reason(status: str, reason: str) -> None:
+    """Raise MissingReason unless a move to `status` has the reason it needs (disqualifying does)."""
+    if status == LeadStatus.DISQUALIFIED and not reason.strip():
+        raise MissingReason("Say why the lead is disqualified: a reason is required.")
 
 
 def check_transition(lead: Lead, target: str) -> None:
@@ -47,10 +57,10 @@ def check_transition(lead: Lead, target: str) -> None:
 
 def change_status(*, lead: Lead, status: str, actor: User | None, notes: str = "", reason: str = "") -> Lead:
     """Move a lead along the lifecycle, with its timeline entry and LeadStatusChanged event."""
-    if status == LeadStatus.DISQUALIFIED and not reason.strip():
-        raise MissingReason("Say why the lead is disqualified.")
+    check_reason(status, reason)
     with transaction.atomic():
         lead = Lead.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=lead.pk)
+        check_change(actor, lead)
         if lead.status == status and status in OPEN_STATUSES:
             return lead
         check_transition(lead, status)
@@ -65,7 +75,7 @@ def change_status(*, lead: Lead, status: str, actor: User | None, notes: str = "
             lead.disqualification_reason = reason.strip()
             fields.append("disqualification_reason")
         lead.save(update_fields=fields)
-        Activity.objects.create(
+        timeline.activity(
             tenant=lead.tenant,
             lead=lead,
             kind=ActivityKind.STATUS_CHANGED,
@@ -74,11 +84,11 @@ def change_status(*, lead: Lead, status: str, actor: User | None, notes: str = "
             actor=actor,
             occurred_at=now,
             data={"from": previous, "to": status},
-        )
-        Event.objects.create(
+        ).save()
+        timeline.event(
             tenant=lead.tenant,
             type=EventType.LEAD_STATUS_CHANGED,
             payload={"lead_id": lead.pk, "from": previous, "to": status, "reason": lead.disqualification_reason},
             created_at=now,
-        )
+        ).save()
         return lead

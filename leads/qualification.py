@@ -31,8 +31,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from crm.access import check_change
+from crm import timeline
 from crm.choices import ActivityKind, EventType
-from crm.models import Activity, Event, User
+from crm.models import Activity, User
 
 from .activities import log_activity
 from .choices import LeadStatus
@@ -60,7 +62,8 @@ class QualificationResult:
 
 def next_working_day_at(now: dt.datetime, *, hour: int | None = None, tz: str | None = None) -> dt.datetime:
     """The next Monday-to-Friday after `now` (in the discovery-call time zone), at the given hour."""
-    zone = ZoneInfo(tz or getattr(settings, "DISCOVERY_CALL_TIME_ZONE", "UTC"))
+    default_zone: str = getattr(settings, "DISCOVERY_CALL_TIME_ZONE", "UTC")
+    zone = ZoneInfo(tz or default_zone)
     hour = getattr(settings, "DISCOVERY_CALL_HOUR", 9) if hour is None else hour
     day = now.astimezone(zone).date() + dt.timedelta(days=1)
     while day.weekday() >= 5:  # Saturday, Sunday
@@ -95,6 +98,7 @@ def qualify_lead(
     notes = notes.strip()
     with transaction.atomic():
         lead = Lead.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=lead.pk)
+        check_change(actor, lead)
         if not lead.is_open:
             raise TransitionError(f"Lead {lead.pk} is {lead.status}; only open leads are qualified.")
         if unmet:
@@ -116,15 +120,15 @@ def qualify_lead(
         }
         lead.qualification = qualification
         lead.save(update_fields=["qualification", "updated_at"])
-        Event.objects.create(
-            tenant_id=lead.tenant_id,
+        timeline.event(
+            tenant=lead.tenant_id,
             type=EventType.LEAD_UPDATED,
             payload={
                 "lead_id": lead.pk, "fields": ["qualification"], "actor_id": actor.pk if actor else None,
                 "outcome": outcome, "unmet": unmet,
             },
             created_at=now,
-        )
+        ).save()
         summary = _summary(qualification)
         task = None
         if outcome == Outcome.QUALIFIED:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.apps import apps
 from django.contrib.auth.password_validation import validate_password
@@ -19,7 +19,7 @@ from crm.tokens import token_create
 
 # Lowercase only: the unique index is case-sensitive on PostgreSQL, so "Acme" and "acme" would both fit.
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-SLUG_MAX_LENGTH = Tenant._meta.get_field("slug").max_length
+SLUG_MAX_LENGTH = cast(int, Tenant._meta.get_field("slug").max_length)  # a SlugField has one
 WEBSITE_CHANNEL_NAME = "Website"
 FIRST_TOKEN_NAME = "Created with the workspace"
 
@@ -100,7 +100,7 @@ def _check_slug(slug: str) -> None:
 
 
 def _check_username(username: str) -> None:
-    max_length = User._meta.get_field("username").max_length
+    max_length = cast(int, User._meta.get_field("username").max_length)
     if not username or len(username) > max_length:
         raise TenantSetupError(f"Give an admin username of 1 to {max_length} characters.")
     try:

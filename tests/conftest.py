@@ -1,12 +1,38 @@
 import os
+from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 from rest_framework.test import APIClient
 
+from crm.startup import SQLITE_ENGINE, create_local_folders
 from tests.factories import ApiTokenFactory, ChannelFactory, ManagerFactory, TenantFactory, UserFactory
+
+
+# The test client and the browser tests' live server speak plain HTTP, as ALLOW_HTTP=1 would
+# allow; tests/crm/test_deploy_defaults.py checks the HTTPS defaults themselves.
+django_settings.SECURE_SSL_REDIRECT = False
+django_settings.SESSION_COOKIE_SECURE = django_settings.CSRF_COOKIE_SECURE = False
+django_settings.SECURE_HSTS_SECONDS = 0
+
+
+def pytest_configure(config):
+    # What manage.py and wsgi.py do at startup (importing the settings creates no folder).
+    create_local_folders()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    # SQLite: the test database is a file (not Django's shared in-memory database) so threaded tests
+    # get real locking; one per process so two test runs on one machine never share it.
+    database = django_settings.DATABASES["default"]
+    if database["ENGINE"] == SQLITE_ENGINE:
+        path = Path(django_settings.VAR_DIR) / f"test-{os.getpid()}.sqlite3"
+        path.parent.mkdir(exist_ok=True)
+        database.setdefault("TEST", {})["NAME"] = str(path)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -21,8 +21,11 @@ class TenantScopedSerializer(serializers.ModelSerializer):
         tenant = getattr(getattr(request, "user", None), "tenant", None)
         for field in fields.values():
             if isinstance(field, serializers.PrimaryKeyRelatedField) and not field.read_only:
-                name = field.queryset.model._meta.verbose_name
-                field.queryset = field.queryset.filter(tenant=tenant) if tenant else field.queryset.none()
+                queryset = field.get_queryset()
+                assert queryset is not None  # DRF requires one of a writable related field
+                name = queryset.model._meta.verbose_name
+                # The stubs type .queryset as possibly a Manager, whose __get__ mypy then applies here.
+                field.queryset = queryset.filter(tenant=tenant) if tenant else queryset.none()  # type: ignore[arg-type]
                 field.error_messages["does_not_exist"] = f"No {name} with id {{pk_value}} in your workspace."
         return fields
 
@@ -70,7 +73,7 @@ class ContactSerializer(OwnedSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
     def get_company_name(self, contact: Contact) -> str:
-        return contact.company.name if contact.company_id else ""
+        return contact.company.name if contact.company else ""
 
     def validate_email(self, email: str) -> str:
         if email and self.others(Contact).with_email(email).exists():
@@ -101,7 +104,7 @@ class CompanySerializer(OwnedSerializer):
         extra_kwargs = {"annual_revenue": {"min_value": 0}}
 
     def validate_name(self, value: str) -> str:
-        if self.others(Company).matching(name=value).exists():
+        if self.others(Company).named(value).exists():
             raise serializers.ValidationError("A company with this name already exists.")
         return value
 
@@ -153,7 +156,7 @@ class DealSerializer(OwnedSerializer):
         return str(deal.contact) if deal.contact_id else ""
 
     def get_company_name(self, deal: Deal) -> str:
-        return deal.company.name if deal.company_id else ""
+        return deal.company.name if deal.company else ""
 
     def validate_currency(self, value: str) -> str:
         currency = value.strip().upper()

@@ -4,6 +4,15 @@ from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from crm.access import AccessDenied
+from crm.versions import StaleEdit
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The row changed after you read it; read it again and reapply your change."
+    default_code = "precondition_failed"
+
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
@@ -12,8 +21,13 @@ class Conflict(exceptions.APIException):
 
 
 def exception_handler(exc, context):
-    """DRF's handler, plus Django ValidationErrors from the domain answered as 400 with field messages."""
-    if isinstance(exc, DjangoValidationError):
+    """DRF's handler, plus the domain's errors: ValidationErrors as 400 with field messages, AccessDenied as 403,
+    StaleEdit as 412."""
+    if isinstance(exc, StaleEdit):
+        exc = PreconditionFailed(str(exc))
+    elif isinstance(exc, AccessDenied):
+        exc = exceptions.PermissionDenied(str(exc))  # DRF would answer a Django PermissionDenied with its own words
+    elif isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(detail)
     return drf_exception_handler(exc, context)

@@ -5,6 +5,7 @@ import datetime
 import django_filters
 from django import forms
 from django.core.validators import RegexValidator
+from django_filters.constants import EMPTY_VALUES
 
 MAX_ID = 2**63 - 1  # the database's bigint; larger numbers are a 400, not an overflow
 
@@ -12,7 +13,8 @@ MAX_ID = 2**63 - 1  # the database's bigint; larger numbers are a 400, not an ov
 class IdFilter(django_filters.NumberFilter):
     """A related row's id (whole numbers only)."""
 
-    field_class = forms.IntegerField
+    # The stubs pin NumberFilter's field to DecimalField; django-filter documents swapping it.
+    field_class = forms.IntegerField  # type: ignore[assignment]
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", 1)
@@ -29,10 +31,11 @@ class OwnerFilter(django_filters.CharFilter):
         super().__init__(*args, **kwargs)
 
     def filter(self, qs, value):
-        if value in django_filters.constants.EMPTY_VALUES:
+        if value in EMPTY_VALUES:
             return qs
         if value == "me":
-            return qs.filter(**{self.field_name: self.parent.request.user})
+            # The FilterSet sets .parent on its filters; the stubs omit it.
+            return qs.filter(**{f"{self.field_name}__exact": self.parent.request.user})  # type: ignore[attr-defined]
         if value == "none":
             return qs.filter(**{f"{self.field_name}__isnull": True})
         return qs.filter(**{f"{self.field_name}_id": int(value)})

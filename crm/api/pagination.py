@@ -10,6 +10,7 @@ class PagePagination(PageNumberPagination):
     max_page_size = 200
 
     def get_paginated_response(self, data):
+        assert self.page is not None  # paginate_queryset() ran first
         return Response(
             {
                 "items": data,

@@ -5,7 +5,8 @@ and they all share two shapes: `ErrorDetail` ({"detail": "..."}) and `FieldError
 ({"field": ["message", ...]}, or {"detail": "..."} for a body that is not JSON at all).
 """
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 
 ERROR_DETAIL = {
     "type": "object",
@@ -24,12 +25,19 @@ ERROR_DESCRIPTIONS = {
     "403": "Signed in but not allowed (no workspace, or not your row to change).",
     "404": "No such row in your workspace (or a page past the end of a list).",
     "409": "The row's state forbids this (the detail says why), or a concurrent change got there first.",
+    "412": "If-Match named a version the row has moved past: read it again (its ETag) and reapply the change.",
     "413": "The request body is too large.",
     "422": "An Idempotency-Key reused with a different body.",
     "429": "Too many requests from this client (form submissions, or failed token attempts); see Retry-After.",
 }
 BODY_METHODS = {"post", "put", "patch"}
 CAPTURE_ERRORS = ("409", "413", "422", "429")
+
+
+IF_MATCH = OpenApiParameter(
+    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+    description="The ETag you read; the change is refused with 412 if the row has changed since.",
+)
 
 
 def crud_schema(serializer, *, plural: str, edit_rule: str):
@@ -48,9 +56,13 @@ def crud_schema(serializer, *, plural: str, edit_rule: str):
         retrieve=extend_schema(
             summary=f"One of the {plural}", description="404 for rows of another workspace.", responses={200: serializer}
         ),
-        update=extend_schema(summary=f"Replace one of the {plural}", description=edit_rule, responses={200: serializer}),
+        update=extend_schema(
+            summary=f"Replace one of the {plural}", description=edit_rule, responses={200: serializer},
+            parameters=[IF_MATCH],
+        ),
         partial_update=extend_schema(
-            summary=f"Change some fields of one of the {plural}", description=edit_rule, responses={200: serializer}
+            summary=f"Change some fields of one of the {plural}", description=edit_rule, responses={200: serializer},
+            parameters=[IF_MATCH],
         ),
     )
 
@@ -67,6 +79,8 @@ def document_errors(result, generator, request, public):
             codes = {"400", "401", "403", "404", "429"}  # 429: after repeated bad tokens (crm/api/authentication.py)
             if method in BODY_METHODS:
                 codes |= {"409", "413"}
+            if method in {"put", "patch"} and any(p.get("name") == "If-Match" for p in operation.get("parameters", [])):
+                codes.add("412")
             if method == "post" and path.rstrip("/") == "/api/v1/leads":
                 codes |= set(CAPTURE_ERRORS)
             responses = operation.setdefault("responses", {})

@@ -1,4 +1,8 @@
+from typing import Any
+
 from rest_framework.permissions import BasePermission
+
+from crm import access
 
 
 class HasTenant(BasePermission):
@@ -10,8 +14,14 @@ class HasTenant(BasePermission):
         return bool(request.user and request.user.is_authenticated and request.user.tenant_id)
 
 
-class TenantScopedMixin:
-    """Viewset mixin: the queryset is always cut down to the caller's tenant, so others' rows are 404."""
+# Mixed into DRF's generic views, whose get_queryset() it narrows.
+_ViewHooks: Any = object
+
+
+class TenantScopedMixin(_ViewHooks):
+    """Viewset mixin: the queryset is what the caller may see (crm.access), so every other row is 404."""
 
     def get_queryset(self):
-        return super().get_queryset().for_tenant(self.request.user.tenant)
+        user = self.request.user
+        # The API works in the caller's workspace, a platform superuser's too (the policy lets them see every one).
+        return access.visible(user, super().get_queryset().for_tenant(user.tenant))

@@ -1,24 +1,27 @@
+from typing import cast
+
 from django.db import IntegrityError, transaction
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import exceptions, mixins, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.filters import OrderingFilter
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.response import Response
 
-from ..roles import may_change
+from ..models import User
+from .. import access
+from ..versions import check_version, etag_of, expected_from_if_match
 from .exceptions import Conflict
 from .tenancy import HasTenant, TenantScopedMixin
 
 
-class EditOwnOrUnassigned(BasePermission):
-    """Everyone in the workspace reads; a rep changes rows they own or that have no owner, a manager any."""
+class MayChange(BasePermission):
+    """Reading is decided by the queryset (crm.access.visible); changing a row by crm.access.check_change."""
 
     def has_object_permission(self, request, view, obj):
-        if request.method in SAFE_METHODS or may_change(request.user, obj):
-            return True
-        raise exceptions.PermissionDenied(
-            f"Reps edit their own and unassigned {obj._meta.verbose_name_plural} only; "
-            f"this one belongs to {obj.owner}. Ask them or a manager."
-        )
+        if request.method not in SAFE_METHODS:
+            access.check_change(request.user, obj)
+        return True
 
 
 class StableOrderingFilter(OrderingFilter):
@@ -37,7 +40,19 @@ class StableOrderingFilter(OrderingFilter):
         return parameters
 
 
+class VersionedMixin(GenericAPIView):
+    """`ETag` on a row read or changed here; `If-Match` makes a change conditional on it (412 when stale)."""
+
+    def retrieve(self, request, *args, **kwargs):
+        instance = self.get_object()
+        return Response(self.get_serializer(instance).data, headers={"ETag": etag_of(instance)})
+
+    def if_match(self) -> list[str] | None:
+        return expected_from_if_match(self.request.headers.get("If-Match"))
+
+
 class CrudViewSet(
+    VersionedMixin,
     TenantScopedMixin,
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
@@ -47,18 +62,27 @@ class CrudViewSet(
 ):
     """List, create, retrieve, update: no delete through the API. Rows are created in the caller's tenant."""
 
-    permission_classes = [HasTenant, EditOwnOrUnassigned]
+    permission_classes = [HasTenant, MayChange]
     filter_backends = [DjangoFilterBackend, StableOrderingFilter]
 
     def perform_create(self, serializer):
-        self._save(serializer, tenant=self.request.user.tenant)
+        self._save(serializer, tenant=cast(User, self.request.user).tenant)  # HasTenant: signed in
+
+    def update(self, request, *args, **kwargs):
+        response = super().update(request, *args, **kwargs)
+        response["ETag"] = etag_of(self.saved)
+        return response
 
     def perform_update(self, serializer):
-        self._save(serializer)
+        self._save(serializer, expected=self.if_match())
+        self.saved = serializer.instance
 
-    def _save(self, serializer, **extra):
+    def _save(self, serializer, expected: list[str] | None = None, **extra):
         try:
             with transaction.atomic():
+                if expected is not None:  # the row as it is now, locked until this change commits
+                    locked = type(serializer.instance).objects.select_for_update().get(pk=serializer.instance.pk)
+                    check_version(locked, expected)
                 serializer.save(**extra)
         except IntegrityError as exc:
             # A concurrent write took the email/domain/name between our check and our insert:

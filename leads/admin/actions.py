@@ -3,25 +3,28 @@
 Actions that need an answer (a status, a rep, a reason, a confirmation) render a page first and
 run when that page is posted back with `apply`. The page re-posts the same selection (the ticked
 ids, or "all matching" with the list's filters in the URL), so nothing is resolved twice differently.
+
+Who may touch the selection is checked for all of it first (none is changed when one is not theirs).
+Then each lead is changed in its own transaction: a lead the service refuses does not undo the others,
+and the summary names each refused lead and why.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import cast
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db import transaction
-from django.db.models.functions import Lower
 from django.template.response import TemplateResponse
 
-from contacts.models import Company, Contact
+from contacts.companies import company_key, find_companies
+from contacts.models import Contact
+from crm.access import can_change
 from crm.admin_paging import EstimatedCountPaginator
 from crm.admin_tenancy import of_users_tenant
 from crm.models import Tenant, User
-from crm.normalize import company_domain_from_email, domain_from_url
-from crm.roles import may_change
 
 from leads.assignment import AssignmentError, assign_lead
 from leads.choices import OPEN_STATUSES, LeadStatus
@@ -44,7 +47,7 @@ def _plural(count: int, word: str = "lead") -> str:
 
 def refused_for(request, leads: list[Lead]) -> list[Lead]:
     """The leads of the selection this user may not change (a rep: a colleague's); the rows say, no query."""
-    return [lead for lead in leads if not may_change(request.user, lead)]
+    return [lead for lead in leads if not can_change(request.user, lead)]
 
 
 def unseen_selection(model_admin, request) -> int:
@@ -128,7 +131,7 @@ def assign_to_me(model_admin, request, queryset):
         return
     taken, refused = 0, []
     for lead in leads:
-        try:
+        try:  # one transaction per lead (inside assign_lead): a refusal does not undo the others
             assign_lead(
                 lead=lead, owner=request.user, actor=request.user, reason=f"taken by {request.user} in the admin"
             )
@@ -151,8 +154,10 @@ class AssignForm(forms.Form):
         people = User.objects.filter(is_active=True).order_by("first_name", "last_name", "username")
         if not request.user.is_superuser:
             people = of_users_tenant(people, request.user)
-        self.fields["owner"].queryset = people
-        self.fields["owner"].label_from_instance = lambda user: user.get_full_name() or user.username
+        owner = cast(forms.ModelChoiceField, self.fields["owner"])
+        owner.queryset = people
+        # Django documents overriding label_from_instance; here per form rather than by a subclass.
+        owner.label_from_instance = lambda user: user.get_full_name() or user.username  # type: ignore[method-assign,assignment]
 
 
 @admin.action(description="Assign to a rep…", permissions=["assign"])
@@ -218,7 +223,7 @@ def change_lead_status(model_admin, request, queryset):
     status = form.cleaned_data["status"]
     moved, refused = 0, []
     for lead in leads:
-        try:
+        try:  # one transaction per lead (inside change_status): a refusal does not undo the others
             change_status(lead=lead, status=status, actor=request.user)
         except TransitionError as exc:
             refused.append(f"{_label(lead)}: {exc}")
@@ -228,16 +233,16 @@ def change_lead_status(model_admin, request, queryset):
     if moved:
         model_admin.message_user(request, f"{_plural(moved)} now {label}.", messages.SUCCESS)
     if refused:
-        model_admin.message_user(request, "Not changed: " + " ".join(refused), messages.WARNING)
+        model_admin.message_user(request, "Not changed: " + "; ".join(refused), messages.WARNING)
     return None
 
 
 class DisqualifyForm(forms.Form):
     reason = forms.CharField(
         max_length=500,
+        required=False,  # the lifecycle says when a reason is missing (MissingReason)
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text="Kept on each lead and in its timeline, e.g. 'No budget this year' or 'Student, not a buyer'.",
-        error_messages={"required": "Say why the leads are disqualified: a reason is required."},
     )
 
 
@@ -246,26 +251,28 @@ def disqualify_leads(model_admin, request, queryset):
     applying = _applying(request)
     form = DisqualifyForm(request.POST if applying else None)
     if not applying or not form.is_valid():
-        if applying:
-            model_admin.message_user(request, "Nothing was disqualified: give a reason.", messages.ERROR)
         return _page(model_admin, request, queryset, action="disqualify_leads", title="Disqualify leads", form=form)
     leads = list(queryset.order_by("pk"))
     if _refuse(model_admin, request, leads, "disqualified"):
         return None
     done, refused = 0, []
     for lead in leads:
-        try:
+        try:  # one transaction per lead (inside change_status): a refusal does not undo the others
             change_status(
                 lead=lead, status=LeadStatus.DISQUALIFIED, actor=request.user, reason=form.cleaned_data["reason"]
             )
-        except (TransitionError, MissingReason) as exc:
+        except MissingReason as exc:  # refused before anything is written, and alike for every lead: ask again
+            form.add_error("reason", str(exc))
+            model_admin.message_user(request, "Nothing was disqualified: give a reason.", messages.ERROR)
+            return _page(model_admin, request, queryset, action="disqualify_leads", title="Disqualify leads", form=form)
+        except TransitionError as exc:
             refused.append(f"{_label(lead)}: {exc}")
             continue
         done += 1
     if done:
         model_admin.message_user(request, f"Disqualified {_plural(done)}.", messages.SUCCESS)
     if refused:
-        model_admin.message_user(request, "Not disqualified: " + " ".join(refused), messages.WARNING)
+        model_admin.message_user(request, "Not disqualified: " + "; ".join(refused), messages.WARNING)
     return None
 
 
@@ -273,26 +280,22 @@ def disqualify_leads(model_admin, request, queryset):
 
 
 def conversion_preview(leads: list[Lead]) -> list[dict]:
-    """For each lead: the contact (same email) and company (same domain, else same name) it would attach to.
-
-    The same matching as the conversion (CompanyQuerySet.matching), in three queries per workspace.
+    """For each lead: the contact (same email) and company (contacts.companies, as the conversion matches) it
+    would attach to, in three queries per workspace.
     """
     by_tenant = defaultdict(list)
     for lead in leads:
         by_tenant[lead.tenant_id].append(lead)
     rows = []
     for tenant_id, group in by_tenant.items():
-        domains = {lead.pk: domain_from_url(lead.website) or company_domain_from_email(lead.email) for lead in group}
+        keys = {lead.pk: company_key(website=lead.website, email=lead.email, name=lead.company) for lead in group}
         contacts = Contact.objects.filter(tenant_id=tenant_id, email__in={lead.email for lead in group if lead.email})
         by_email = {contact.email: contact for contact in contacts.select_related("company")}
-        companies = Company.objects.filter(tenant_id=tenant_id)
-        by_domain = {c.domain: c for c in companies.filter(domain__in={d for d in domains.values() if d})}
-        names = {lead.company.strip().lower() for lead in group if lead.company.strip()}
-        by_name = {c.name_lower: c for c in companies.annotate(name_lower=Lower("name")).filter(name_lower__in=names)}
+        companies = find_companies(tenant_id=tenant_id, keys=keys.values())
         for lead in group:
-            domain = domains[lead.pk]
-            company = by_domain.get(domain) or by_name.get(lead.company.strip().lower())
-            rows.append({"lead": lead, "contact": by_email.get(lead.email), "company": company, "domain": domain})
+            key = keys[lead.pk]
+            rows.append({"lead": lead, "contact": by_email.get(lead.email), "company": companies.get(key),
+                         "domain": key.domain})
     return rows
 
 
@@ -312,25 +315,21 @@ def convert_leads(model_admin, request, queryset):
             extra={"preview": preview, "confirm_only": True},
         )
     created, already, failures = 0, 0, []
-    # All or nothing: one refusal rolls back the conversions done before it.
-    with transaction.atomic():
-        for lead in leads:
-            try:
-                result = Lead.objects.convert(lead=lead, actor=request.user)
-            except ConversionError as exc:
-                failures.append(f"{_label(lead)}: {exc}")
-                continue
-            created += result.created
-            already += not result.created
-        if failures:
-            transaction.set_rollback(True)
+    for lead in leads:
+        try:  # one transaction per lead (inside convert): a refusal does not undo the others
+            result = Lead.objects.convert(lead=lead, actor=request.user)
+        except ConversionError as exc:
+            failures.append(f"{_label(lead)}: {exc}")
+            continue
+        created += result.created
+        already += not result.created
+    if created or already:
+        message = f"Converted {_plural(created)}."
+        if already:
+            message += f" {already} {'was' if already == 1 else 'were'} already converted."
+        model_admin.message_user(request, message, messages.SUCCESS)
     if failures:
-        model_admin.message_user(request, "Nothing was converted. " + " ".join(failures), messages.ERROR)
-        return None
-    message = f"Converted {_plural(created)}."
-    if already:
-        message += f" {already} {'was' if already == 1 else 'were'} already converted."
-    model_admin.message_user(request, message, messages.SUCCESS)
+        model_admin.message_user(request, "Not converted: " + "; ".join(failures), messages.ERROR)
     return None
 
 

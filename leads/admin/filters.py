@@ -92,8 +92,8 @@ class CampaignFilter(admin.SimpleListFilter):
             .values_list("campaign", flat=True)
             .distinct()
         )
-        if self.value():
-            campaigns.add(self.value())
+        if value := self.value():
+            campaigns.add(value)
         return [(name, name) for name in sorted(campaigns, key=str.lower)]
 
     def queryset(self, request, queryset):

@@ -4,7 +4,7 @@ The pages are LeadAdmin's (through `LeadImportMixin.get_urls`), for tenant admin
 (and platform superusers); a rep gets 403. The import always goes into the signed-in user's own
 workspace (a superuser without one picks it), the owner and channel choices are that workspace's,
 and the uploaded file is kept under IMPORT_UPLOAD_DIR by a random token remembered in the user's
-session only. Imports run through the same engine as `manage.py import_leads`, in the request
+session only, until its import runs or fails (leads/importers/retention.py removes abandoned ones). Imports run through the same engine as `manage.py import_leads`, in the request
 (there are no background workers yet). ImportJob rows are listed read-only, with their report.
 """
 
@@ -14,8 +14,8 @@ import csv
 import io
 import itertools
 import secrets
-import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from django import forms
 from django.conf import settings
@@ -35,17 +35,12 @@ from crm.models import Tenant, User
 from leads.choices import DuplicatePolicy, LeadSource
 from leads.exporting import stream_leads_csv
 from leads.importers import ImportFileError, ImportOptions, import_leads, inspect_file
+from leads.importers.retention import report_expired, upload_dir
 from leads.models import Channel, ImportJob
 
 PREVIEW_ROWS = 5
 SESSION_KEY = "lead_imports"
 REPORT_LINES_SHOWN = 200
-
-
-def upload_dir() -> Path:
-    directory = Path(getattr(settings, "IMPORT_UPLOAD_DIR", "") or Path(tempfile.gettempdir()) / "crm-imports")
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
 
 
 def may_import(user) -> bool:
@@ -74,21 +69,25 @@ class ImportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         if user.tenant_id is None:
-            self.fields["tenant"].queryset = Tenant.objects.all()
-            self.fields["tenant"].required = True
+            tenant = cast(forms.ModelChoiceField, self.fields["tenant"])
+            tenant.queryset = Tenant.objects.all()
+            tenant.required = True
         else:
             del self.fields["tenant"]
         tenant_id = user.tenant_id
+        owner = cast(forms.ModelChoiceField, self.fields["owner"])
+        channel = cast(forms.ModelChoiceField, self.fields["channel"])
         if tenant_id is not None:
-            self.fields["owner"].queryset = User.objects.filter(tenant_id=tenant_id, is_active=True).order_by("username")
-            self.fields["channel"].queryset = Channel.objects.filter(tenant_id=tenant_id)
+            owner.queryset = User.objects.filter(tenant_id=tenant_id, is_active=True).order_by("username")
+            channel.queryset = Channel.objects.filter(tenant_id=tenant_id)
         else:  # a superuser's choices: any workspace's, checked against the chosen one in clean()
-            self.fields["owner"].queryset = User.objects.filter(is_active=True, tenant__isnull=False)
-            self.fields["channel"].queryset = Channel.objects.all()
+            owner.queryset = User.objects.filter(is_active=True, tenant__isnull=False)
+            channel.queryset = Channel.objects.all()
 
     def clean(self):
-        cleaned = super().clean()
-        tenant_id = self.user.tenant_id or (cleaned.get("tenant").pk if cleaned.get("tenant") else None)
+        super().clean()
+        cleaned = self.cleaned_data
+        tenant_id = self.user.tenant_id or (tenant.pk if (tenant := cleaned.get("tenant")) else None)
         for name in ("owner", "channel"):
             if cleaned.get(name) is not None and cleaned[name].tenant_id != tenant_id:
                 self.add_error(name, "Not in the workspace you import into.")
@@ -98,7 +97,14 @@ class ImportForm(forms.Form):
         return [line.strip() for line in self.cleaned_data.get("mapping", "").splitlines() if line.strip()]
 
 
-class LeadImportMixin:
+# Mixed into LeadAdmin, a ModelAdmin.
+if TYPE_CHECKING:
+    _LeadAdminBase = admin.ModelAdmin
+else:
+    _LeadAdminBase = object
+
+
+class LeadImportMixin(_LeadAdminBase):
     """Mix into LeadAdmin: the import pages, the "Import CSV" button and the export action."""
 
     change_list_template = "admin/leads/import/lead_change_list.html"
@@ -151,6 +157,7 @@ class LeadImportMixin:
         try:
             csv_file, plan = inspect_file(path=upload["path"], mapping=upload["mapping"])
         except ImportFileError as exc:
+            self._forget(request, token)  # an unreadable file cannot be imported: nothing to keep it for
             self.message_user(request, f"{upload['name']}: {exc}", messages.ERROR)
             return redirect(reverse("admin:leads_lead_import"))
         rows = []
@@ -180,10 +187,12 @@ class LeadImportMixin:
             job = import_leads(tenant=tenant, path=upload["path"], options=options, actor=request.user,
                                file_name=upload["name"])
         except ImportFileError as exc:
+            self._forget(request, token)
             self.message_user(request, f"{upload['name']}: {exc}", messages.ERROR)
             return redirect(reverse("admin:leads_lead_import"))
-        if not dry_run:
-            self._forget(request, token)
+        finally:
+            if not dry_run:  # imported or failed, the file has done its work (a dry run keeps it for the real run)
+                self._forget(request, token)
         report = list(itertools.islice(csv.reader(io.StringIO(job.error_report)), 1, REPORT_LINES_SHOWN + 1))
         return self._render(
             request, "result.html", f"{'Dry run of' if dry_run else 'Imported'} {upload['name']}",
@@ -277,6 +286,8 @@ class ImportJobAdmin(TenantScopedAdmin, admin.ModelAdmin):
     @admin.display(description="error report")
     def report(self, job):
         lines = job.error_report.splitlines()
+        if not lines and job.rejected and report_expired(job):
+            return f"Removed {settings.IMPORT_REPORT_DAYS:g} days after the import (it held the rejected rows)."
         if len(lines) <= 1:
             return "No rejected rows."
         shown = "\n".join(lines[: REPORT_LINES_SHOWN + 1])

@@ -1,3 +1,5 @@
+from typing import Any, cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
@@ -7,23 +9,23 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from crm.access import AccessDenied, check_assign
 from crm.admin import ActivityNoteInline, ActivityTimelineInline, PersonForm
 from crm.admin_paging import EstimatedCountPaginator
 from crm.admin_tenancy import TenantScopedAdmin
-from crm.roles import may_change
-
-from leads.admin import actions as admin_actions
+from crm.admin_versions import VersionedAdmin
 from leads.activities import log_activity
+from leads.admin import actions as admin_actions
 from leads.admin.filters import CampaignFilter, OwnerFilter, WorkspaceRelatedFilter
 from leads.admin.importing import LeadImportMixin
 from leads.admin.search import indexed_search_available, search_leads
 from leads.admin.views import QuickLogForm, lead_urls
 from leads.assignment import assign_lead
 from leads.choices import LeadStatus
-from leads.rules.conditions import ConditionError, parse_conditions
 from leads.insights import refresh_insights
-from leads.lifecycle import TransitionError, change_status, check_transition
+from leads.lifecycle import MissingReason, TransitionError, change_status, check_reason, check_transition
 from leads.models import AssignmentRule, Channel, Lead, ScoringRule
+from leads.rules.conditions import ConditionError, parse_conditions
 from leads.rules.sheet import check_rule
 
 SCORE_FIELDS = ("score_panel", "score_updated_at")
@@ -34,7 +36,7 @@ class LeadActivityNoteInline(ActivityNoteInline):
     """On the add form only: the first call or note of a lead typed in by hand."""
 
     def get_formset(self, request, obj=None, **kwargs):
-        formset = super().get_formset(request, obj, **kwargs)
+        formset: Any = super().get_formset(request, obj, **kwargs)  # a dynamic base: mypy checks none
         actor = request.user
 
         class LoggedFormSet(formset):
@@ -57,33 +59,31 @@ class LeadActivityNoteInline(ActivityNoteInline):
 class LeadAdminForm(PersonForm):
     """Refuses what the lifecycle and the roles forbid as form errors, before anything is saved."""
 
-    user = None  # the signed-in user, set by LeadAdmin.get_form
+    user: Any = None  # the signed-in user, set by LeadAdmin.get_form
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         lead, status = self.instance, cleaned.get("status")
         if lead.pk and status and status != lead.status:
             try:
                 check_transition(lead, status)
             except TransitionError as exc:
                 self.add_error("status", str(exc))
-            if status == LeadStatus.DISQUALIFIED and not (cleaned.get("disqualification_reason") or "").strip():
-                self.add_error("disqualification_reason", "Say why the lead is disqualified.")
-        owner = cleaned.get("owner")
-        user = self.user
-        if (
-            user is not None
-            and not user.is_manager
-            and "owner" in self.changed_data
-            and owner not in (None, user)
-        ):
-            # As in the API: handing a lead to a colleague is a manager's call.
-            self.add_error("owner", "Reps assign leads to themselves only; ask a manager to give it to someone else.")
+            try:
+                check_reason(status, cleaned.get("disqualification_reason") or "")
+            except MissingReason as exc:
+                self.add_error(exc.field, str(exc))
+        if "owner" in self.changed_data:
+            try:  # assign_lead asks the same when saving; asked here, the refusal shows on the field
+                check_assign(self.user, cleaned.get("owner"))
+            except AccessDenied as exc:
+                self.add_error("owner", str(exc))
         return cleaned
 
 
 @admin.register(Lead)
-class LeadAdmin(LeadImportMixin, TenantScopedAdmin, admin.ModelAdmin):
+class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # what people paste today
     form = LeadAdminForm
     list_display = (
@@ -204,14 +204,8 @@ class LeadAdmin(LeadImportMixin, TenantScopedAdmin, admin.ModelAdmin):
     def get_urls(self):
         return lead_urls(self) + super().get_urls()
 
-    def get_queryset(self, request):
-        # A rep works their own leads and the unassigned pool; colleagues' leads are not theirs to see.
-        queryset = super().get_queryset(request)
-        if request.user.is_manager:
-            return queryset
-        return queryset.own_or_unassigned(request.user)
-
-    def response_action(self, request, queryset):
+    # Django 5.2's signature; the stubs (6.1) have Django 6's action_location too.
+    def response_action(self, request, queryset):  # type: ignore[override]
         # Django drops selected ids that are outside the list without a word; a lead the user cannot see
         # (a colleague's, another workspace's, deleted since) turns the whole action down instead.
         unseen = admin_actions.unseen_selection(self, request)
@@ -229,8 +223,8 @@ class LeadAdmin(LeadImportMixin, TenantScopedAdmin, admin.ModelAdmin):
             return search_leads(queryset, search_term), False
         return super().get_search_results(request, queryset, search_term)
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = cast(type[LeadAdminForm], super().get_form(request, obj, change, **kwargs))  # built on self.form
         form.user = request.user
         return form
 
@@ -378,12 +372,8 @@ class LeadAdmin(LeadImportMixin, TenantScopedAdmin, admin.ModelAdmin):
         return [ActivityTimelineInline]  # new calls, notes and tasks go through the quick-log box
 
     def has_change_permission(self, request, obj=None):
-        if not super().has_change_permission(request, obj):
-            return False
-        if obj is None:
-            return True
-        # A converted or disqualified lead is history; reps change their own and unassigned leads (as in the API).
-        return obj.is_open and may_change(request.user, obj)
+        # Who may change which lead is crm.access's call (in TenantScopedAdmin); a converted or disqualified lead is history.
+        return super().has_change_permission(request, obj) and (obj is None or obj.is_open)
 
     def has_assign_permission(self, request):
         # Giving leads to other people is a manager's call; reps take leads with "Assign to me".
@@ -438,7 +428,8 @@ class ScoringRuleForm(forms.ModelForm):
     """Refuses a rule scoring cannot evaluate (unknown field, a word where a number belongs, ...)."""
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("field") and cleaned.get("operator"):
             try:
                 check_rule(field=cleaned["field"], operator=cleaned["operator"], value=cleaned.get("value", ""))
@@ -486,7 +477,8 @@ class AssignmentRuleForm(forms.ModelForm):
             raise forms.ValidationError(str(exc)) from exc
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         tenant = cleaned.get("tenant") or getattr(self.instance, "tenant", None)
         user, team = cleaned.get("target_user"), list(cleaned.get("target_team") or [])
         if "target_user" in cleaned and "target_team" in cleaned and user is None and not team:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.contrib import messages
 from django.contrib.admin.widgets import AutocompleteSelect
@@ -13,8 +15,8 @@ from django.urls import path, reverse
 
 from contacts.choices import CLOSED_STAGES
 from contacts.models import Company, Contact, Deal
+from crm.access import AccessDenied
 from crm.choices import ActivityKind
-
 from leads.activities import log_activity
 from leads.admin.actions import conversion_preview
 from leads.conversion import ConversionError, ConversionInputError, attachable_deals
@@ -46,7 +48,8 @@ class QuickLogForm(forms.Form):
     )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("kind") == ActivityKind.TASK and not cleaned.get("due_at"):
             self.add_error("due_at", "A task needs a due date.")
         if not (cleaned.get("subject") or "").strip() and not (cleaned.get("body") or "").strip():
@@ -63,7 +66,8 @@ def quick_log_view(model_admin, request, object_id):
         raise PermissionDenied
     form = QuickLogForm(request.POST)
     if not form.is_valid():
-        errors = "; ".join(f"{field}: {' '.join(msgs)}" if field != "__all__" else " ".join(msgs)
+        # An ErrorList yields its messages as str; the stubs also allow ValidationError and lazy strings.
+        errors = "; ".join(f"{field}: {' '.join(msgs)}" if field != "__all__" else " ".join(msgs)  # type: ignore[arg-type]
                            for field, msgs in form.errors.items())
         model_admin.message_user(request, f"Nothing was logged. {errors}", messages.ERROR)
         return HttpResponseRedirect(_lead_url(lead))
@@ -114,11 +118,11 @@ class ConvertForm(forms.Form):
         self.fields["company"].widget = AutocompleteSelect(Lead._meta.get_field("converted_company"), admin_site)
         # Choices are the lead's own workspace whoever asks (a platform user converting a tenant's lead too);
         # set after the widgets, which take their choices from the queryset.
-        self.fields["contact"].queryset = Contact.objects.filter(tenant_id=lead.tenant_id)
-        self.fields["company"].queryset = Company.objects.filter(tenant_id=lead.tenant_id)
+        cast(forms.ModelChoiceField, self.fields["contact"]).queryset = Contact.objects.filter(tenant_id=lead.tenant_id)
+        cast(forms.ModelChoiceField, self.fields["company"]).queryset = Company.objects.filter(tenant_id=lead.tenant_id)
         contact, company = self._becomes(preview)
         self.deals = list(attachable_deals(tenant_id=lead.tenant_id, contact=contact, company=company)[:MAX_DEALS])
-        self.fields["deal"].choices = [
+        cast(forms.ChoiceField, self.fields["deal"]).choices = [
             (NEW_DEAL, "Create a new deal"),
             *((str(deal.pk), _attach_label(deal)) for deal in self.deals),
             (NO_DEAL, "No deal"),
@@ -143,7 +147,8 @@ class ConvertForm(forms.Form):
             return None  # reported when the form is validated
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         choice = cleaned.get("deal")
         if choice and choice != NEW_DEAL and (cleaned.get("deal_name") or cleaned.get("amount") is not None):
             self.add_error("deal_name", "A name and an amount are for a new deal: pick 'Create a new deal'.")
@@ -217,7 +222,7 @@ def _convert(model_admin, request, lead: Lead, form: ConvertForm):
     except ConversionInputError as exc:
         form.add_error(exc.field.removesuffix("_id"), str(exc))
         return None
-    except ConversionError as exc:
+    except (ConversionError, AccessDenied) as exc:
         form.add_error(None, str(exc))
         return None
     contact = Contact.objects.get(pk=result.contact_id)

@@ -1,7 +1,9 @@
 """`/api/v1/activities`: the timeline across leads, contacts and deals (here because it references leads)."""
 
+from typing import cast
+
 import django_filters
-from rest_framework import exceptions, serializers
+from rest_framework import serializers
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from contacts.api.serializers import TenantScopedSerializer
@@ -10,9 +12,9 @@ from crm.api.schema import crud_schema
 from crm.api.tenancy import HasTenant
 from crm.api.viewsets import CrudViewSet
 from crm.choices import ActivityKind
-from crm.models import Activity
+from crm.models import Activity, User
 
-from ..activities import SYSTEM_KINDS, USER_KINDS, log_activity
+from ..activities import SYSTEM_KINDS, USER_KINDS, check_editable, edit_activity, log_activity
 
 DATA_MAX_CHARS = 10_000
 _USER_KIND_LIST = ", ".join(sorted(USER_KINDS))
@@ -70,6 +72,9 @@ class ActivitySerializer(TenantScopedSerializer):
         # tenant and actor come from the view (the caller), never from the body.
         return log_activity(**validated_data)
 
+    def update(self, instance, validated_data):
+        return edit_activity(activity=instance, changes=validated_data, actor=self.context["request"].user)
+
 
 class ActivityFilterSet(django_filters.FilterSet):
     lead = IdFilter(field_name="lead")
@@ -98,15 +103,9 @@ class EditOwnActivities(BasePermission):
     """System activities are never edited; a rep edits what they logged, a manager any logged activity."""
 
     def has_object_permission(self, request, view, obj):
-        if request.method in SAFE_METHODS:
-            return True
-        if obj.kind in SYSTEM_KINDS:
-            raise exceptions.PermissionDenied(
-                f"{obj.get_kind_display()} activities are the CRM's record of what happened and cannot be edited."
-            )
-        if request.user.is_manager or obj.actor_id == request.user.pk:
-            return True
-        raise exceptions.PermissionDenied("Reps edit activities they logged themselves only.")
+        if request.method not in SAFE_METHODS:
+            check_editable(activity=obj, actor=request.user)
+        return True
 
 
 @crud_schema(
@@ -125,4 +124,5 @@ class ActivityViewSet(CrudViewSet):
     permission_classes = [HasTenant, EditOwnActivities]
 
     def perform_create(self, serializer):
-        self._save(serializer, tenant=self.request.user.tenant, actor=self.request.user)
+        user = cast(User, self.request.user)  # HasTenant: signed in
+        self._save(serializer, tenant=user.tenant, actor=user)

@@ -4,6 +4,7 @@ from rest_framework.response import Response
 
 from leads.capture import cors, idempotency, ratelimit, spam, submission
 from leads.capture.service import capture_lead
+
 from ..choices import LeadSource
 from ..models import Channel
 from .serializers import CaptureReceiptSerializer, LeadCaptureSerializer, LeadSerializer
@@ -24,7 +25,8 @@ class LeadCaptureMixin:
         description=(
             "Anonymous website forms send their channel's key (`X-Form-Key` header or `form_key` field) and get "
             '`{"status": "received"}`. Authenticated callers get the lead: 201 when created, 200 when the email '
-            "matched an open lead, which is updated instead. Fields the API does not know are kept in "
+            "matched an open lead, which is updated instead; 403, recording nothing, when that lead or contact is "
+            "a colleague's you may not change. Fields the API does not know are kept in "
             "`custom_fields`. Anonymous posts are rate-limited per client address and channel (429 with "
             "`Retry-After`) and must come from one of the channel's allowed origins when they carry an `Origin`. "
             "An `Idempotency-Key` header makes retries safe: the same key and body replay the first answer "
@@ -39,12 +41,14 @@ class LeadCaptureMixin:
             201: LeadSerializer,
             200: LeadSerializer,
             400: OpenApiResponse(description="Field errors"),
-            403: OpenApiResponse(description="The Origin is not allowed for this form"),
+            403: OpenApiResponse(description="The Origin is not allowed for this form, or (signed in) the email "
+                                 "belongs to a colleague's lead or contact"),
             413: OpenApiResponse(description="Body too large"),
             422: OpenApiResponse(description="Idempotency-Key reused with a different body"),
             429: OpenApiResponse(description="Too many submissions; see Retry-After"),
         },
-        auth=[{"tokenAuth": []}, {"cookieAuth": []}, {"formKey": []}],
+        # Security requirement objects, as get_auth() returns them; drf-spectacular's hint says str.
+        auth=[{"tokenAuth": []}, {"cookieAuth": []}, {"formKey": []}],  # type: ignore[list-item]
     )
     def create(self, request, *args, **kwargs):
         tenant, channel = self._capture_door(request)
@@ -105,6 +109,7 @@ class LeadCaptureMixin:
             # The same answer whatever happened, so a form cannot be used to probe who is a lead.
             return _receipt()
         if result.lead is None:
+            assert result.contact is not None  # no lead: the submission went on a contact's timeline
             return status.HTTP_200_OK, {
                 "detail": "This email belongs to a contact; the submission was logged on their timeline.",
                 "contact_id": result.contact.pk,

@@ -25,7 +25,7 @@ class LeadFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Lead
-        fields = []
+        fields: list[str] = []
 
     def filter_search(self, queryset, name, value):
         terms = value.split()

@@ -7,13 +7,14 @@ from crm.api.fields import EmailField, PhoneField
 from crm.models import Activity, User
 from crm.normalize import split_name
 
-from ..choices import CUSTOM_FIELDS_MAX_KEYS, CUSTOM_FIELDS_MAX_VALUE, LeadSource, LeadStatus
+from ..choices import LeadSource, LeadStatus
+from ..intake import IntakeError, check_reachable, country_code, custom_field_errors
 from ..models import Lead
 
 
 
 class ActivitySummarySerializer(serializers.ModelSerializer):
-    actor = serializers.StringRelatedField()
+    actor: serializers.StringRelatedField[User] = serializers.StringRelatedField()
 
     class Meta:
         model = Activity
@@ -52,7 +53,8 @@ class LeadDetailSerializer(LeadSerializer):
 
     def get_latest_activities(self, lead: Lead) -> list[dict]:
         activities = Activity.objects.filter(lead=lead).timeline()[:10]
-        return ActivitySummarySerializer(activities, many=True).data
+        # many=True makes a ListSerializer, whose data is a list; the stubs type it as one row's.
+        return ActivitySummarySerializer(activities, many=True).data  # type: ignore[return-value]
 
 
 class LeadFieldsSerializer(serializers.ModelSerializer):
@@ -69,19 +71,20 @@ class LeadFieldsSerializer(serializers.ModelSerializer):
         ]
 
 
+    # The limits and normalisation are the lead's (leads.intake), shared with the import's row parser.
+
     def validate_country(self, value: str) -> str:
-        return value.strip().upper()
+        try:
+            return country_code(value)
+        except IntakeError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
 
     def validate_custom_fields(self, value):
         if not isinstance(value, dict):
             raise serializers.ValidationError("Send an object of field names to values.")
-        if len(value) > CUSTOM_FIELDS_MAX_KEYS:
-            raise serializers.ValidationError(f"At most {CUSTOM_FIELDS_MAX_KEYS} custom fields.")
-        for key, item in value.items():
-            if len(str(key)) > 100 or len(str(item)) > CUSTOM_FIELDS_MAX_VALUE:
-                raise serializers.ValidationError(
-                    f"Field '{str(key)[:100]}' is too long (names up to 100, values up to {CUSTOM_FIELDS_MAX_VALUE} characters)."
-                )
+        errors = custom_field_errors(value)
+        if errors:
+            raise serializers.ValidationError([str(error) for error in errors])
         return value
 
 
@@ -92,7 +95,8 @@ class LeadCaptureSerializer(LeadFieldsSerializer):
                                  help_text="Full name; split into first and last name when those are not given.")
     form_key = serializers.CharField(required=False, allow_blank=True, write_only=True,
                                      help_text="The website channel's key (or send the X-Form-Key header).")
-    source = serializers.ChoiceField(choices=LeadSource.choices, required=False)
+    # The serializer's metaclass takes declared fields off the class: this does not replace Field.source.
+    source = serializers.ChoiceField(choices=LeadSource.choices, required=False)  # type: ignore[assignment]
 
     class Meta(LeadFieldsSerializer.Meta):
         fields = [
@@ -120,9 +124,10 @@ class LeadCaptureSerializer(LeadFieldsSerializer):
         for key in ("first_name", "last_name", "company", "job_title"):
             if key in attrs:
                 attrs[key] = attrs[key].strip()
-        if not attrs.get("email") and not attrs.get("phone"):
-            message = "Give an email or a phone number so the lead can be reached."
-            raise serializers.ValidationError({"email": [message], "phone": [message]})
+        try:
+            check_reachable(email=attrs.get("email", ""), phone=attrs.get("phone", ""))
+        except IntakeError as exc:
+            raise serializers.ValidationError({"email": [str(exc)], "phone": [str(exc)]}) from exc
         return attrs
 
 
@@ -134,6 +139,7 @@ class LeadUpdateSerializer(LeadFieldsSerializer):
 
     def validate(self, attrs):
         lead = self.instance
+        assert lead is not None  # an update
         email = attrs.get("email", lead.email)
         phone = attrs.get("phone", lead.phone)
         if not email and not phone:
@@ -149,12 +155,10 @@ class LeadUpdateSerializer(LeadFieldsSerializer):
 class StatusChangeSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=LeadStatus.choices)
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
-    disqualification_reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
-
-    def validate(self, attrs):
-        if attrs["status"] == LeadStatus.DISQUALIFIED and not attrs["disqualification_reason"].strip():
-            raise serializers.ValidationError({"disqualification_reason": ["Say why the lead is disqualified."]})
-        return attrs
+    disqualification_reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=500,
+        help_text="Required to disqualify (the lifecycle refuses without one).",
+    )
 
 
 class AssignSerializer(serializers.Serializer):

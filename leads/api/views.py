@@ -1,22 +1,27 @@
 from collections.abc import Mapping
+from typing import cast
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from crm.access import check_change
+from crm.models import User
 from crm.api.exceptions import Conflict
+from crm.api.schema import IF_MATCH
 from crm.api.tenancy import HasTenant, TenantScopedMixin
-from crm.roles import may_change
+from crm.api.viewsets import VersionedMixin
+from crm.versions import etag_of
+from leads.api.filtersets import LeadFilterSet
+from leads.prediction.service import LeadNotPredictable, predict_lead
 
 from ..assignment import AssignmentError, assign_lead
 from ..conversion import ConversionInputError, LeadNotConvertible
 from ..editing import update_lead
-from leads.api.filtersets import LeadFilterSet
-from ..lifecycle import TransitionError, change_status
+from ..lifecycle import MissingReason, TransitionError, change_status
 from ..models import Lead
-from leads.prediction.service import LeadNotPredictable, predict_lead
 from ..qualification import qualify_lead
 from .activities import ActivitySerializer
 from .capture_views import LeadCaptureMixin
@@ -34,7 +39,10 @@ from .serializers import (
 )
 
 
-class LeadViewSet(LeadCaptureMixin, TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class LeadViewSet(
+    LeadCaptureMixin, VersionedMixin, TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     queryset = Lead.objects.select_related("owner")
     serializer_class = LeadSerializer
     filterset_class = LeadFilterSet
@@ -58,10 +66,9 @@ class LeadViewSet(LeadCaptureMixin, TenantScopedMixin, mixins.ListModelMixin, mi
     }
 
     def editable_lead(self) -> Lead:
-        """The URL's lead, if the caller may change it (404 outside the tenant, 403 a colleague's lead for a rep)."""
+        """The URL's lead, if the caller may change it (404 when they may not see it, 403 when only see it)."""
         lead = self.get_object()
-        if not may_change(self.request.user, lead):
-            raise exceptions.PermissionDenied("Reps change their own and unassigned leads only.")
+        check_change(cast(User, self.request.user), lead)  # IsAuthenticated
         return lead
 
     @extend_schema(
@@ -69,17 +76,20 @@ class LeadViewSet(LeadCaptureMixin, TenantScopedMixin, mixins.ListModelMixin, mi
         request=LeadUpdateSerializer,
         responses={200: LeadDetailSerializer, 400: OpenApiResponse(description="Field errors"),
                    403: OpenApiResponse(description="A rep editing a colleague's lead"),
-                   409: OpenApiResponse(description="The lead is converted or disqualified (read-only)")},
+                   409: OpenApiResponse(description="The lead is converted or disqualified (read-only)"),
+                   412: OpenApiResponse(description="If-Match named a version the lead has moved past")},
+        parameters=[IF_MATCH],
     )
     def partial_update(self, request, pk=None):
         lead = self.editable_lead()
         serializer = LeadUpdateSerializer(lead, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         try:
-            lead = update_lead(lead=lead, changes=serializer.validated_data, actor=request.user)
+            lead = update_lead(lead=lead, changes=serializer.validated_data, actor=request.user,
+                               expected_version=self.if_match())
         except TransitionError as exc:
             raise Conflict(str(exc)) from exc
-        return Response(LeadDetailSerializer(lead).data)
+        return Response(LeadDetailSerializer(lead).data, headers={"ETag": etag_of(lead)})
 
     @extend_schema(
         summary="Move a lead along the lifecycle",
@@ -101,6 +111,8 @@ class LeadViewSet(LeadCaptureMixin, TenantScopedMixin, mixins.ListModelMixin, mi
                 lead=lead, status=data["status"], actor=request.user, notes=data["notes"],
                 reason=data["disqualification_reason"],
             )
+        except MissingReason as exc:
+            raise serializers.ValidationError({exc.field: [str(exc)]}) from exc
         except TransitionError as exc:
             raise Conflict(str(exc)) from exc
         return Response(LeadDetailSerializer(lead).data)
@@ -120,8 +132,6 @@ class LeadViewSet(LeadCaptureMixin, TenantScopedMixin, mixins.ListModelMixin, mi
         serializer = AssignSerializer(data=request.data, context={"tenant": request.user.tenant})
         serializer.is_valid(raise_exception=True)
         owner = serializer.validated_data["owner"]
-        if not request.user.is_manager and owner not in (None, request.user):
-            raise exceptions.PermissionDenied("Reps can take a lead themselves; a manager assigns it to others.")
         reason = serializer.validated_data["reason"] or f"assigned by {request.user}"
         try:
             lead = assign_lead(lead=lead, owner=owner, actor=request.user, reason=reason)

@@ -61,6 +61,7 @@ def scope_for(*, channel: Channel | None, user: User | None) -> str:
     """Integrators' keys are theirs alone; a form's keys are shared by everyone posting to that form."""
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"
+    assert channel is not None  # an anonymous post names its form's channel
     return f"channel:{channel.pk}"
 
 

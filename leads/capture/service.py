@@ -8,6 +8,10 @@ Final leads are never reopened. A converted person's email belongs to their cont
 submission is logged there. A returning disqualified person gets a fresh lead (a reason such as
 "no budget" holds for that time, not forever), and nothing is written on the old lead, whose
 status and reason stay as the rep left them.
+
+A signed-in caller (`actor`) folds a submission only into a lead or contact they may change
+(crm.access): otherwise AccessDenied, and nothing is written. The refusal names neither the row nor
+its owner. Anonymous forms have no actor and fold into anyone, answering the same receipt either way.
 """
 
 from __future__ import annotations
@@ -18,22 +22,17 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from contacts.models import Contact
+from crm.access import AccessDenied, can_change
 from crm.choices import ActivityKind, EventType
+from crm import timeline
 from crm.models import Activity, Event, Tenant, User
-
 from leads.choices import OPEN_STATUSES, LeadStatus
 from leads.insights import refresh_insights
+from leads.intake import FILLABLE_FIELDS, empty_fields_filled
 from leads.models import Channel, Lead
 from leads.prediction.service import predict_new_lead
 from leads.routing.service import place_new_lead
 from leads.rules.scoring import auto_qualify, score_new_lead, will_auto_qualify
-
-# Fields a later submission may fill on an open lead when the lead has them empty.
-FILLABLE_FIELDS = (
-    "first_name", "last_name", "phone", "job_title", "company", "industry", "employee_count",
-    "annual_revenue", "website", "country", "message", "campaign", "source_url", "referrer",
-    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "external_id",
-)
 
 
 @dataclass(frozen=True)
@@ -89,14 +88,11 @@ def _merge_into_existing(
             known = _who_has(tenant=tenant, email=email)
             known.pop("lead", None)
     if lead is not None:
-        filled = [name for name in FILLABLE_FIELDS if data.get(name) not in (None, "") and not getattr(lead, name)]
-        for name in filled:
-            setattr(lead, name, data[name])
-        extra = data.get("custom_fields") or {}
-        new_custom = {k: v for k, v in extra.items() if k not in lead.custom_fields}
-        if new_custom:
-            lead.custom_fields = {**lead.custom_fields, **new_custom}
-            filled.append("custom_fields")
+        _refuse_unless_changeable(actor, lead)
+        changes = empty_fields_filled(current=lambda name: getattr(lead, name), incoming=data)
+        for name, value in changes.items():
+            setattr(lead, name, value)
+        filled = list(changes)
         lead.last_activity_at = now
         lead.save(update_fields=[*filled, "last_activity_at", "updated_at"])
         _log_submission(tenant=tenant, lead=lead, data=data, channel=channel, actor=actor, filled=filled, now=now)
@@ -104,9 +100,19 @@ def _merge_into_existing(
         return CaptureResult(lead=lead, created=False)
     if "contact" in known:
         contact = Contact.objects.get(pk=known["contact"])
+        _refuse_unless_changeable(actor, contact)
         _log_submission(tenant=tenant, contact=contact, data=data, channel=channel, actor=actor, filled=[], now=now)
         return CaptureResult(lead=None, created=False, contact=contact)
     return None
+
+
+def _refuse_unless_changeable(actor: User | None, row: Lead | Contact) -> None:
+    if actor is not None and not can_change(actor, row):
+        # Says no more than that the person is someone else's: not who, nor which lead or contact.
+        raise AccessDenied(
+            "This email belongs to a lead or contact of a colleague; the submission was not recorded. "
+            "Ask its owner or a manager to add it."
+        )
 
 
 def _who_has(*, tenant: Tenant, email: str) -> dict[str, int]:
@@ -160,12 +166,9 @@ def _create(*, tenant: Tenant, data: dict, source: str, channel: Channel | None,
     activities = [_submission_entry(
         tenant=tenant, lead=lead, data=data, channel=channel, actor=actor, filled=[], now=now, kind=kind
     )]
-    events = [Event(
-        tenant=tenant,
-        type=EventType.LEAD_CREATED,
-        payload={"lead_id": lead.pk, "source": source, "channel_id": channel.pk if channel else None},
-        created_at=now,
-    )]
+    events = [timeline.event(**created_event(
+        tenant=tenant, lead_id=lead.pk, source=source, channel_id=channel.pk if channel else None, now=now
+    ))]
     if placement is not None:
         more_activities, more_events = placement.records(lead, now)
         activities += more_activities
@@ -176,6 +179,16 @@ def _create(*, tenant: Tenant, data: dict, source: str, channel: Channel | None,
         placement.settle(lead)
     lead = auto_qualify(lead=lead)
     return CaptureResult(lead=lead, created=True)
+
+
+def created_event(*, tenant: Tenant | int, lead_id: int, source: str, channel_id: int | None, now, **more) -> dict:
+    """Arguments of crm.timeline.event for a new lead's LeadCreated (`more`: e.g. the import job)."""
+    return {
+        "tenant": tenant,
+        "type": EventType.LEAD_CREATED,
+        "payload": {"lead_id": lead_id, "source": source, "channel_id": channel_id, **more},
+        "created_at": now,
+    }
 
 
 def _submission_kind(*, channel: Channel | None, lead_created: bool) -> str:
@@ -207,7 +220,7 @@ def _submission_entry(
     lead: Lead | None = None,
     contact: Contact | None = None,
 ) -> Activity:
-    return Activity(
+    return timeline.activity(
         tenant=tenant,
         lead=lead,
         contact=contact,

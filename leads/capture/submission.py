@@ -17,11 +17,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.http import QueryDict
 
-from leads.choices import CUSTOM_FIELDS_MAX_VALUE
+from leads.intake import CUSTOM_FIELD_NAME_MAX, CUSTOM_FIELDS_MAX_VALUE
 from leads.capture.spam import honeypot_field
 
 MACHINERY_FIELDS = frozenset({"form_key", "csrfmiddlewaretoken"})
-MAX_FIELD_NAME = 100
+MAX_FIELD_NAME = CUSTOM_FIELD_NAME_MAX
 URL_FIELDS = {"source_url": 2000, "referrer": 2000}
 TEXT_ATTRIBUTION_FIELDS = {
     "campaign": 200, "utm_source": 200, "utm_medium": 200, "utm_campaign": 200, "utm_term": 200, "utm_content": 200,

@@ -139,7 +139,7 @@ class Dashboard:
 
 def scope_for(*, user: User) -> Scope:
     """A rep's own leads, or a manager's / tenant admin's whole tenant."""
-    if user.tenant_id is None:
+    if user.tenant is None:
         raise NoWorkspace("This user belongs to no workspace.")
     return Scope(tenant=user.tenant, owner=None if user.is_manager else user)
 

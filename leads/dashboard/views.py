@@ -48,7 +48,8 @@ class PeriodForm(forms.Form):
         self.today = today
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         preset = data.get("period") or ""
         start, end = data.get("start"), data.get("end")
         if preset in PRESETS:

@@ -13,7 +13,7 @@ from django.db import connection
 
 from contacts.models import Contact
 
-from leads.capture.service import FILLABLE_FIELDS  # what --on-duplicate update may fill, as a later capture does
+from leads.intake import FILLABLE_FIELDS  # what --on-duplicate update may fill, as a later capture does
 from ..choices import OPEN_STATUSES
 from ..models import Lead
 from .rows import LeadValues

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -26,11 +25,15 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from contacts.models import Contact
-from crm.choices import ActivityKind, EventType
+from crm.choices import ActivityKind
 from crm.models import Activity, Event, Tenant, User
+from crm.timeline import activity_fields, event_fields
 
-from leads.capture.service import FILLABLE_FIELDS
+from leads.assignment import assigned_entry, assigned_event, not_assigned_entry
+from leads.capture.service import created_event
+from leads.intake import empty_fields_filled
 from ..choices import DuplicatePolicy, ImportStatus, LeadSource, LeadStatus
+from ..exporting import safe_cell
 from ..models import Channel, ImportJob, Lead
 from leads.prediction.service import refresh_predictions
 from leads.routing.service import BatchRouter
@@ -403,42 +406,39 @@ class _Run:
             row["converted_contact_id"] = contact.pk
 
     def _activities(self, new: list[LeadValues], routed, now):
-        actor_id = self.actor.pk if self.actor else None
-        tenant_id, job_id, subject = self.tenant.pk, self.job.pk, f"Imported from {self.file_name}"[:200]
+        tenant_id, job_id = self.tenant.pk, self.job.pk
+        # Built once for the batch; each row differs only in its lead, contact and line.
+        imported = activity_fields(tenant=tenant_id, kind=ActivityKind.IMPORTED, subject=f"Imported from {self.file_name}",
+                                   actor=self.actor, occurred_at=now)
         for row in new:
-            yield {
-                "tenant_id": tenant_id, "lead_id": row["id"], "contact_id": row.get("converted_contact_id"),
-                "kind": ActivityKind.IMPORTED, "subject": subject, "actor_id": actor_id, "occurred_at": now,
-                "data": Json(f'{{"import_job_id": {job_id}, "line": {row.line}}}'),
-            }
+            yield {**imported, "lead_id": row["id"], "contact_id": row.get("converted_contact_id"),
+                   "data": Json(f'{{"import_job_id": {job_id}, "line": {row.line}}}')}
         for one in routed:
-            owner, row = one.owner, one.values
-            if owner is None:
-                subject = "Not assigned: nobody available"
-                data = {"from": None, "to": None, "reason": one.reason, "routing": "none"}
-            else:
-                subject = f"Assigned to {owner}"[:200]
-                data = {**one.details, "from": None, "to": owner.pk, "reason": one.reason}
-            yield {
-                "tenant_id": tenant_id, "lead_id": row["id"], "kind": ActivityKind.ASSIGNED, "subject": subject,
-                "body": one.reason, "occurred_at": row.get("assigned_at") or now, "data": data,
-            }
+            decision, row = one.decision, one.values
+            if one.owner is not None:
+                yield activity_fields(**assigned_entry(
+                    tenant_id=tenant_id, lead=row["id"], owner=one.owner, previous_id=None, actor=None,
+                    reason=decision.reason, details=decision.details(), now=row["assigned_at"],
+                ))
+            elif decision.say_unassigned:
+                yield activity_fields(**not_assigned_entry(
+                    tenant_id=tenant_id, lead=row["id"], owner_id=None, actor=None, reason=decision.reason, now=now,
+                ))
 
     def _events(self, new: list[LeadValues], routed, now):
         tenant_id, job_id = self.tenant.pk, self.job.pk
         for row in new:
-            yield {
-                "tenant_id": tenant_id, "type": EventType.LEAD_CREATED, "created_at": now,
-                "payload": Json(json.dumps({"lead_id": row["id"], "source": row["source"],
-                                            "channel_id": row.get("channel_id"), "import_job_id": job_id})),
-            }
+            yield event_fields(**created_event(
+                tenant=tenant_id, lead_id=row["id"], source=row["source"], channel_id=row.get("channel_id"), now=now,
+                import_job_id=job_id,
+            ))
         for one in routed:
             if one.owner is not None:
-                yield {
-                    "tenant_id": tenant_id, "type": EventType.LEAD_ASSIGNED, "created_at": now,
-                    "payload": {**one.details, "lead_id": one.values["id"], "from": None, "to": one.owner.pk,
-                                "reason": one.reason},
-                }
+                decision = one.decision
+                yield event_fields(**assigned_event(
+                    tenant_id=tenant_id, lead=one.values["id"], owner=one.owner, previous_id=None,
+                    reason=decision.reason, details=decision.details(), now=now,
+                ))
 
     def _mark_rotation(self, routed) -> None:
         latest: dict[int, object] = {}
@@ -463,11 +463,11 @@ class _Run:
             leads.append(lead)
         Lead.objects.bulk_update(leads, [*fields, "last_activity_at", "updated_at"], batch_size=500)
         actor_id = self.actor.pk if self.actor else None
-        subject = f"Updated from import {self.file_name}"[:200]
-        insert(self.activities, (self.activities.row({
-            "tenant_id": self.tenant.pk, "lead_id": pk, "kind": ActivityKind.IMPORTED, "subject": subject,
-            "actor_id": actor_id, "occurred_at": now, "data": {"import_job_id": self.job.pk, "filled": names},
-        }) for pk, (_, names) in filled.items()))
+        subject = f"Updated from import {self.file_name}"
+        insert(self.activities, (self.activities.row(activity_fields(
+            tenant=self.tenant.pk, lead=pk, kind=ActivityKind.IMPORTED, subject=subject, actor=actor_id,
+            occurred_at=now, data={"import_job_id": self.job.pk, "filled": names},
+        )) for pk, (_, names) in filled.items()))
         # Filled details change the score (the set-based rescoring path, its own savepoint per batch)
         # and then the prediction, as refresh_insights does after a capture fills a lead.
         rescore_leads(tenant=self.tenant, lead_ids=list(filled))
@@ -475,21 +475,15 @@ class _Run:
 
 
 def _fill(target: dict, row: dict) -> list[str]:
-    """Fill target's empty fillable fields (and new custom fields) from row; returns what was filled."""
-    filled = [name for name in FILLABLE_FIELDS if row.get(name) not in (None, "") and target.get(name) in (None, "")]
-    for name in filled:
-        target[name] = row[name]
-    extra = row.get("custom_fields") or {}
-    mine = target.get("custom_fields") or {}
-    new_custom = {k: v for k, v in extra.items() if k not in mine}
-    if new_custom:
-        target["custom_fields"] = {**mine, **new_custom}
-        filled.append("custom_fields")
-    return filled
+    """Fill target's empty fields from row as a capture fills a lead (leads.intake); returns what was filled."""
+    changes = empty_fields_filled(current=target.get, incoming=row)
+    target.update(changes)
+    return list(changes)
 
 
 def _csv_line(cells: list) -> str:
+    """One line of the error report, its cells escaped: rejected rows come back as they came."""
     out = io.StringIO()
-    csv.writer(out).writerow(cells)
+    csv.writer(out).writerow([safe_cell(cell) for cell in cells])
     return out.getvalue()
 

@@ -114,7 +114,7 @@ def plan_columns(header: list[str], mapping: dict[str, str] | None = None) -> Co
     for name in header:
         folded = fold(name)
         if folded in mapping:
-            target = mapping[folded]
+            target: str | None = mapping[folded]
             used.add(folded)
         elif name.lower().startswith(CUSTOM_PREFIX) and len(name) > len(CUSTOM_PREFIX):
             target = CUSTOM_PREFIX + name[len(CUSTOM_PREFIX) :].strip()

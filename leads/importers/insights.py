@@ -55,7 +55,7 @@ class BatchInsights:
         for rule in self.sheet.rules:
             if rule.condition.kind != "activity":
                 by_field.setdefault(rule.condition.field, []).append(rule.condition)
-        self._fields = [(name, conditions, {}) for name, conditions in by_field.items()]
+        self._fields: list[tuple[str, list, dict]] = [(name, conditions, {}) for name, conditions in by_field.items()]
         self._scores: dict[tuple, tuple[Score, Json]] = {}
 
     def _verdicts(self, values: dict[str, Any]) -> tuple:
@@ -91,6 +91,7 @@ class BatchInsights:
             self._predict(values, now)
 
     def _predict(self, values: dict[str, Any], now) -> None:
+        assert self.model is not None  # apply() checked
         probability, _, reason = explain(self.model, lead_facts(values, IMPORTED_COUNTS))
         values["probability"], values["recommendation"] = probability, recommend(probability)
         values["recommendation_reason"], values["prediction_version"] = reason, self.model.version

@@ -56,7 +56,7 @@ class CsvFile:
     def delimiter_label(self) -> str:
         return DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))
 
-    def open_text(self) -> io.TextIOWrapper:
+    def open_text(self) -> io.TextIOWrapper[io.BufferedReader]:
         # cp1252 leaves five bytes undefined; a stray one becomes U+FFFD rather than stopping the import.
         errors = "replace" if self.encoding == "cp1252" else "strict"
         return io.TextIOWrapper(open(self.path, "rb"), encoding=self.encoding, errors=errors, newline="")

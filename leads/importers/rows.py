@@ -1,6 +1,6 @@
 """One CSV row to the values of one lead, or the reasons it cannot be one (column and message each).
 
-The rules are capture's (leads/api/serializers.py LeadCaptureSerializer, crm.normalize): text
+The rules are capture's (leads/intake.py, crm.normalize; the capture serializer calls them too): text
 trimmed, a single name split, email lowercased and validated, phone in E.164 read in
 PHONE_DEFAULT_REGION, country an uppercased ISO code, an email or a phone required; numbers and
 lengths must fit the lead's columns. On top, what history needs: status (a disqualified row
@@ -13,26 +13,35 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils import timezone
 
 from crm.normalize import split_name
 
-from ..choices import CUSTOM_FIELDS_MAX_KEYS, CUSTOM_FIELDS_MAX_VALUE, LeadSource, LeadStatus, Priority
+from ..exporting import unescape_cell
+from ..choices import LeadSource, LeadStatus, Priority
+from ..intake import IntakeError, check_reachable, country_code, custom_field_errors
 from ..models import Lead
 from .headers import CUSTOM_PREFIX, ColumnPlan
 from .normalizing import normalize_email, normalize_phone_cached, url_ok
 
-ESCAPED = frozenset("=+-@\t\r'")
 TEXT_FIELDS = (
     "first_name", "last_name", "job_title", "company", "industry", "campaign", "utm_source", "utm_medium",
     "utm_campaign", "utm_term", "utm_content", "external_id", "disqualification_reason",
 )
-MAX_LENGTH = {name: Lead._meta.get_field(name).max_length for name in (*TEXT_FIELDS, "email", "website",
-                                                                       "source_url", "referrer")}
+
+
+def _max_length(name: str) -> int:
+    field = Lead._meta.get_field(name)
+    assert isinstance(field, models.CharField) and field.max_length is not None  # email and URL fields too
+    return field.max_length
+
+
+MAX_LENGTH = {name: _max_length(name) for name in (*TEXT_FIELDS, "email", "website", "source_url", "referrer")}
 URL_FIELDS = ("website", "source_url", "referrer")
 MAX_EMPLOYEES = 2_147_483_647  # PositiveIntegerField
 MAX_REVENUE = Decimal("1e14")  # 16 digits, 2 after the point
@@ -71,6 +80,8 @@ class LeadValues(dict):
     """A row's lead values; attribute reads (for the condition evaluator) fall back to None."""
 
     __slots__ = ("line", "key")
+    line: int
+    key: tuple[str, str]
 
     def __getattr__(self, name: str) -> Any:
         return self.get(name)
@@ -105,9 +116,7 @@ class RowParser:
             if i >= len(cells):
                 break
             text = cells[i]
-            if text and text[0] == "'" and len(text) > 1 and text[1] in ESCAPED:
-                text = text[1:]
-            text = text.strip()
+            text = unescape_cell(text).strip()
             if not text:
                 continue
             if target.startswith(CUSTOM_PREFIX):
@@ -160,16 +169,18 @@ class RowParser:
                 phone = normalize_phone_cached(raw["phone"][1], self.region)
             except ValidationError as exc:
                 reject("phone", exc.messages[0])
-        if not email and not phone and not errors:
-            errors.append(RowError(line, "email", "", "Give an email or a phone number so the lead can be reached."))
+        if not errors:
+            try:
+                check_reachable(email=email, phone=phone)
+            except IntakeError as exc:
+                errors.append(RowError(line, "email", "", str(exc)))
         values["email"], values["phone"] = email, phone
 
         if "country" in raw:
-            country = raw["country"][1].upper()
-            if len(country) != 2 or not country.isalpha():
-                reject("country", "Use the two-letter ISO country code, e.g. US, DE, GB.")
-            else:
-                values["country"] = country
+            try:
+                values["country"] = country_code(raw["country"][1])
+            except IntakeError as exc:
+                reject("country", str(exc))
         for name in URL_FIELDS:
             if name in raw:
                 url = raw[name][1]
@@ -198,13 +209,9 @@ class RowParser:
         self._history(raw, values, reject)
 
         if custom:
-            if len(custom) > CUSTOM_FIELDS_MAX_KEYS:
-                errors.append(RowError(line, "", "", f"At most {CUSTOM_FIELDS_MAX_KEYS} custom fields per lead."))
-            for key, text in custom.items():
-                if len(key) > 100 or len(text) > CUSTOM_FIELDS_MAX_VALUE:
-                    errors.append(RowError(line, key[:100], text[:200],
-                                           f"Custom fields take names up to 100 and values up to "
-                                           f"{CUSTOM_FIELDS_MAX_VALUE} characters."))
+            for error in custom_field_errors(custom):
+                key = error.key
+                errors.append(RowError(line, key[:100], custom[key][:200] if key else "", str(error)))
             values["custom_fields"] = custom
         if errors:
             return errors
@@ -247,7 +254,7 @@ class RowParser:
             values["campaign"] = self.defaults.campaign
 
     def _history(self, raw, values, reject) -> None:
-        status = LeadStatus.NEW
+        status: str = LeadStatus.NEW
         if "status" in raw:
             found = STATUS_WORDS.get(raw["status"][1].lower())
             if found is None:
@@ -281,6 +288,6 @@ def _amount(text: str) -> Decimal | None:
         amount = Decimal(cleaned)
     except InvalidOperation:
         return None
-    if not amount.is_finite() or amount < 0 or amount >= MAX_REVENUE or amount.as_tuple().exponent < -2:
+    if not amount.is_finite() or amount < 0 or amount >= MAX_REVENUE or cast(int, amount.as_tuple().exponent) < -2:
         return None
     return amount

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, models
 
@@ -36,7 +36,7 @@ class Table:
         self.model = model
         self.fields = [f for f in model._meta.concrete_fields if with_id or not f.primary_key]
         self.keys = [f.attname for f in self.fields]
-        self.columns = [f.column for f in self.fields]
+        self.columns = [cast(str, f.column) for f in self.fields]  # concrete fields have one
         self.name = model._meta.db_table
         self.defaults = {}
         for f in self.fields:

@@ -41,6 +41,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from crm.choices import ActivityKind
+from crm import timeline
 from crm.models import Activity, Tenant
 from crm.normalize import FREE_EMAIL_DOMAINS
 
@@ -147,8 +148,10 @@ def email_type(email: str) -> str:
     return "a free mailbox" if domain in FREE_EMAIL_DOMAINS else "a company address"
 
 
-def lead_facts(lead: Lead, activity_counts: dict[str, int]) -> dict[str, Any]:
-    """The raw values the model reads, by feature name; None or '' where the lead has none."""
+def lead_facts(lead: Lead | Any, activity_counts: dict[str, int]) -> dict[str, Any]:
+    """The raw values the model reads, by feature name; None or '' where the lead has none.
+
+    `lead` is a Lead or anything read the same way (an import row's LeadValues)."""
     source = lead.source or ""
     facts: dict[str, Any] = {
         "source": LeadSource(source).label if source in LeadSource.values else source,
@@ -207,7 +210,7 @@ def _raw_columns(feature: dict, value) -> list[float | None]:
     """One feature's columns before centring; None = missing number (imputed to the average)."""
     kind = feature["kind"]
     if kind == "category":
-        row = [0.0] * (len(feature["values"]) + 2)
+        row: list[float | None] = [0.0] * (len(feature["values"]) + 2)
         if _is_missing(value):
             row[-1] = 1.0
         else:
@@ -222,7 +225,7 @@ def _raw_columns(feature: dict, value) -> list[float | None]:
         number = math.log1p(max(number, 0.0))
     if kind == "count":
         return [number or 0.0]
-    row: list[float | None] = [number]
+    row = [number]
     if feature.get("missing_column"):
         row.append(1.0 if number is None else 0.0)
     return row
@@ -369,11 +372,11 @@ def _model_prediction(
 def _rules_prediction(lead: Lead, now: dt.datetime, history: tuple[int, int] | None = None) -> Prediction:
     converted, disqualified = closed_counts(lead.tenant_id) if history is None else history
     need = setting("PREDICTION_MIN_EACH_OUTCOME")
-    history = f"{converted} converted, {disqualified} disqualified"
+    counts = f"{converted} converted, {disqualified} disqualified"
     if converted < need or disqualified < need:
-        why = f"Not enough history for a learned model ({history}; need {need} of each)"
+        why = f"Not enough history for a learned model ({counts}; need {need} of each)"
     else:
-        why = f"No learned model trained yet ({history}; run manage.py train_conversion_model)"
+        why = f"No learned model trained yet ({counts}; run manage.py train_conversion_model)"
     probability = min(max(lead.score_total / 100, 0.0), 1.0)
     return Prediction(
         lead_id=lead.pk, probability=probability, recommendation=recommend(probability),
@@ -410,8 +413,8 @@ PREDICTION_FIELDS = ("probability", "recommendation", "recommendation_reason", "
 
 def _advice_changed(lead: Lead, prediction: Prediction, previous: str, actor: User | None) -> Activity:
     """The timeline entry for a prediction whose advice differs from the lead's previous one."""
-    return Activity(
-        tenant_id=lead.tenant_id,
+    return timeline.activity(
+        tenant=lead.tenant_id,
         lead=lead,
         kind=ActivityKind.SCORED,
         subject=f"Recommendation: {Recommendation(prediction.recommendation).label} ({prediction.probability:.0%})",
@@ -614,7 +617,7 @@ def _fit_centring(spec: dict, facts: list[dict[str, Any]]) -> dict:
         raw = [_raw_columns(feature, row.get(feature["name"])) for row in facts]
         stats = []
         for j in range(_feature_width(feature)):
-            values = [r[j] for r in raw if r[j] is not None]
+            values = [value for r in raw if (value := r[j]) is not None]
             mean = math.fsum(values) / len(values) if values else 0.0
             variance = math.fsum((v - mean) ** 2 for v in values) / len(values) if values else 0.0
             # One-hot and flag columns stay 0/1 apart (centred only); numbers are standardised.

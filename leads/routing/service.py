@@ -51,19 +51,33 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.db import transaction
 from django.db.models import Func, IntegerField, OuterRef, Q, Subquery
 
-from crm.choices import ActivityKind, Role
+from crm import timeline
+from crm.choices import Role
 from crm.models import Activity, Event, Tenant, User
 
-from leads.assignment import AssignmentError, assign_lead, assignment_records, tell_owner_on_commit
+from leads.assignment import (
+    AssignmentError, assign_lead, assignment_records, not_assigned_entry, tell_owner_on_commit,
+)
 from leads.choices import OPEN_STATUSES, RuleOperator
 from leads.rules.conditions import ConditionError, count_activities, matches_all, parse_conditions
 from leads.models import AssignmentRule, Lead
 from leads.rules.config import config_for
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class _OpenLeads(TypedDict):
+        open_leads: Any  # an int, from the _open_leads() subquery
+
+    # A user as routing ranks them: annotated with their open leads.
+    RankedUser = WithAnnotations[User, _OpenLeads]
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +126,8 @@ class Placement:
             return [activity], [event]
         if self.decision.say_unassigned:
             log.warning("Lead %s (tenant %s) not assigned: %s", lead.pk, lead.tenant_id, self.decision.reason)
-            return [_unassigned_entry(lead, self.decision.reason, actor=None)], []
+            return [timeline.activity(**not_assigned_entry(lead=lead, owner_id=lead.owner_id, actor=None,
+                                                           reason=self.decision.reason))], []
         return [], []
 
     def settle(self, lead: Lead) -> None:
@@ -136,7 +151,7 @@ def place_new_lead(*, lead: Lead, activity_counts: dict[str, int], status: str, 
     saved_status, lead.status = lead.status, status
     try:
         with transaction.atomic():  # a savepoint: a failure undoes only routing
-            decision = _decide(lead=lead, activity_counts=activity_counts)
+            decision = _decide_one(lead=lead, activity_counts=activity_counts)
     except Exception:
         log.exception("Routing lead for tenant %s failed; it is saved unassigned", lead.tenant_id)
         return None
@@ -176,26 +191,41 @@ class Decision:
 
 
 def _route(*, lead: Lead, actor: User | None) -> RoutingResult:
-    decision = _decide(lead=lead)
+    decision = _decide_one(lead=lead)
     if decision.pick.user is not None:
         return _give(lead=lead, decision=decision, actor=actor)
     return _leave_unassigned(lead=lead, decision=decision, actor=actor)
 
 
-def _decide(*, lead: Lead, activity_counts: dict[str, int] | None = None) -> Decision:
+def _decide_one(*, lead: Lead, activity_counts: dict[str, int] | None = None) -> Decision:
     """Who of the workspace gets the lead and why; the chosen user's row is locked (see _pick)."""
-    passed_over: list[str] = []
     rules = config_for(lead.tenant).assignment_rules
     # Counted once for all rules, and only when a rule counts activities.
     if activity_counts is None and any(_uses_activity_counts(r) for r in rules):
         activity_counts = count_activities(lead)
+    return _decide(
+        lead=lead, rules=rules, activity_counts=activity_counts, pool_of=_pool,
+        pick_in=lambda pool: _pick(lead=lead, pool=Q(role=Role.REP) if pool is None else Q(pk__in=pool)),
+    )
+
+
+def _decide(
+    *,
+    lead,
+    rules: Iterable[AssignmentRule],
+    activity_counts: dict[str, int] | None,
+    pool_of: Callable[[AssignmentRule], set[int]],
+    pick_in: Callable[[set[int] | None], Pick],
+) -> Decision:
+    """The one decision, for a lead or a row of a batch: the first matching rule whose pool (`pool_of`)
+    has someone who can take it, else round robin among the reps. `pick_in(pool)` (None: the reps)
+    chooses within a pool; routing one lead reads and locks rows there, a batch counts in memory."""
+    passed_over: list[str] = []
     for rule in rules:
         if not _rule_matches(rule, lead, activity_counts):
             continue
-        pool = {member.pk for member in rule.target_team.all()}
-        if rule.target_user_id:
-            pool.add(rule.target_user_id)
-        pick = _pick(lead=lead, pool=Q(pk__in=pool))
+        pool = pool_of(rule)
+        pick = pick_in(pool)
         if pick.user is None:
             passed_over.append(f'rule "{rule.name}" ({pick.refusal()})')
             continue
@@ -205,12 +235,20 @@ def _decide(*, lead: Lead, activity_counts: dict[str, int] | None = None) -> Dec
             reason = f'rule "{rule.name}": team rotation, {_fairness(pick)}'
         return Decision(pick=pick, reason=_with(reason, passed_over), rule=rule)
 
-    pick = _pick(lead=lead, pool=Q(role=Role.REP))
+    pick = pick_in(None)
     if pick.user is not None:
         return Decision(pick=pick, reason=_with(f"round robin: {_fairness(pick)}", passed_over))
     reason = _with(f"round robin: {pick.refusal()}" if pick.refused else "round robin: no reps", passed_over)
     # A workspace with no reps and no rules does not use routing: nothing to say then.
     return Decision(pick=pick, reason=reason, say_unassigned=bool(pick.refused or passed_over or rules))
+
+
+def _pool(rule: AssignmentRule) -> set[int]:
+    """Who a rule routes to: its target user and its team."""
+    pool = {member.pk for member in rule.target_team.all()}
+    if rule.target_user_id:
+        pool.add(rule.target_user_id)
+    return pool
 
 
 def _pick(*, lead: Lead, pool: Q) -> Pick:
@@ -254,7 +292,7 @@ def _pick(*, lead: Lead, pool: Q) -> Pick:
         excluded[locked.pk] = why
 
 
-def _choose_among(people: list[User]) -> Pick:
+def _choose_among(people: list[RankedUser]) -> Pick:
     """Who of these (each annotated with `open_leads`) gets the lead, and why the others could not."""
     pick = Pick()
     eligible = []
@@ -269,7 +307,7 @@ def _choose_among(people: list[User]) -> Pick:
     return pick
 
 
-def _choose(pick: Pick, eligible: list[User]) -> None:
+def _choose(pick: Pick, eligible: list[RankedUser]) -> None:
     candidates = eligible
     if len(eligible) > 1:
         # Nobody gets two routed leads in a row while a colleague in the pool can take one.
@@ -285,7 +323,7 @@ def _choose(pick: Pick, eligible: list[User]) -> None:
     pick.tie_broken_by_wait = any(p.open_leads == best.open_leads for p in eligible if p is not best)
 
 
-def _rank(person: User) -> tuple:
+def _rank(person: RankedUser) -> tuple:
     return (person.open_leads, _waited_since(person), person.id)
 
 
@@ -328,6 +366,7 @@ def _with(reason: str, passed_over: list[str]) -> str:
 
 def _give(*, lead: Lead, decision: Decision, actor: User | None) -> RoutingResult:
     owner, reason, rule = decision.pick.user, decision.reason, decision.rule
+    assert owner is not None  # a decision to give has picked someone
     if lead.owner_id == owner.pk:
         return RoutingResult(lead=lead, owner=owner, reason=f"already with {owner}: {reason}", rule=rule)
     lead = assign_lead(lead=lead, owner=owner, actor=actor, reason=reason, details=decision.details(), held=True)
@@ -338,26 +377,16 @@ def _give(*, lead: Lead, decision: Decision, actor: User | None) -> RoutingResul
 def _leave_unassigned(*, lead: Lead, decision: Decision, actor: User | None) -> RoutingResult:
     if decision.say_unassigned:
         log.warning("Lead %s (tenant %s) not assigned: %s", lead.pk, lead.tenant_id, decision.reason)
-        _unassigned_entry(lead, decision.reason, actor=actor).save()
+        timeline.activity(
+            **not_assigned_entry(lead=lead, owner_id=lead.owner_id, actor=actor, reason=decision.reason)
+        ).save()
     return RoutingResult(lead=lead, owner=None, reason=decision.reason)
-
-
-def _unassigned_entry(lead: Lead, reason: str, *, actor: User | None) -> Activity:
-    return Activity(
-        tenant_id=lead.tenant_id,
-        lead=lead,
-        kind=ActivityKind.ASSIGNED,
-        subject="Not re-routed: nobody available" if lead.owner_id else "Not assigned: nobody available",
-        body=reason,
-        actor=actor,
-        data={"from": lead.owner_id, "to": lead.owner_id, "reason": reason, "routing": "none"},
-    )
 
 
 # --- conditions ------------------------------------------------------------------------------
 
 
-def _rule_matches(rule: AssignmentRule, lead: Lead, activity_counts: dict[str, int] | None) -> bool:
+def _rule_matches(rule: AssignmentRule, lead: Lead | dict, activity_counts: dict[str, int] | None) -> bool:
     try:
         return matches_all(rule.conditions or [], lead, activity_counts)
     except ConditionError:
@@ -380,15 +409,17 @@ def _uses_activity_counts(rule: AssignmentRule) -> bool:
 @dataclass(frozen=True)
 class Routed:
     values: dict
-    owner: User | None
-    reason: str
-    details: dict
+    decision: Decision
+
+    @property
+    def owner(self) -> User | None:
+        return self.decision.pick.user
 
 
 class BatchRouter:
-    """Routes a batch of new, unsaved leads (an import) as place_new_lead routes one, counting in memory.
+    """Routes a batch of new, unsaved leads (an import) with place_new_lead's decision, counting in memory.
 
-    The decision is the same, step for step; only the counts live in memory, so the thousandth lead of
+    The decision is _decide's, step for step; only the counts live in memory, so the thousandth lead of
     a batch sees the first 999. The caller writes the rows (owner, an "assigned" activity, a
     LeadAssigned event, the rep's last_assigned_at) in bulk; no email per lead.
     """
@@ -407,12 +438,9 @@ class BatchRouter:
                 rule.conditions = parse_conditions(rule.conditions or [])
             except (ConditionError, TypeError):
                 pass
-        self.pools = {
-            rule.pk: {member.pk for member in rule.target_team.all()} | ({rule.target_user_id} - {None})
-            for rule in self.rules
-        }
+        self.pools = {rule.pk: _pool(rule) for rule in self.rules}
 
-    def route(self, rows: list[dict], *, now: dt.datetime) -> list[Routed]:
+    def route(self, rows: Sequence[dict], *, now: dt.datetime) -> list[Routed]:
         """Owners for the open, unowned rows (set on each row as owner_id / assigned_at)."""
         waiting = [row for row in rows if row.get("owner_id") is None and row.get("status") in OPEN_STATUSES]
         if not waiting:
@@ -425,38 +453,24 @@ class BatchRouter:
         }
         reps = sorted(pk for pk, person in people.items() if person.role == Role.REP)
         if not self.rules and not reps:
-            return []  # routing is not in use in this workspace (as routing._leave_unassigned says)
+            return []  # routing is not in use in this workspace (as place_new_lead says)
+
+        def pick_in(pool: set[int] | None) -> Pick:
+            return _choose_among([people[pk] for pk in (reps if pool is None else sorted(pool)) if pk in people])
+
+        def pool_of(rule: AssignmentRule) -> set[int]:
+            return self.pools[rule.pk]
+
         routed = []
         for i, row in enumerate(waiting):
-            # Distinct, increasing stamps: "who waited longest" must see this batch's order.
-            stamp = now + dt.timedelta(microseconds=i)
-            routed.append(self._route_one(row, people=people, reps=reps, stamp=stamp))
+            decision = _decide(lead=row, rules=self.rules, activity_counts=self.activity_counts, pool_of=pool_of,
+                               pick_in=pick_in)
+            owner = cast("RankedUser | None", decision.pick.user)  # from pick_in: annotated with open_leads
+            if owner is not None:
+                # Distinct, increasing stamps: "who waited longest" must see this batch's order.
+                stamp = now + dt.timedelta(microseconds=i)
+                owner.open_leads += 1
+                owner.last_assigned_at = stamp
+                row["owner_id"], row["assigned_at"] = owner.pk, stamp
+            routed.append(Routed(values=row, decision=decision))
         return routed
-
-    def _route_one(self, row: dict, *, people: dict[int, User], reps: list[int], stamp: dt.datetime) -> Routed:
-        passed_over: list[str] = []
-        for rule in self.rules:
-            if not _rule_matches(rule, row, self.activity_counts):
-                continue
-            pool = self.pools[rule.pk]
-            pick = _choose_among([people[pk] for pk in sorted(pool) if pk in people])
-            if pick.user is None:
-                passed_over.append(f'rule "{rule.name}" ({pick.refusal()})')
-                continue
-            reason = f'rule "{rule.name}"' if len(pool) == 1 else f'rule "{rule.name}": team rotation, {_fairness(pick)}'
-            return _give_row(row, pick, _with(reason, passed_over), rule, stamp)
-        pick = _choose_among([people[pk] for pk in reps])
-        if pick.user is not None:
-            return _give_row(row, pick, _with(f"round robin: {_fairness(pick)}", passed_over), None, stamp)
-        reason = _with(f"round robin: {pick.refusal()}" if pick.refused else "round robin: no reps", passed_over)
-        return Routed(values=row, owner=None, reason=reason, details={"routing": "none"})
-
-
-def _give_row(row: dict, pick: Pick, reason: str, rule: AssignmentRule | None, stamp: dt.datetime) -> Routed:
-    owner = pick.user
-    details = {"routing": "rule" if rule else "round_robin", "rule_id": rule.pk if rule else None,
-               "open_leads": pick.open_leads}
-    owner.open_leads += 1
-    owner.last_assigned_at = stamp
-    row["owner_id"], row["assigned_at"] = owner.pk, stamp
-    return Routed(values=row, owner=owner, reason=reason, details=details)

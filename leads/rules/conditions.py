@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db.models import Case, CharField, Count, Exists, F, Func, IntegerField, OuterRef, Q, Subquery, Value, When
@@ -130,7 +131,8 @@ class Condition:
     field: str
     operator: str
     value: str
-    operand: Any = field(default=None, compare=False, repr=False)  # the value, parsed for the field's kind
+    # dataclasses.field: the name `field` is this class's first attribute.
+    operand: Any = dataclasses.field(default=None, compare=False, repr=False)  # the value, parsed for the field's kind
 
     @property
     def kind(self) -> str:
@@ -416,7 +418,7 @@ def _number(name: str, kind: str, value: str) -> int | Decimal:
         number = None
     if number is None or not number.is_finite():
         raise ConditionError(f"{name} compares numbers: {value!r} is not a number (write e.g. 1000000 or 2500.50).")
-    if number.as_tuple().exponent < -DECIMAL_PLACES or abs(number) >= MAX_NUMBER:
+    if cast(int, number.as_tuple().exponent) < -DECIMAL_PLACES or abs(number) >= MAX_NUMBER:  # finite: an int exponent
         raise ConditionError(
             f"{name} holds amounts below {MAX_NUMBER:,.0f} with at most {DECIMAL_PLACES} decimal places, not {value!r}."
         )

@@ -98,8 +98,10 @@ class Score:
     factors: list[dict[str, Any]]
 
 
-def compute_score(*, lead: Lead, sheet: RuleSheet, activity_counts: dict[str, int], tenant: Tenant) -> Score:
-    """What the sheet gives this lead (no database access beyond what `lead` already holds)."""
+def compute_score(*, lead: Lead | Any, sheet: RuleSheet, activity_counts: dict[str, int], tenant: Tenant) -> Score:
+    """What the sheet gives this lead (no database access beyond what `lead` already holds).
+
+    `lead` is a Lead or anything read the same way (an import row's LeadValues)."""
     factors = [rule.factor() for rule in sheet.rules if matches(rule.condition, lead, activity_counts)]
     total = clamp(sum(f["points"] for f in factors))
     return Score(

@@ -4,8 +4,9 @@ import re
 
 import pytest
 
+from crm.models import Activity
 from leads.models import Lead
-from tests.factories import ActivityFactory, CompanyFactory, ContactFactory, DealFactory, LeadFactory
+from tests.factories import ActivityFactory, CompanyFactory, ContactFactory, DealFactory, LeadFactory, UserFactory
 
 
 @pytest.fixture
@@ -69,3 +70,78 @@ def test_foreign_keys_are_picked_by_autocomplete(client, manager, acme):
         "/admin/autocomplete/?app_label=contacts&model_name=deal&field_name=company&term=acme"
     ).json()["results"]
     assert [row["text"] for row in found] == ["Acme Widgets"]
+
+
+# --- a rep changes their own and unassigned contacts, companies and deals only (crm.access) --------------
+
+NO_TIMELINE_ROWS = {f"{p}-{n}": "0" for p in ("activities", "activities-2") for n in ("TOTAL_FORMS", "INITIAL_FORMS")}
+
+
+@pytest.fixture
+def colleague(tenant):
+    return UserFactory(tenant=tenant, username="carl")
+
+
+def contact_form(contact, **overrides):
+    return {
+        "first_name": contact.first_name, "last_name": contact.last_name, "email": contact.email, "phone": "",
+        "job_title": contact.job_title, "company": contact.company_id or "", "owner": contact.owner_id or "",
+        "deals-TOTAL_FORMS": "0", "deals-INITIAL_FORMS": "0", **NO_TIMELINE_ROWS, **overrides,
+    }
+
+
+def test_a_rep_cannot_change_a_colleagues_contact_nor_make_it_theirs(client, tenant, rep, colleague):
+    contact = ContactFactory(tenant=tenant, owner=colleague, job_title="CFO")
+    client.force_login(rep)
+
+    response = client.post(f"/admin/contacts/contact/{contact.pk}/change/",
+                           contact_form(contact, job_title="Intern", owner=rep.pk))
+
+    assert response.status_code == 403
+    contact.refresh_from_db()
+    assert (contact.job_title, contact.owner) == ("CFO", colleague)
+    page = client.get(f"/admin/contacts/contact/{contact.pk}/change/")
+    assert page.status_code == 200 and 'name="job_title"' not in page.content.decode()  # read-only for her
+
+
+def test_a_rep_still_changes_their_own_contact(client, tenant, rep):
+    contact = ContactFactory(tenant=tenant, owner=rep, job_title="CFO")
+    client.force_login(rep)
+
+    response = client.post(f"/admin/contacts/contact/{contact.pk}/change/", contact_form(contact, job_title="CEO"))
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    contact.refresh_from_db()
+    assert contact.job_title == "CEO"
+
+
+def test_a_rep_cannot_move_a_colleagues_deal_to_closed_won(client, tenant, rep, colleague):
+    deal = DealFactory(tenant=tenant, owner=colleague, stage="negotiation")
+    client.force_login(rep)
+
+    response = client.post(f"/admin/contacts/deal/{deal.pk}/change/", {
+        "name": deal.name, "stage": "closed_won", "amount": "", "currency": "USD", "contact": "", "company": "",
+        "owner": colleague.pk, "expected_close_date": "", **NO_TIMELINE_ROWS,
+    })
+
+    assert response.status_code == 403
+    deal.refresh_from_db()
+    assert (deal.stage, deal.closed_at) == ("negotiation", None)
+    assert not Activity.objects.filter(deal=deal).exists()
+
+
+def test_a_rep_cannot_change_a_colleagues_deal_through_her_own_contacts_page(client, tenant, rep, colleague):
+    contact = ContactFactory(tenant=tenant, owner=rep)
+    deal = DealFactory(tenant=tenant, owner=colleague, contact=contact, name="Carl's deal", amount=100)
+    client.force_login(rep)
+
+    response = client.post(f"/admin/contacts/contact/{contact.pk}/change/", contact_form(contact, **{
+        "deals-TOTAL_FORMS": "1", "deals-INITIAL_FORMS": "1", "deals-0-id": deal.pk, "deals-0-contact": contact.pk,
+        "deals-0-name": "Mine now", "deals-0-amount": "1", "deals-0-currency": "USD", "deals-0-owner": rep.pk,
+        "deals-0-expected_close_date": "",
+    }))
+
+    assert response.status_code == 200  # the page again, with the refusal on the deal's row
+    assert "own and unassigned deals only" in response.content.decode()
+    deal.refresh_from_db()
+    assert (deal.name, deal.amount, deal.owner) == ("Carl's deal", 100, colleague)

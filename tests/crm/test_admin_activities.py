@@ -4,7 +4,7 @@ import pytest
 
 from crm.choices import ActivityKind
 from crm.models import Activity
-from tests.factories import ActivityFactory, LeadFactory, UserFactory
+from tests.factories import ActivityFactory, ContactFactory, LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -52,3 +52,50 @@ def test_a_rep_cannot_log_an_entry_on_a_colleagues_lead_by_its_id(client, rep, t
     assert response.status_code == 200  # the form again, with the error on the lead field
     assert "lead" in response.context["adminform"].form.errors
     assert not Activity.objects.filter(subject="sneaky call").exists()
+
+
+def activity_form(activity, **overrides):
+    return {
+        "kind": activity.kind, "subject": activity.subject, "body": activity.body,
+        "lead": activity.lead_id or "", "contact": activity.contact_id or "", "deal": activity.deal_id or "",
+        "occurred_at_0": "2026-11-22", "occurred_at_1": "10:00:00", "due_at_0": "", "due_at_1": "",
+        "done_at_0": "", "done_at_1": "", **overrides,
+    }
+
+
+def test_a_rep_cannot_edit_a_note_someone_else_logged(client, rep, manager, timeline):
+    note = ActivityFactory(lead=timeline["mine"], actor=manager, subject="manager's note", body="as said")
+    client.force_login(rep)
+
+    response = client.post(f"/admin/crm/activity/{note.pk}/change/", activity_form(note, body="rewritten"))
+
+    assert response.status_code == 403
+    note.refresh_from_db()
+    assert note.body == "as said"
+    page = client.get(f"/admin/crm/activity/{note.pk}/change/")
+    assert page.status_code == 200 and 'name="body"' not in page.content.decode()  # she may read it
+
+
+def test_a_rep_edits_her_own_note_but_cannot_move_it_onto_a_colleagues_contact(client, tenant, rep, timeline):
+    note = ActivityFactory(lead=timeline["mine"], actor=rep, subject="my note", body="first")
+    theirs = ContactFactory(tenant=tenant, owner=UserFactory(tenant=tenant, username="cora"))
+    client.force_login(rep)
+
+    moved = client.post(f"/admin/crm/activity/{note.pk}/change/", activity_form(note, contact=theirs.pk))
+    edited = client.post(f"/admin/crm/activity/{note.pk}/change/", activity_form(note, body="second"))
+
+    assert moved.status_code == 200 and "contact" in moved.context["adminform"].form.errors
+    assert edited.status_code == 302
+    note.refresh_from_db()
+    assert (note.contact_id, note.body) == (None, "second")
+
+
+def test_a_manager_edits_anyones_note(client, rep, manager, timeline):
+    note = ActivityFactory(lead=timeline["carls"], actor=rep, subject="rep's note", body="draft")
+    client.force_login(manager)
+
+    response = client.post(f"/admin/crm/activity/{note.pk}/change/", activity_form(note, body="tidied"))
+
+    assert response.status_code == 302
+    note.refresh_from_db()
+    assert note.body == "tidied"

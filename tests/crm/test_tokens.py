@@ -17,7 +17,7 @@ from tests.factories import ApiTokenFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-migration = importlib.import_module("crm.migrations.0008_migrate_drf_tokens")
+migration = importlib.import_module("crm.migrations.0009_migrate_drf_tokens")
 
 
 def bearer(secret: str) -> APIClient:

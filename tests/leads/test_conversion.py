@@ -190,7 +190,7 @@ def test_writes_a_lead_converted_event_in_the_same_transaction(tenant):
     assert event.payload["contact_id"] == result.contact_id
     assert event.payload["deal_id"] == result.deal_id
 
-    with mock.patch("leads.conversion.Event.objects.create", side_effect=RuntimeError("outbox full")):
+    with mock.patch("crm.timeline.event", side_effect=RuntimeError("outbox full")):
         other = LeadFactory(tenant=tenant)
         with pytest.raises(RuntimeError):
             Lead.objects.convert(lead=other)

@@ -46,7 +46,8 @@ class Command(BaseCommand):
                     raise CommandError(f"--{option.replace('_', '-')} takes a date as YYYY-MM-DD.")
                 leads = leads.filter(**{lookup: day})
         if file == "-":
-            write_leads_csv(queryset=leads, out=self.stdout._out)
+            # OutputWrapper._out, the stream it wraps, is private: the stubs omit it.
+            write_leads_csv(queryset=leads, out=self.stdout._out)  # type: ignore[arg-type]
             return
         with open(file, "w", encoding="utf-8", newline="") as out:
             count = write_leads_csv(queryset=leads, out=out)

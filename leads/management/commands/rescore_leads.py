@@ -67,7 +67,8 @@ class Command(BaseCommand):
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         tasks = {}
-        console = Console(file=self.stdout._out)
+        # OutputWrapper._out, the stream it wraps, is private: the stubs omit it.
+        console = Console(file=self.stdout._out)  # type: ignore[arg-type]
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         with Progress(*columns, console=console) as bar:
 

@@ -44,6 +44,7 @@ class Command(BaseCommand):
                 continue
             trained += 1
             model = outcome.model
+            assert model is not None  # outcome.trained
             replaced = f"; replaces {outcome.previous.version}" if outcome.previous else ""
             self.stdout.write(self.style.SUCCESS(
                 f"{tenant.slug}: trained {model.version} on {model.examples} leads ({history}), "

@@ -305,3 +305,34 @@ def test_a_long_selection_is_listed_in_part_and_counted(client, manager, tenant)
     selection = re.search(r'<ul class="crm-selection">(.*?)</ul>', page.content.decode(), re.S).group(1)
     assert selection.count("<li>") == 51  # 50 leads, then the rest counted
     assert "<li>and 3 more</li>" in selection
+
+
+# --- one lead at a time ---
+
+
+def test_a_status_change_one_lead_refuses_leaves_the_others_changed_and_says_why(client, manager, tenant):
+    ahead = LeadFactory(tenant=tenant, first_name="Quinn", last_name="Qualified", status=LeadStatus.QUALIFIED)
+    fresh = LeadFactory.create_batch(2, tenant=tenant, status=LeadStatus.NEW)
+    client.force_login(manager)
+
+    html = act(client, "change_lead_status", fresh[0], ahead, fresh[1], apply="yes", status="contacted").content.decode()
+
+    assert "2 leads now contacted." in html
+    assert f"Not changed: Quinn Qualified (#{ahead.pk}): Lead status moves forward" in html
+    assert [lead.status for lead in refreshed(*fresh, ahead)] == ["contacted", "contacted", "qualified"]
+    assert Event.objects.filter(type=EventType.LEAD_STATUS_CHANGED).count() == 2
+
+
+def test_assigning_to_a_rep_names_the_closed_lead_and_assigns_the_others(client, manager, tenant, colleague):
+    closed = LeadFactory(tenant=tenant, first_name="Dan", last_name="Done", status=LeadStatus.DISQUALIFIED,
+                         disqualification_reason="No budget")
+    open_ones = LeadFactory.create_batch(2, tenant=tenant, owner=None)
+    client.force_login(manager)
+
+    html = act(client, "assign_to_rep", open_ones[0], closed, open_ones[1], apply="yes",
+               owner=colleague.pk).content.decode()
+
+    assert "Assigned 2 leads to Carl Colleague." in html
+    assert f"Not assigned: Dan Done (#{closed.pk}): Lead {closed.pk} is disqualified" in html
+    assert [lead.owner for lead in refreshed(*open_ones, closed)] == [colleague, colleague, None]
+    assert Event.objects.filter(type=EventType.LEAD_ASSIGNED).count() == 2

@@ -265,3 +265,21 @@ def test_a_rep_cannot_hand_a_lead_to_a_colleague_from_the_form(client, tenant, r
     assert "Reps assign leads to themselves only" in response.content.decode()
     lead.refresh_from_db()
     assert lead.owner == rep
+
+
+def test_disqualifying_from_the_form_without_a_reason_shows_the_lifecycles_refusal(client, rep, lead):
+    client.force_login(rep)
+    form = client.get(page_url(lead)).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and not isinstance(v, (dict, list))}
+    data.update({"status": LeadStatus.DISQUALIFIED, "disqualification_reason": "  ", "custom_fields": "{}"})
+    for prefix in [fs.formset.prefix for fs in client.get(page_url(lead)).context["inline_admin_formsets"]]:
+        data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0})
+
+    response = client.post(page_url(lead), data)
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors["disqualification_reason"] == ["Say why the lead is disqualified: a reason is required."]
+    lead.refresh_from_db()
+    assert (lead.status, lead.disqualification_reason) == (LeadStatus.NEW, "")
+    assert not Activity.objects.filter(lead=lead).exists()

@@ -11,7 +11,7 @@ from crm.models import Activity
 from leads.activities import SYSTEM_KINDS, log_activity
 from leads.models import Lead
 from tests.conftest import api_client_for
-from tests.factories import ActivityFactory, ContactFactory, DealFactory, LeadFactory
+from tests.factories import ActivityFactory, ContactFactory, DealFactory, LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -275,3 +275,50 @@ def test_another_tenants_activity_is_404(api, other_tenant, method, suffix):
     assert response.status_code == 404
     foreign.refresh_from_db()
     assert foreign.body == "Theirs"
+
+
+# --- side doors: a rep works their own and unassigned leads through this endpoint too ---------------
+
+
+@pytest.fixture
+def colleagues_lead(tenant):
+    colleague = UserFactory(tenant=tenant, username="carl")
+    return LeadFactory(tenant=tenant, owner=colleague, last_activity_at=None)
+
+
+def test_a_rep_cannot_log_an_activity_on_a_colleagues_lead_here_either(tenant, rep, colleagues_lead):
+    client = api_client_for(rep)
+
+    response = client.post("/api/v1/activities", {"kind": "note", "lead": colleagues_lead.pk, "body": "sneaky"},
+                           format="json")
+
+    assert response.status_code == 403, response.content
+    assert response.json()["detail"] == "No such lead in your workspace."  # neither the lead nor its owner named
+    assert not Activity.objects.filter(lead=colleagues_lead).exists()
+    colleagues_lead.refresh_from_db()
+    assert colleagues_lead.last_activity_at is None
+    # The lead's own endpoint refuses it too (404: the lead is not in a rep's list).
+    own_door = client.post(f"/api/v1/leads/{colleagues_lead.pk}/activities", {"kind": "note"}, format="json")
+    assert own_door.status_code == 404
+
+
+def test_a_rep_cannot_move_their_entry_onto_a_colleagues_lead(tenant, rep, colleagues_lead):
+    own_lead = LeadFactory(tenant=tenant, owner=rep)
+    entry = ActivityFactory(lead=own_lead, actor=rep, body="mine")
+    client = api_client_for(rep)
+
+    response = client.patch(f"/api/v1/activities/{entry.pk}", {"lead": colleagues_lead.pk}, format="json")
+
+    assert response.status_code == 403, response.content
+    entry.refresh_from_db()
+    assert entry.lead_id == own_lead.pk
+    assert not Activity.objects.filter(lead=colleagues_lead).exists()
+
+
+def test_a_rep_lists_no_entry_of_a_colleagues_lead(tenant, rep, colleagues_lead):
+    ActivityFactory(lead=colleagues_lead, subject="carl's note")
+    ActivityFactory(lead=LeadFactory(tenant=tenant, owner=rep), subject="my note")
+
+    listed = api_client_for(rep).get("/api/v1/activities").json()["items"]
+
+    assert [item["subject"] for item in listed] == ["my note"]

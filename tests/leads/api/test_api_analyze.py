@@ -81,11 +81,18 @@ def test_another_tenants_lead_is_404(api, other_tenant):
     assert lead.probability is None
 
 
-def test_a_rep_may_analyze_a_colleagues_lead(tenant, rep):
+def test_a_rep_may_analyze_a_colleagues_lead_when_reps_read_every_lead(tenant, rep):
     colleague = UserFactory(tenant=tenant, username="colleague")
     lead = LeadFactory(tenant=tenant, owner=colleague, score_total=80)
 
-    response = analyze(api_client_for(rep), lead)
+    client = api_client_for(rep)
+    assert analyze(client, lead).status_code == 404, "reps see their own and unassigned leads"
+    lead.refresh_from_db()
+    assert lead.probability is None
+
+    tenant.reps_read_all_leads = True
+    tenant.save()
+    response = analyze(client, lead)
 
     assert response.status_code == 200, response.content
     assert response.json()["recommendation"] == "transfer_to_sales"

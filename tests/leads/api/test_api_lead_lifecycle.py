@@ -137,8 +137,14 @@ def test_a_rep_edits_their_own_and_unassigned_leads_only(tenant, rep, manager):
 
     assert client.patch(f"/api/v1/leads/{mine.pk}", {"job_title": "A"}, format="json").status_code == 200
     assert client.patch(f"/api/v1/leads/{free.pk}", {"job_title": "B"}, format="json").status_code == 200
+    assert client.patch(f"/api/v1/leads/{theirs.pk}", {"job_title": "C"}, format="json").status_code == 404
+    assert client.get(f"/api/v1/leads/{theirs.pk}").status_code == 404, "reps see their own and unassigned leads"
+    tenant.reps_read_all_leads = True
+    tenant.save()
+    assert client.get(f"/api/v1/leads/{theirs.pk}").status_code == 200, "the workspace lets reps read every lead"
     assert client.patch(f"/api/v1/leads/{theirs.pk}", {"job_title": "C"}, format="json").status_code == 403
-    assert client.get(f"/api/v1/leads/{theirs.pk}").status_code == 200, "reps still read the whole tenant"
+    theirs.refresh_from_db()
+    assert theirs.job_title != "C"
 
 
 # --- status --------------------------------------------------------------------------------
@@ -179,7 +185,8 @@ def test_disqualifying_needs_a_reason_and_is_final(api, tenant):
     done = api.patch(url, {"status": "disqualified", "disqualification_reason": "No budget"}, format="json")
     reopen = api.patch(url, {"status": "new"}, format="json")
 
-    assert missing.status_code == 400 and "disqualification_reason" in missing.json()
+    assert missing.status_code == 400
+    assert missing.json()["disqualification_reason"] == ["Say why the lead is disqualified: a reason is required."]
     assert done.status_code == 200 and done.json()["disqualification_reason"] == "No budget"
     assert reopen.status_code == 409
     lead.refresh_from_db()

@@ -290,7 +290,12 @@ def test_a_rep_cannot_convert_a_colleagues_lead(tenant, rep, manager):
     lead = LeadFactory(tenant=tenant, owner=manager)
     client = api_client_for(rep)
 
+    assert client.post(f"/api/v1/leads/{lead.pk}/convert", {}, format="json").status_code == 404
+    tenant.reps_read_all_leads = True
+    tenant.save()
     assert client.post(f"/api/v1/leads/{lead.pk}/convert", {}, format="json").status_code == 403
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.NEW and not Contact.objects.exists()
     own = LeadFactory(tenant=tenant, owner=rep)
     assert client.post(f"/api/v1/leads/{own.pk}/convert", {}, format="json").status_code == 201
 
@@ -324,3 +329,29 @@ def test_a_user_without_a_tenant_sees_nothing(tenant):
     response = session_client_for(platform).get("/api/v1/leads")
 
     assert response.status_code == 403
+
+
+# --- conversion attaches only rows the caller may change ---------------------------------------
+
+
+@pytest.mark.parametrize("attach", [("contact_id",), ("deal_id",), ("company_id",), ("contact_id", "deal_id")])
+def test_a_rep_cannot_attach_a_colleagues_contact_company_or_deal_when_converting(tenant, rep, attach):
+    colleague = UserFactory(tenant=tenant, username="carl")
+    company = CompanyFactory(tenant=tenant, owner=colleague, name="Initech")
+    contact = ContactFactory(tenant=tenant, owner=colleague, company=company)
+    deal = DealFactory(tenant=tenant, owner=colleague, contact=contact, company=company, stage="negotiation")
+    deal_before = (deal.stage, deal.contact_id, deal.company_id, deal.updated_at)
+    lead = LeadFactory(tenant=tenant, owner=rep, email=contact.email)
+    body = {name: {"contact_id": contact.pk, "company_id": company.pk, "deal_id": deal.pk}[name] for name in attach}
+
+    response = api_client_for(rep).post(f"/api/v1/leads/{lead.pk}/convert", body, format="json")
+
+    assert response.status_code == 403, response.content
+    assert "belongs to carl" in response.json()["detail"]
+    lead.refresh_from_db()
+    deal.refresh_from_db()
+    assert lead.status == LeadStatus.NEW and lead.converted_contact_id is None
+    assert (deal.stage, deal.contact_id, deal.company_id, deal.updated_at) == deal_before
+    assert list(Contact.objects.all()) == [contact] and Deal.objects.count() == 1
+    assert not Activity.objects.filter(kind=ActivityKind.CONVERTED).exists()
+    assert not Event.objects.filter(type=EventType.LEAD_CONVERTED).exists()

@@ -111,7 +111,10 @@ def test_a_rep_qualifies_their_own_lead_but_not_a_colleagues(tenant, rep, manage
     theirs = LeadFactory(tenant=tenant, owner=manager)
 
     assert qualify(client, mine, bant()).status_code == 200
-    assert qualify(client, theirs, bant()).status_code == 403
+    assert qualify(client, theirs, bant()).status_code == 404  # not in a rep's list
+    tenant.reps_read_all_leads = True
+    tenant.save()
+    assert qualify(client, theirs, bant()).status_code == 403  # readable, still not theirs to change
     theirs.refresh_from_db()
     assert theirs.status == LeadStatus.NEW
 

@@ -10,8 +10,8 @@ from django.core.management import CommandError, call_command
 
 from crm.choices import Role
 from leads.choices import LeadStatus
-from leads.exporting import safe_cell
-from leads.models import Lead
+from leads.exporting import safe_cell, unescape_cell
+from leads.models import ImportJob, Lead
 from tests.factories import ChannelFactory, ContactFactory, LeadFactory, UserFactory
 from tests.leads.importers.support import run_import
 
@@ -103,3 +103,27 @@ def test_export_only_reads_the_tenant_and_explains_mistakes(tenant, other_tenant
         export(tenant="nope")
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         export("--created-from", "yesterday")
+
+
+@pytest.mark.parametrize("value", [" =1+2", "\t=cmd", "  @SUM(A1)", " -2", "\n+1"])
+def test_whitespace_before_a_formula_is_escaped_and_reads_back(value):
+    cell = safe_cell(value)
+
+    assert cell == "'" + value
+    assert unescape_cell(cell) == value
+
+
+def test_every_value_reads_back_as_it_was_written():
+    for value in [*NASTY, " =1", "'", "' =1", "''", " plain"]:
+        assert unescape_cell(safe_cell(value)) == value
+
+
+def test_the_import_error_report_escapes_rejected_cells(tenant, tmp_path):
+    path = tmp_path / "leads.csv"
+    path.write_text('Email,First Name\n"=HYPERLINK(""http://evil.example"",""x"")",Eve\n" @cmd",Mal\n')
+
+    run_import(path, tenant=tenant.slug)
+
+    job = ImportJob.objects.latest("id")
+    report = list(csv.reader(io.StringIO(job.error_report)))
+    assert [row[2] for row in report[1:]] == ["'=HYPERLINK(\"http://evil.example\",\"x\")", "'@cmd"]

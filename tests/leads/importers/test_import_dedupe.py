@@ -168,3 +168,25 @@ def test_the_job_records_file_checksum_options_counts_and_who(tenant, manager, t
 def test_a_bad_duplicate_policy_is_refused(tenant, tmp_path):
     with pytest.raises(CommandError):
         run_import(write_csv(tmp_path, "Email\na@example.com\n"), "--on-duplicate", "merge")
+
+
+def test_an_update_import_and_a_capture_fill_the_same_fields_of_an_open_lead(tenant, tmp_path):
+    """One rule for both doors: empty (None or "") fields are filled, a 0 or a given value is kept, new custom
+    fields are added. A capture used to overwrite a 0 employee count, an import did not."""
+    from leads.capture.service import capture_lead
+
+    def known(email):
+        return LeadFactory(tenant=tenant, email=email, employee_count=0, industry="", job_title="Buyer",
+                           custom_fields={"size": "S"})
+
+    by_import, by_capture = known("i@example.com"), known("c@example.com")
+    incoming = {"employee_count": 50, "industry": "Retail", "job_title": "CEO"}
+    run_import(write_csv(tmp_path, "Email,No. of Employees,Industry,Job Title,custom:tier\n"
+                                   "i@example.com,50,Retail,CEO,gold\n"), "--on-duplicate", "update")
+    capture_lead(tenant=tenant, data={"email": "c@example.com", **incoming, "custom_fields": {"tier": "gold"}},
+                 source="api")
+
+    for lead in (by_import, by_capture):
+        lead.refresh_from_db()
+        assert (lead.employee_count, lead.industry, lead.job_title) == (0, "Retail", "Buyer"), lead.email
+        assert lead.custom_fields == {"size": "S", "tier": "gold"}, lead.email

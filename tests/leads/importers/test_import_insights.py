@@ -132,6 +132,38 @@ def test_routing_gives_the_same_owners_as_routing_each_lead(tenant, tmp_path):
     assert first.owner.last_assigned_at is not None
 
 
+def _assignment_records(lead):
+    """The lead's assignment entry and events, its owner's name and id put as OWNER (the twin's differ)."""
+    owner = lead.owner
+
+    def same(value):
+        return "OWNER" if owner is not None and value in (owner.pk, f"Assigned to {owner}") else value
+
+    entry = Activity.objects.get(lead=lead, kind=ActivityKind.ASSIGNED)
+    events = [
+        {k: same(v) for k, v in e.payload.items() if k != "lead_id"}
+        for e in Event.objects.filter(type=EventType.LEAD_ASSIGNED, payload__lead_id=lead.pk)
+    ]
+    data = {k: same(v) for k, v in entry.data.items()}
+    return (same(entry.subject), entry.body, data, entry.actor_id), events
+
+
+@pytest.mark.parametrize("away", [False, True], ids=["assigned", "nobody available"])
+def test_an_imported_lead_gets_the_assignment_records_routing_one_lead_writes(tenant, tmp_path, away):
+    twin = TenantFactory(slug="twin")
+    for workspace in (tenant, twin):
+        UserFactory(tenant=workspace, username=f"ann-{workspace.slug}", role=Role.REP, is_available=not away)
+
+    run_import(write_csv(tmp_path, "Email\nr1@example.com\n"))
+    route_lead(lead=LeadFactory(tenant=twin, email="r1@example.com"))
+
+    imported = _assignment_records(Lead.objects.get(tenant=tenant))
+    one = _assignment_records(Lead.objects.get(tenant=twin))
+    assert imported == one
+    assert imported[0][0] == ("Not assigned: nobody available" if away else "OWNER")
+    assert len(imported[1]) == (0 if away else 1)
+
+
 def test_rows_with_an_owner_and_closed_rows_are_not_routed(tenant, tmp_path):
     rita = UserFactory(tenant=tenant, username="rita", email="rita@acme.example")
     UserFactory(tenant=tenant, username="sam")

@@ -157,3 +157,23 @@ def test_other_tenants_users_are_not_owners(tenant, other_tenant, tmp_path):
     UserFactory(tenant=other_tenant, username="stranger", email="stranger@globex.example")
     out = run_import(write_csv(tmp_path, "Email,Owner\na@example.com,stranger@globex.example\n"))
     assert "rejected 1" in out and not Lead.objects.exists()
+
+
+def test_an_import_row_and_an_api_capture_refuse_the_same_values_with_the_same_words(tenant, api, tmp_path):
+    """One validation of a lead's incoming values (leads.intake): the API says it on the field, the
+    import's report on the column."""
+    long_value = "x" * 1001
+    errors = tmp_path / "errors.csv"
+    run_import(write_csv(tmp_path, f"Email,Country,custom:notes\na@example.com,1A,{long_value}\n,DE,\n"),
+               "--errors", str(errors))
+    report = {line.split(",")[1]: line for line in errors.read_text().splitlines()[1:]}
+
+    country = api.post("/api/v1/leads", {"email": "b@example.com", "country": "1A"}, format="json").json()
+    custom = api.post("/api/v1/leads", {"email": "c@example.com", "custom_fields": {"notes": long_value}},
+                      format="json").json()
+    unreachable = api.post("/api/v1/leads", {"first_name": "Nobody"}, format="json").json()
+
+    assert country["country"][0] in report["Country"]
+    assert custom["custom_fields"][0] in report["notes"].replace('""', '"')
+    assert unreachable["email"][0] in report["email"]
+    assert not Lead.objects.exists()

@@ -57,7 +57,7 @@ def _aware(value):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("crm", "0007_api_token")]
+    dependencies = [("crm", "0008_api_token")]
 
     # Not reversible: the plaintext is gone, which is the point.
     operations = [migrations.RunPython(migrate_drf_tokens, migrations.RunPython.noop)]

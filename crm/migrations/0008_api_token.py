@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0006_tenant_config_version'),
+        ('crm', '0007_tenant_reps_read_all_leads'),
     ]
 
     operations = [

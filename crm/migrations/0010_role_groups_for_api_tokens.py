@@ -8,6 +8,6 @@ def sync_groups(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("crm", "0008_migrate_drf_tokens")]
+    dependencies = [("crm", "0009_migrate_drf_tokens")]
 
     operations = [migrations.RunPython(sync_groups, migrations.RunPython.noop)]
