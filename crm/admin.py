@@ -1,14 +1,19 @@
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.response import TemplateResponse
+from django.utils import timezone
 
 from . import access
-from .admin_tenancy import TenantScopedAdmin
-from .choices import ActivityKind
-from .models import Activity, Event, Tenant, User
+from .admin_tenancy import TenantScopedAdmin, of_users_tenant
+from .choices import ActivityKind, Role, TokenRevokeReason
+from .models import Activity, ApiToken, Event, Tenant, User
 from .normalize import normalize_email, normalize_phone
+from .tokens import MAX_DAYS, token_create, token_revoke, tokens_revoke_for_user
 
 admin.site.site_header = "Lead CRM"
 admin.site.site_title = "Lead CRM"
@@ -108,6 +113,15 @@ class UserAdmin(TenantScopedAdmin, DjangoUserAdmin):
             # The add form makes an ordinary user, and ordinary users need a tenant (a DB constraint).
             form.base_fields["tenant"].required = True
         return form
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Deactivating is done here and nowhere else (password changes revoke through
+        # crm.tokens.RevokeTokensOnPasswordChange, whichever door changed the password).
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            tokens_revoke_for_user(user=obj, reason=TokenRevokeReason.USER_DEACTIVATED, actor=request.user)
+        elif change and "tenant" in form.changed_data:
+            tokens_revoke_for_user(user=obj, reason=TokenRevokeReason.WORKSPACE_CHANGED, actor=request.user)
 
 
 class ActivityTimelineInline(TenantScopedAdmin, admin.TabularInline):
@@ -242,3 +256,113 @@ class EventAdmin(TenantScopedAdmin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ApiTokenCreateForm(forms.Form):
+    user = forms.ModelChoiceField(queryset=User.objects.none(), help_text="The token acts as this person.")
+    name = forms.CharField(max_length=100, help_text="What it is for, e.g. the system that will use it.")
+    days = forms.IntegerField(
+        min_value=1, max_value=MAX_DAYS, required=False, label="Valid for (days)",
+        help_text=f"Empty for the default, {settings.API_TOKEN_DAYS} days.",
+    )
+
+    def __init__(self, data=None, *, users):
+        super().__init__(data)
+        user_field = self.fields["user"]
+        assert isinstance(user_field, forms.ModelChoiceField)
+        user_field.queryset = users
+
+
+class TokenStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("usable", "Usable"), ("expired", "Expired"), ("revoked", "Revoked")]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "usable":
+            return queryset.usable(now)
+        if self.value() == "expired":
+            return queryset.filter(revoked_at__isnull=True, expires_at__lte=now)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(TenantScopedAdmin, admin.ModelAdmin):
+    """A workspace's API tokens: tenant admins list, issue and revoke them; a token is never edited or deleted."""
+
+    list_display = ("name", "user", "key_prefix", "created_at", "expires_at", "last_used_at", "state")
+    list_filter = (TokenStateFilter, "user")
+    list_select_related = ("user",)
+    search_fields = ("name", "prefix", "user__username")
+    fields = (
+        "name", "user", "key_prefix", "created_at", "expires_at", "last_used_at", "revoked_at", "revoked_reason",
+        "revoked_by",
+    )
+    readonly_fields = fields
+    actions = ["revoke_selected"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser or request.user.role == Role.ADMIN:
+            return queryset
+        return queryset.filter(user_id=request.user.pk)  # should a role ever be granted the page: own tokens only
+
+    def has_change_permission(self, request, obj=None):
+        # Revoking (an action on the list) is the only change; a token's own page is for reading.
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke instead: the row is the record of who could use the API, and when
+
+    @admin.display(description="token", ordering="prefix")
+    def key_prefix(self, token):
+        return f"{token.prefix}…"
+
+    @admin.display(description="state")
+    def state(self, token):
+        if token.revoked_at:
+            return f"Revoked {token.revoked_at:%Y-%m-%d} ({token.get_revoked_reason_display().lower()})"
+        if token.expires_at <= timezone.now():
+            return "Expired"
+        return "Usable"
+
+    @admin.action(permissions=["change"], description="Revoke selected tokens")
+    def revoke_selected(self, request, queryset):
+        try:
+            revoked = sum(token_revoke(token=token, actor=request.user) for token in queryset.select_related("user"))
+        except PermissionDenied as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        self.message_user(request, f"Revoked {revoked} token(s); they stop working now.", messages.SUCCESS)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # Not the model form: the service makes the secret, and it is shown on the answer to this
+        # POST rather than carried to the next page in a message (cookie or session).
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        users = User.objects.filter(is_active=True, tenant__isnull=False).order_by("username")
+        if not request.user.is_superuser:
+            users = of_users_tenant(users, request.user)
+        form = ApiTokenCreateForm(request.POST or None, users=users)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                token, secret = token_create(user=data["user"], name=data["name"], days=data["days"], actor=request.user)
+            except (ValidationError, PermissionDenied) as exc:
+                form.add_error(None, exc if isinstance(exc, ValidationError) else str(exc))
+            else:
+                self.log_addition(request, token, [{"added": {}}])
+                return self._render(request, "created.html", "API token created", token=token, secret=secret)
+        return self._render(request, "add.html", "Create an API token", form=form)
+
+    def _render(self, request, template, title, **context):
+        return TemplateResponse(
+            request,
+            f"admin/crm/apitoken/{template}",
+            {**self.admin_site.each_context(request), "opts": self.model._meta, "title": title, **context},
+        )

@@ -33,3 +33,10 @@ class EventType(models.TextChoices):
     LEAD_ASSIGNED = "LeadAssigned"
     LEAD_CONVERTED = "LeadConverted"
     LEAD_DELETED = "LeadDeleted"
+
+
+class TokenRevokeReason(models.TextChoices):
+    REVOKED = "revoked", "Revoked"
+    PASSWORD_CHANGED = "password_changed", "Password changed"
+    USER_DEACTIVATED = "user_deactivated", "User deactivated"
+    WORKSPACE_CHANGED = "workspace_changed", "User moved to another workspace"

@@ -1,6 +1,7 @@
 import uuid
 
 from django.db import models
+from django.utils import timezone
 
 
 class TenantManager(models.Manager):
@@ -37,3 +38,9 @@ class EventQuerySet(TenantQuerySet):
     def undelivered(self):
         """Events the outbox has not handed on yet, oldest first."""
         return self.filter(delivered_at__isnull=True).order_by("id")
+
+
+class ApiTokenQuerySet(TenantQuerySet):
+    def usable(self, now=None):
+        """Tokens neither revoked nor expired."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now or timezone.now())

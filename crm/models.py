@@ -1,3 +1,4 @@
+import datetime as dt
 from typing import ClassVar, Self
 
 from django.conf import settings
@@ -6,8 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .choices import ActivityKind, EventType, Role
-from .managers import ActivityQuerySet, EventQuerySet, TenantManager
+from .choices import ActivityKind, EventType, Role, TokenRevokeReason
+from .managers import ActivityQuerySet, ApiTokenQuerySet, EventQuerySet, TenantManager
 
 
 class Tenant(models.Model):
@@ -158,3 +159,47 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} #{self.pk}"
+
+
+def default_token_expiry() -> dt.datetime:
+    return timezone.now() + dt.timedelta(days=settings.API_TOKEN_DAYS)
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API, named and expiring. The secret is shown once and never stored (crm/tokens.py)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. the system that uses it.")
+    prefix = models.CharField(
+        max_length=8, editable=False, help_text="The first characters of the token, to tell tokens apart."
+    )
+    # A SHA-256 of the whole secret, hex: enough to recognise the token, useless to present as one.
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(default=default_token_expiry)
+    last_used_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Updated at most once a minute."
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+    revoked_reason = models.CharField(max_length=30, choices=TokenRevokeReason.choices, blank=True, editable=False)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "API token"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "user", "-created_at"], name="apitoken_tenant_user_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True) | ~Q(revoked_reason=""),
+                name="apitoken_revoked_with_reason",
+                violation_error_message="A revoked token says why it was revoked.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -36,6 +36,7 @@ _ADMIN = {
     **_MANAGER,
     "leads.channel": ["view", "add", "change", "delete"],
     "crm.user": ["view", "add", "change"],
+    "crm.apitoken": ["view", "add", "change"],  # change: revoke (tokens are never edited)
 }
 ROLE_PERMISSIONS = {Role.REP: _REP, Role.MANAGER: _MANAGER, Role.ADMIN: _ADMIN}
 

@@ -9,8 +9,10 @@ REDIS_URL     optional; when set the cache and form rate limits are shared via R
 TRUSTED_PROXY_COUNT  how many reverse proxies append to X-Forwarded-For in front of the app (default 0)
 ALLOW_HTTP    1 to serve plain HTTP with DEBUG off (no HTTPS redirect, HSTS or Secure cookies)
 SESSION_HOURS how long a back-office sign-in lasts (default 12)
+API_TOKEN_DAYS  how long a new API token lasts (default 90)
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -62,11 +64,11 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "corsheaders",
+    "axes",
     "crm",
     "contacts",
     "leads",
@@ -84,6 +86,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the lockout page
 ]
 
 ROOT_URLCONF = "crm.urls"
@@ -125,12 +128,15 @@ DATABASES = {"default": database_from_url(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "crm.User"
-AUTHENTICATION_BACKENDS = ["crm.roles.RoleBackend"]
+# Axes first: it refuses a locked-out sign-in before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "crm.roles.RoleBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule for passwords: Django tells it of every password change, and it revokes the user's API tokens.
+    {"NAME": "crm.tokens.RevokeTokensOnPasswordChange"},
 ]
 LOGIN_URL = "admin:login"
 
@@ -238,3 +244,18 @@ CORS_URLS_REGEX = rf"{CAPTURE_PATH_REGEX}|^/f/[^/]+/token$"
 CORS_ALLOW_METHODS = ("POST", "OPTIONS")
 CORS_ALLOW_HEADERS = ("accept", "content-type", "x-form-key", "idempotency-key")
 CORS_EXPOSE_HEADERS = ("Retry-After", "Idempotent-Replayed")
+
+# --- API tokens (crm/tokens.py) and the brakes on guessing passwords and tokens ---
+API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
+# An address that presents this many bad bearer tokens within a window is answered 429 until it ends.
+API_TOKEN_FAILURE_LIMIT = int(os.environ.get("API_TOKEN_FAILURE_LIMIT", "10"))
+API_TOKEN_FAILURE_WINDOW_SECONDS = int(os.environ.get("API_TOKEN_FAILURE_WINDOW_SECONDS", "600"))
+# django-axes: after this many failed sign-ins for one username, or from one address, sign-in is
+# refused (even with the right password) for the cool-off time; a success clears the count.
+# Unlock sooner with `manage.py axes_reset_username USERNAME` or `axes_reset_ip ADDRESS`.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "crm.client_ip.client_ip"  # TRUSTED_PROXY_COUNT, as for the form rate limit
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"

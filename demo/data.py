@@ -1,7 +1,8 @@
 """A demo workspace to click around in: leads with timelines, conversions, deals, and a second tenant.
 
 Deterministic (fixed seed; times relative to now) and idempotent: when the demo tenant exists
-nothing is written except, if missing, the admin's API token, and the logins are reported again.
+nothing is written except a fresh API token for the admin (a token is shown only when it is
+issued; the one the previous run printed is revoked), and the logins are reported again.
 Names, companies and domains are made up; Faker is a test dependency, not a runtime one.
 
 Leads and their history are written directly, backdated over ~60 days, rather than through
@@ -23,14 +24,14 @@ from itertools import product
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from contacts.choices import CLOSED_STAGES, DealStage
 from contacts.models import Company, Contact, Deal
 from crm.choices import ActivityKind, Role
-from crm.models import Activity, Tenant, User
+from crm.models import Activity, ApiToken, Tenant, User
 from crm.normalize import normalize_phone
-from leads.workspaces import WEBSITE_CHANNEL_NAME, TenantSetupError, create_tenant
+from crm.tokens import token_create, token_revoke
+from leads.workspaces import FIRST_TOKEN_NAME, WEBSITE_CHANNEL_NAME, TenantSetupError, create_tenant
 
 from leads.choices import LeadSource, LeadStatus, Priority, Recommendation, ScoreBand
 from leads.models import Channel, Lead
@@ -40,6 +41,7 @@ SEED = 20240601
 DEMO_SLUG, DEMO_NAME = "demo", "Demo Sales"
 OTHER_SLUG, OTHER_NAME = "globex", "Globex Sales"
 DEMO_LEADS, OTHER_LEADS, CONVERTED_LEADS = 40, 6, 6
+DEMO_TOKEN_NAME = "seed_demo"
 
 
 @dataclass(frozen=True)
@@ -198,7 +200,7 @@ def build_demo(*, now: dt.datetime | None = None) -> DemoWorkspace:
     with transaction.atomic():
         tenant = Tenant.objects.filter(slug=DEMO_SLUG).first()
         if tenant is not None:
-            return _describe(tenant, created=False)
+            return _describe(tenant, created=False, api_token=_fresh_admin_token(tenant))
         _check_usernames_free()
         rng = random.Random(SEED)
         people = rng.sample(list(product(FIRST_NAMES, LAST_NAMES)), DEMO_LEADS + OTHER_LEADS)
@@ -235,7 +237,7 @@ def build_demo(*, now: dt.datetime | None = None) -> DemoWorkspace:
                 rng=rng,
                 now=now,
             )
-        return _describe(setup.tenant, created=True)
+        return _describe(setup.tenant, created=True, api_token=setup.api_token)
 
 
 def _check_usernames_free() -> None:
@@ -271,10 +273,18 @@ def _name(user: User, person: Person) -> None:
     user.save(update_fields=["first_name", "last_name"])
 
 
-def _describe(tenant: Tenant, *, created: bool) -> DemoWorkspace:
+def _fresh_admin_token(tenant: Tenant) -> str:
+    """A new token for the demo admin, revoking the ones earlier runs printed (tokens made in the admin stay)."""
+    admin = User.objects.filter(tenant=tenant, username=DEMO_ADMIN.username, is_active=True).first()
+    if admin is None:
+        return ""
+    for token in ApiToken.objects.filter(user=admin, name__in=[FIRST_TOKEN_NAME, DEMO_TOKEN_NAME]).usable():
+        token_revoke(token=token, actor=None)
+    return token_create(user=admin, name=DEMO_TOKEN_NAME)[1]
+
+
+def _describe(tenant: Tenant, *, created: bool, api_token: str) -> DemoWorkspace:
     channel = Channel.objects.for_tenant(tenant).filter(name=WEBSITE_CHANNEL_NAME).first()
-    admin = User.objects.filter(tenant=tenant, username=DEMO_ADMIN.username).first()
-    token = Token.objects.get_or_create(user=admin)[0].key if admin else ""
     existing = set(User.objects.filter(tenant__slug__in=[DEMO_SLUG, OTHER_SLUG]).values_list("username", flat=True))
     logins = tuple(
         Login(tenant=tenant_name, username=p.username, password=p.password, role=Role(p.role).label)
@@ -296,7 +306,7 @@ def _describe(tenant: Tenant, *, created: bool) -> DemoWorkspace:
         created=created,
         logins=logins,
         form_key=channel.form_key if channel else "",
-        api_token=token,
+        api_token=api_token,
         counts=counts,
     )
 

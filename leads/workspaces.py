@@ -12,15 +12,16 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
-from rest_framework.authtoken.models import Token
 
 from crm.choices import Role
 from crm.models import Tenant, User
+from crm.tokens import token_create
 
 # Lowercase only: the unique index is case-sensitive on PostgreSQL, so "Acme" and "acme" would both fit.
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MAX_LENGTH = cast(int, Tenant._meta.get_field("slug").max_length)  # a SlugField has one
 WEBSITE_CHANNEL_NAME = "Website"
+FIRST_TOKEN_NAME = "Created with the workspace"
 
 
 class TenantSetupError(Exception):
@@ -32,7 +33,7 @@ class TenantSetup:
     tenant: Tenant
     admin: User
     channel: Any  # leads.Channel; crm does not import leads (dependencies point leads -> crm)
-    api_token: str
+    api_token: str  # the secret, shown once: only its hash is stored
 
     @property
     def form_key(self) -> str:
@@ -73,7 +74,7 @@ def create_tenant(
             channel = apps.get_model("leads", "Channel").objects.create(
                 tenant=tenant, name=WEBSITE_CHANNEL_NAME, kind="website_form"
             )
-            token = Token.objects.create(user=admin)
+            _token, secret = token_create(user=admin, name=FIRST_TOKEN_NAME)
             # Imported here: crm does not import leads at load time (dependencies point leads -> crm).
             from leads.rules.defaults import install_default_rules
 
@@ -83,7 +84,7 @@ def create_tenant(
             f"Tenant '{slug}' or user '{admin_username}' was created by someone else just now; "
             "pick another slug or username and run again."
         ) from exc
-    return TenantSetup(tenant=tenant, admin=admin, channel=channel, api_token=token.key)
+    return TenantSetup(tenant=tenant, admin=admin, channel=channel, api_token=secret)
 
 
 def _check_slug(slug: str) -> None:

@@ -3,11 +3,13 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 from rest_framework.test import APIClient
 
 from crm.startup import SQLITE_ENGINE, create_local_folders
-from tests.factories import ChannelFactory, ManagerFactory, TenantFactory, TokenFactory, UserFactory
+from tests.factories import ApiTokenFactory, ChannelFactory, ManagerFactory, TenantFactory, UserFactory
 
 
 # The test client and the browser tests' live server speak plain HTTP, as ALLOW_HTTP=1 would
@@ -56,6 +58,24 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def fresh_local_cache():
+    # Counters (failed token attempts per address, form rate limits) live in the cache; on the
+    # per-process memory cache they would carry from one test to the next. A shared Redis is left alone.
+    yield
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()
+
+
+@pytest.fixture
+def without_lockout(settings):
+    """For tests that call `client.login()`: django-axes refuses an authenticate() without a request.
+
+    (`force_login` skips authentication and needs nothing; tests/crm/test_lockout.py runs axes as in production.)
+    """
+    settings.AXES_ENABLED = False
+
+
 @pytest.fixture
 def tenant(db):
     return TenantFactory(name="Acme Sales", slug="acme")
@@ -84,8 +104,15 @@ def channel(tenant):
 
 def api_client_for(user) -> APIClient:
     client = APIClient()
-    token = TokenFactory(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
+    token = ApiTokenFactory(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.secret}")
+    return client
+
+
+def session_client_for(user) -> APIClient:
+    """Signed in as from the admin: the way a platform user without a workspace (so without tokens) reaches the API."""
+    client = APIClient()
+    client.force_login(user)
     return client
 
 

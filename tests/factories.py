@@ -1,10 +1,10 @@
 import factory
 from factory.django import DjangoModelFactory
-from rest_framework.authtoken.models import Token
 
 from contacts.models import Company, Contact, Deal
 from crm.choices import ActivityKind, Role
-from crm.models import Activity, Tenant, User
+from crm.models import Activity, ApiToken, Tenant, User
+from crm.tokens import token_create
 from leads.choices import LeadSource, LeadStatus
 from leads.models import Channel, Lead
 
@@ -38,11 +38,20 @@ class ManagerFactory(UserFactory):
     role = Role.MANAGER
 
 
-class TokenFactory(DjangoModelFactory):
+class ApiTokenFactory(DjangoModelFactory):
+    """Issued through the service; the secret (shown once) is on the returned row as `.secret`."""
+
     class Meta:
-        model = Token
+        model = ApiToken
 
     user = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"Integration {n}")
+
+    @classmethod
+    def _create(cls, model_class, *, user, name, days=None, **kwargs):
+        token, secret = token_create(user=user, name=name, days=days)
+        token.secret = secret
+        return token
 
 
 class ChannelFactory(DjangoModelFactory):

@@ -28,7 +28,7 @@ ERROR_DESCRIPTIONS = {
     "412": "If-Match named a version the row has moved past: read it again (its ETag) and reapply the change.",
     "413": "The request body is too large.",
     "422": "An Idempotency-Key reused with a different body.",
-    "429": "Too many submissions from this client; see Retry-After.",
+    "429": "Too many requests from this client (form submissions, or failed token attempts); see Retry-After.",
 }
 BODY_METHODS = {"post", "put", "patch"}
 CAPTURE_ERRORS = ("409", "413", "422", "429")
@@ -76,7 +76,7 @@ def document_errors(result, generator, request, public):
         if not path.startswith("/api/v1/"):
             continue
         for method, operation in operations.items():
-            codes = {"400", "401", "403", "404"}
+            codes = {"400", "401", "403", "404", "429"}  # 429: after repeated bad tokens (crm/api/authentication.py)
             if method in BODY_METHODS:
                 codes |= {"409", "413"}
             if method in {"put", "patch"} and any(p.get("name") == "If-Match" for p in operation.get("parameters", [])):

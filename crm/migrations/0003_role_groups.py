@@ -12,7 +12,6 @@ class Migration(migrations.Migration):
         ("crm", "0002_initial"),
         ("contacts", "0002_initial"),
         ("leads", "0001_initial"),
-        ("authtoken", "0004_alter_tokenproxy_options"),
     ]
 
     operations = [migrations.RunPython(create_role_groups, migrations.RunPython.noop)]

@@ -2,6 +2,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from crm.client_ip import client_ip
 from leads.capture import cors, idempotency, ratelimit, spam, submission
 from leads.capture.service import capture_lead
 
@@ -87,7 +88,7 @@ class LeadCaptureMixin:
     def _capture(self, request, *, tenant, channel, body: dict, anonymous: bool) -> tuple[int, dict]:
         if anonymous:
             try:
-                ratelimit.hit(channel=channel, client=ratelimit.client_ip(request))
+                ratelimit.hit(channel=channel, client=client_ip(request))
             except ratelimit.RateLimited as exc:
                 raise exceptions.Throttled(wait=exc.retry_after, detail=str(exc)) from exc
             # Judged before validation, so a bot never learns the field rules either.

@@ -8,7 +8,7 @@ from contacts.api.serializers import ContactSerializer
 from contacts.models import Contact
 from crm.normalize import normalize_email
 from leads.models import Lead
-from tests.conftest import api_client_for
+from tests.conftest import api_client_for, session_client_for
 from tests.factories import CompanyFactory, ContactFactory, LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -280,4 +280,4 @@ def test_without_credentials_401_and_without_a_tenant_403(anon_api, tenant):
     platform = UserFactory(tenant=None, is_superuser=True, username="platform")
 
     assert anon_api.get("/api/v1/contacts").status_code == 401
-    assert api_client_for(platform).get("/api/v1/contacts").status_code == 403
+    assert session_client_for(platform).get("/api/v1/contacts").status_code == 403

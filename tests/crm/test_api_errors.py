@@ -61,7 +61,7 @@ def test_every_api_operation_documents_its_error_answers(client):
             continue
         for method, operation in operations.items():
             responses = operation["responses"]
-            for code in ("400", "401", "403", "404"):
+            for code in ("400", "401", "403", "404", "429"):
                 assert code in responses, f"{method.upper()} {path} does not document {code}"
             assert responses["404"]["content"]["application/json"]["schema"] == {
                 "$ref": "#/components/schemas/ErrorDetail"

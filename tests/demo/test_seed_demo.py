@@ -4,13 +4,12 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from contacts.choices import CLOSED_STAGES
 from contacts.models import Company, Contact, Deal
 from crm.choices import ActivityKind, Role
-from crm.models import Activity, Event, Tenant, User
+from crm.models import Activity, ApiToken, Event, Tenant, User
 from leads.choices import LeadStatus
 from demo.data import DEMO_ADMIN, DEMO_TEAM, OTHER_ADMIN, band_for, build_demo, grade_for
 from leads.models import Channel, Lead
@@ -30,7 +29,7 @@ def printed(out: str, label: str) -> str:
 
 
 def everything() -> dict:
-    models = (Tenant, User, Token, Channel, Lead, Contact, Company, Deal, Activity, Event)
+    models = (Tenant, User, Channel, Lead, Contact, Company, Deal, Activity, Event)
     return {model.__name__: model.objects.count() for model in models}
 
 
@@ -66,6 +65,7 @@ def test_builds_a_demo_workspace_with_every_kind_of_row(demo):
     assert not Activity.objects.for_tenant(demo).filter(kind=ActivityKind.TASK, due_at__isnull=True).exists()
 
 
+@pytest.mark.usefixtures("without_lockout")
 def test_team_has_an_admin_a_manager_and_reps_who_can_sign_in(demo, client):
     roles = sorted(User.objects.filter(tenant=demo).values_list("role", flat=True))
     assert roles == sorted([Role.ADMIN, Role.MANAGER, Role.REP, Role.REP])
@@ -143,7 +143,21 @@ def test_second_run_changes_nothing_and_prints_the_same_logins(demo_out):
     assert everything() == before
     assert "already exists" in again
     assert printed(again, "Website form key") == printed(demo_out, "Website form key")
-    assert printed(again, "API token") == printed(demo_out, "API token")
+
+
+def test_second_run_prints_a_new_token_and_revokes_the_one_printed_before(demo_out):
+    first = printed(demo_out, "API token")
+
+    second = printed(seed(), "API token")
+
+    def status(token):
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return api.get("/api/v1/leads").status_code
+
+    assert second != first
+    assert (status(first), status(second)) == (401, 200)
+    assert ApiToken.objects.filter(user__username=DEMO_ADMIN.username).usable().count() == 1
 
 
 def test_refuses_when_its_usernames_belong_to_someone_else(tenant):

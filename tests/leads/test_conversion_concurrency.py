@@ -16,7 +16,7 @@ from crm.models import Event
 from leads.choices import LeadStatus
 from leads.models import Lead
 from tests.concurrency import run_together
-from tests.factories import LeadFactory, ManagerFactory, TenantFactory, TokenFactory
+from tests.factories import ApiTokenFactory, LeadFactory, ManagerFactory, TenantFactory
 
 THREADS = 20
 
@@ -49,14 +49,14 @@ def test_twenty_threads_converting_one_lead_make_one_contact():
 @pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_http_conversions_name_the_same_contact(live_server):
     tenant = TenantFactory()
-    token = TokenFactory(user=ManagerFactory(tenant=tenant))
+    token = ApiTokenFactory(user=ManagerFactory(tenant=tenant))
     lead = LeadFactory(tenant=tenant, email="http-race@contested.example", company="Contested Inc")
     url = f"{live_server.url}/api/v1/leads/{lead.pk}/convert"
 
     def post(i):
         request = urllib.request.Request(
             url, data=b"{}", method="POST",
-            headers={"Authorization": f"Bearer {token.key}", "Content-Type": "application/json"},
+            headers={"Authorization": f"Bearer {token.secret}", "Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.loads(response.read())

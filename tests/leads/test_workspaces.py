@@ -1,15 +1,17 @@
+import datetime as dt
 import json
+import re
 from io import StringIO
 from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from crm.choices import Role
-from crm.models import Tenant, User
+from crm.models import ApiToken, Tenant, User
+from crm.tokens import hash_secret
 from leads.choices import ChannelKind
 from leads.models import Channel
 
@@ -29,8 +31,12 @@ def create(slug="acme-west", **options) -> str:
     return run(slug, **{**defaults, **options})
 
 
+def printed_token(out: str) -> str:
+    return re.search(r"^API token:\s+(\S+)", out, re.MULTILINE).group(1)
+
+
 def footprint() -> tuple[int, int, int, int]:
-    return Tenant.objects.count(), User.objects.count(), Channel.objects.count(), Token.objects.count()
+    return Tenant.objects.count(), User.objects.count(), Channel.objects.count(), ApiToken.objects.count()
 
 
 # What it creates ---------------------------------------------------------------------------------
@@ -42,7 +48,7 @@ def test_creates_tenant_admin_website_channel_and_token():
     tenant = Tenant.objects.get(slug="acme-west")
     admin = User.objects.get(username="ann")
     channel = Channel.objects.get(tenant=tenant)
-    token = Token.objects.get(user=admin)
+    token = ApiToken.objects.get(user=admin)
     assert tenant.name == "Acme West"
     assert (admin.tenant, admin.role, admin.is_staff, admin.is_superuser) == (tenant, Role.ADMIN, True, False)
     assert admin.email == "ann@acme.example"
@@ -50,8 +56,9 @@ def test_creates_tenant_admin_website_channel_and_token():
     assert admin.user_permissions.count() == 0  # permissions come from the role
     assert (channel.name, channel.kind) == ("Website", ChannelKind.WEBSITE_FORM)
     assert channel.form_key
-    for text in ("acme-west", "ann", channel.form_key, token.key, "/admin/"):
+    for text in ("acme-west", "ann", channel.form_key, token.prefix, "/admin/"):
         assert text in out
+    assert token.expires_at.date() == (token.created_at + dt.timedelta(days=90)).date()
 
 
 def test_name_defaults_to_the_slug_in_title_case():
@@ -60,6 +67,7 @@ def test_name_defaults_to_the_slug_in_title_case():
     assert Tenant.objects.get(slug="north-shore").name == "North Shore"
 
 
+@pytest.mark.usefixtures("without_lockout")
 def test_admin_can_sign_in_to_the_admin_with_role_permissions(client):
     create()
 
@@ -70,8 +78,7 @@ def test_admin_can_sign_in_to_the_admin_with_role_permissions(client):
 
 
 def test_token_authenticates_the_api():
-    create()
-    key = Token.objects.get(user__username="ann").key
+    key = printed_token(create())
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
 
@@ -90,7 +97,7 @@ def test_json_prints_one_object_with_the_keys():
     assert data["tenant_id"] == tenant.pk
     assert data["admin_username"] == "ann"
     assert data["form_key"] == Channel.objects.get(tenant=tenant).form_key
-    assert data["api_token"] == Token.objects.get(user__username="ann").key
+    assert hash_secret(data["api_token"]) == ApiToken.objects.get(user__username="ann").key_hash
 
 
 # Errors say what to do and write nothing ---------------------------------------------------------
@@ -165,7 +172,7 @@ def test_missing_admin_arguments_are_reported():
 
 def test_a_failure_midway_rolls_everything_back():
     # As if a concurrent run took the username between our check and our insert.
-    with mock.patch.object(Token.objects, "create", side_effect=IntegrityError("duplicate")):
+    with mock.patch.object(ApiToken.objects, "create", side_effect=IntegrityError("duplicate")):
         with pytest.raises(CommandError, match="created by someone else just now"):
             create()
 

@@ -25,7 +25,10 @@ class Command(BaseCommand):
         if demo.created:
             self.stdout.write(self.style.SUCCESS(f"Created demo workspace '{demo.tenant.name}': {counts}."))
         else:
-            self.stdout.write(f"Demo workspace '{demo.tenant.name}' already exists ({counts}); nothing changed.")
+            self.stdout.write(
+                f"Demo workspace '{demo.tenant.name}' already exists ({counts}); nothing changed "
+                "but the API token: here is a new one, the one printed before is revoked."
+            )
         self.stdout.write("")
         self.stdout.write(f"Admin: {base}/admin/")
         width = max(len(login.username) for login in demo.logins)

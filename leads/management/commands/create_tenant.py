@@ -1,5 +1,6 @@
 import json
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from leads.workspaces import TenantSetupError, create_tenant
@@ -49,3 +50,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Admin login:      {setup.admin.username} (the password you gave) at {admin_url}")
         self.stdout.write(f"Website form key: {setup.form_key}  (send as X-Form-Key to POST /api/v1/leads)")
         self.stdout.write(f"API token:        {setup.api_token}  (send as Authorization: Bearer <token>)")
+        self.stdout.write(
+            f"                  shown only now (the database keeps its hash); it expires in {settings.API_TOKEN_DAYS} days"
+        )

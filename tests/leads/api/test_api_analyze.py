@@ -52,8 +52,9 @@ def test_analyze_runs_a_fixed_number_of_queries(api, tenant, django_assert_max_n
     lead = LeadFactory(tenant=tenant, industry="Software")
     Activity.objects.bulk_create([Activity(tenant=tenant, lead=lead, kind=kind) for kind in ActivityKind.values[:8]])
 
-    # token+user, tenant, lead, active model, activity counts; savepoint, save, release (first advice: no timeline row)
-    with django_assert_max_num_queries(8):
+    # token+user, its last_used_at (first use), tenant, lead, active model, activity counts; savepoint, save,
+    # release (first advice: no timeline row)
+    with django_assert_max_num_queries(9):
         assert analyze(api, lead).status_code == 200
 
 

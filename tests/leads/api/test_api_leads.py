@@ -7,7 +7,7 @@ from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event
 from leads.choices import LeadSource, LeadStatus
 from leads.models import Lead
-from tests.conftest import api_client_for
+from tests.conftest import api_client_for, session_client_for
 from tests.factories import ChannelFactory, CompanyFactory, ContactFactory, DealFactory, LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -326,7 +326,7 @@ def test_a_user_without_a_tenant_sees_nothing(tenant):
     LeadFactory(tenant=tenant)
     platform = UserFactory(tenant=None, is_superuser=True, username="platform")
 
-    response = api_client_for(platform).get("/api/v1/leads")
+    response = session_client_for(platform).get("/api/v1/leads")
 
     assert response.status_code == 403
 

@@ -18,7 +18,7 @@ from leads.capture.service import capture_lead
 from leads.choices import LeadSource
 from leads.models import IdempotencyRecord, Lead
 from tests.concurrency import run_together
-from tests.factories import ChannelFactory, ManagerFactory, TenantFactory, TokenFactory
+from tests.factories import ApiTokenFactory, ChannelFactory, ManagerFactory, TenantFactory
 
 THREADS = 20
 BODY = {"phone": "+14155550199", "first_name": "Racy"}
@@ -80,8 +80,8 @@ def test_twenty_concurrent_form_posts_with_one_key_make_one_lead(live_server):
 @pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_integrator_posts_with_one_key_get_the_same_lead(live_server):
     tenant = TenantFactory()
-    token = TokenFactory(user=ManagerFactory(tenant=tenant))
-    headers = {"Authorization": f"Bearer {token.key}", "Idempotency-Key": "api-race"}
+    token = ApiTokenFactory(user=ManagerFactory(tenant=tenant))
+    headers = {"Authorization": f"Bearer {token.secret}", "Idempotency-Key": "api-race"}
 
     results = run_together(lambda i: http_post(f"{live_server.url}/api/v1/leads", headers))
 

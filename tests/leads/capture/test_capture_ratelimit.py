@@ -14,7 +14,8 @@ from django.db import connection
 from django.test import RequestFactory
 from rest_framework.test import APIClient
 
-from leads.capture.ratelimit import MAX_BUCKET, RateLimited, client_ip, hit
+from crm.client_ip import client_ip
+from leads.capture.ratelimit import MAX_BUCKET, RateLimited, hit
 from leads.models import FormPostCount, Lead
 from tests.concurrency import run_together
 from tests.factories import ChannelFactory, TenantFactory

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0007_tenant_reps_read_all_leads'),
+        ('crm', '0010_role_groups_for_api_tokens'),
         ('leads', '0006_form_post_count'),
     ]
 
