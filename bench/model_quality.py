@@ -134,8 +134,8 @@ def main() -> None:
     from sklearn.metrics import brier_score_loss, roc_auc_score
 
     from crm.models import Tenant
-    from leads.prediction import service as prediction
     from leads.models import Lead, PredictionModel
+    from leads.prediction import features, service, training
 
     call_command("migrate", verbosity=0)
     rng = random.Random(args.seed)
@@ -152,8 +152,8 @@ def main() -> None:
     model = PredictionModel.objects.get(tenant=tenant, is_active=True)
 
     # The command's held-out split, reproduced: same examples, same stratified split, same seed.
-    examples = prediction.load_examples(tenant)
-    _, test = prediction.holdout_split(examples.labels)
+    examples = training.load_examples(tenant)
+    _, test = training.holdout_split(examples.labels)
     held_out_labels = [examples.labels[i] for i in test]
     rule_auc_held_out = roc_auc_score(held_out_labels, [truth[examples.lead_ids[i]] for i in test])
 
@@ -168,12 +168,12 @@ def main() -> None:
                     custom_fields=row["custom_fields"], job_title="Head of Operations")
         counts = {"demo_requested": row["demos"], "page_viewed": row["page_views"]}
         started = time.perf_counter()
-        probability, _ = prediction.score_facts(model, prediction.lead_facts(lead, counts))
+        probability, _ = features.score_facts(model, features.lead_facts(lead, counts))
         scoring_seconds += time.perf_counter() - started
         fresh_labels.append(converted)
         model_p.append(probability)
         rule_p.append(1 / (1 + math.exp(-row["logit"])))
-        buckets.setdefault(prediction.recommend(probability), []).append(converted)
+        buckets.setdefault(service.recommend(probability), []).append(converted)
 
     positives = sum(examples.labels)
     print()
@@ -201,7 +201,7 @@ def main() -> None:
     lead = Lead.objects.create(tenant=tenant, email="open@company.example", industry="Software", employee_count=300)
     started = time.perf_counter()
     for _ in range(200):
-        prediction.predict_lead(lead=lead)
+        service.predict_lead(lead=lead)
     print(f"POST .../analyze's work (predict_lead on a saved lead: load model, count activities, save): "
           f"{(time.perf_counter() - started) / 200 * 1e3:.2f} ms")
     top = sorted(zip(model.features["columns"], model.coefficients, strict=True), key=lambda item: -abs(item[1]))[:8]

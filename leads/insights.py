@@ -9,9 +9,10 @@ from __future__ import annotations
 from django.db import transaction
 
 from crm.models import User
+from leads.prediction.service import refresh_prediction
+from leads.rules.scoring import auto_qualify, rescore_lead
 
 from .models import Lead
-from leads.rules.scoring import auto_qualify, rescore_lead
 
 
 def refresh_insights(*, lead: Lead, actor: User | None = None) -> Lead:
@@ -24,7 +25,5 @@ def refresh_insights(*, lead: Lead, actor: User | None = None) -> Lead:
         lead = auto_qualify(lead=lead)
 
         # --- prediction (leads/prediction/service.py): last, so it reads the fresh score ---
-        from leads.prediction.service import refresh_prediction
-
         lead = refresh_prediction(lead=lead, actor=actor)
     return lead

@@ -8,14 +8,15 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from crm.access import check_change
-from crm.models import User
 from crm.api.exceptions import Conflict
 from crm.api.schema import IF_MATCH
 from crm.api.tenancy import HasTenant, TenantScopedMixin
 from crm.api.viewsets import VersionedMixin
+from crm.models import User
 from crm.versions import etag_of
 from leads.api.filtersets import LeadFilterSet
-from leads.prediction.service import LeadNotPredictable, predict_lead
+from leads.prediction.features import LeadNotPredictable
+from leads.prediction.service import predict_lead
 
 from ..assignment import AssignmentError, assign_lead
 from ..conversion import ConversionInputError, LeadNotConvertible

@@ -18,12 +18,13 @@ from typing import Any
 
 from crm.choices import ActivityKind
 from crm.models import Tenant
+from leads.prediction.features import lead_facts
+from leads.prediction.service import explain, recommend
+from leads.rules.conditions import matches
+from leads.rules.config import config_for
+from leads.rules.scoring import Score, compute_score
 
 from ..choices import OPEN_STATUSES
-from leads.rules.conditions import matches
-from leads.prediction.service import explain, lead_facts, recommend
-from leads.rules.scoring import Score, compute_score
-from leads.rules.config import config_for
 from .writer import Json
 
 IMPORTED_COUNTS = {ActivityKind.IMPORTED.value: 1}

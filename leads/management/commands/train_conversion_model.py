@@ -2,7 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from crm.models import Tenant
 from leads.models import Lead
-from leads.prediction.service import refresh_predictions, train_model
+from leads.prediction.service import refresh_predictions
+from leads.prediction.training import train_model
 
 CHUNK = 10_000
 

@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from crm.choices import ActivityKind
 from crm.models import Activity
-from leads.prediction import service as prediction
 from leads.activities import USER_KINDS
 from leads.capture.service import capture_lead
 from leads.choices import LeadStatus, Recommendation
 from leads.models import Lead, PredictionModel
+from leads.prediction import features, service, training
 from leads.prediction.service import predict_lead
 from tests.factories import ContactFactory, LeadFactory, TenantFactory
 
@@ -205,7 +205,7 @@ def test_activities_after_the_lead_closed_do_not_count(tenant):
         Activity.objects.create(tenant=tenant, lead=lead, kind=ActivityKind.MEETING, occurred_at=closed_at + dt.timedelta(days=1))
     Activity.objects.create(tenant=tenant, lead=won, kind=ActivityKind.CONVERTED, occurred_at=closed_at)
 
-    examples = prediction.load_examples(tenant)
+    examples = training.load_examples(tenant)
 
     for facts in examples.facts:
         assert facts["activity:call"] == 1
@@ -215,7 +215,7 @@ def test_activities_after_the_lead_closed_do_not_count(tenant):
 
 
 def test_counted_activity_kinds_are_the_ones_people_log():
-    assert set(prediction.COUNTED_KINDS) == set(USER_KINDS)
+    assert set(features.COUNTED_KINDS) == set(USER_KINDS)
 
 
 # --- custom fields -------------------------------------------------------------------------
@@ -241,9 +241,9 @@ def test_custom_fields_are_discovered_without_a_feature_list(tenant):
     assert "custom:rare_note" not in by_name, "a field only a handful of leads have is not a feature"
 
     lead = LeadFactory(tenant=tenant, industry="Software", custom_fields={"plan": "Enterprise", "seats": "10"})
-    result = prediction.predict_lead(lead=lead)
-    assert any(f.feature == "custom:plan" for f in prediction.score_facts(
-        PredictionModel.objects.get(tenant=tenant), prediction.lead_facts(lead, {}))[1])
+    result = service.predict_lead(lead=lead)
+    assert any(f.feature == "custom:plan" for f in features.score_facts(
+        PredictionModel.objects.get(tenant=tenant), features.lead_facts(lead, {}))[1])
     assert result.fallback is False
 
 
@@ -262,8 +262,8 @@ def test_categories_are_capped_with_an_other_bucket(tenant, settings):
     assert len(region["values"]) == 3
     assert "custom:region=(other)" in model.features["columns"]
     unseen = {"custom:region": "Atlantis"}
-    assert prediction.describe(region, unseen["custom:region"]) == "region is Atlantis (uncommon)"
-    row = prediction.encode(model.features, unseen)
+    assert features.describe(region, unseen["custom:region"]) == "region is Atlantis (uncommon)"
+    row = features.encode(model.features, unseen)
     other = model.features["columns"].index("custom:region=(other)")
     assert row[other] > 0, "an unseen value lands in the other bucket"
 
@@ -276,13 +276,13 @@ def test_prediction_from_stored_json_matches_sklearn_predict_proba(tenant):
     train(tenant)
     model = PredictionModel.objects.get(tenant=tenant)
 
-    examples = prediction.load_examples(tenant)
-    fitted = prediction.fit_examples(examples)  # deterministic: the same fit the command stored
+    examples = training.load_examples(tenant)
+    fitted = training.fit_examples(examples)  # deterministic: the same fit the command stored
     expected = fitted.estimator.predict_proba(fitted.matrix)[:, 1]
 
     assert fitted.coefficients == model.coefficients and fitted.intercept == model.intercept
     for facts, sklearn_probability in zip(examples.facts, expected, strict=True):
-        probability, _ = prediction.score_facts(model, facts)
+        probability, _ = features.score_facts(model, facts)
         assert abs(probability - float(sklearn_probability)) < 1e-9
 
 
@@ -295,8 +295,8 @@ def test_scoring_needs_neither_sklearn_nor_numpy(tenant, monkeypatch):
     for name in ("sklearn", "numpy", "scipy"):
         monkeypatch.setitem(sys.modules, name, None)  # any import of them now fails
 
-    first = prediction.predict_lead(lead=lead)
-    again = prediction.predict_lead(lead=lead)
+    first = service.predict_lead(lead=lead)
+    again = service.predict_lead(lead=lead)
 
     assert first.fallback is False and 0 < first.probability < 1
     assert again.probability == first.probability, "deterministic"
@@ -309,7 +309,7 @@ def test_reason_names_the_largest_real_factors(tenant):
     lead = LeadFactory(tenant=tenant, industry="Software", employee_count=None)
     demo(lead, 3)
 
-    result = prediction.predict_lead(lead=lead)
+    result = service.predict_lead(lead=lead)
 
     lead.refresh_from_db()
     feature_names = {feature["name"] for feature in model.features["features"]}
@@ -322,7 +322,7 @@ def test_reason_names_the_largest_real_factors(tenant):
     assert lead.recommendation_reason == result.reason
     assert (lead.probability, lead.prediction_version) == (result.probability, model.version)
     assert lead.predicted_at is not None
-    assert lead.recommendation == prediction.recommend(result.probability)
+    assert lead.recommendation == service.recommend(result.probability)
 
 
 def test_a_lead_unlike_the_training_leads_still_gets_a_prediction(tenant):
@@ -331,12 +331,12 @@ def test_a_lead_unlike_the_training_leads_still_gets_a_prediction(tenant):
     lead = LeadFactory(tenant=tenant, industry="Mining", country="NZ", source="chat", custom_fields={"new": "field"},
                        employee_count=10**9, annual_revenue=None)
 
-    result = prediction.predict_lead(lead=lead)
+    result = service.predict_lead(lead=lead)
 
     assert 0.0 <= result.probability <= 1.0
     assert "industry is Mining (uncommon)" in " ".join(
-        f.description for f in prediction.score_facts(PredictionModel.objects.get(tenant=tenant),
-                                                      prediction.lead_facts(lead, {}))[1]
+        f.description for f in features.score_facts(PredictionModel.objects.get(tenant=tenant),
+                                                      features.lead_facts(lead, {}))[1]
     )
 
 
@@ -348,7 +348,7 @@ def test_without_a_model_the_rule_score_is_used_and_the_reason_says_why(tenant):
     LeadFactory(tenant=tenant, status=LeadStatus.CONVERTED, converted_at=timezone.now(), converted_contact=contact)
     lead = LeadFactory(tenant=tenant, score_total=72)
 
-    result = prediction.predict_lead(lead=lead)
+    result = service.predict_lead(lead=lead)
 
     assert result.fallback is True
     assert (result.probability, result.model_version) == (0.72, "rules")
@@ -365,7 +365,7 @@ def test_enough_history_but_no_model_yet_says_to_train(tenant):
     make_history(tenant)
     lead = LeadFactory(tenant=tenant, score_total=10)
 
-    result = prediction.predict_lead(lead=lead)
+    result = service.predict_lead(lead=lead)
 
     assert result.fallback is True and result.recommendation == Recommendation.DROP_LEAD
     assert "No learned model trained yet" in result.reason and "train_conversion_model" in result.reason
@@ -377,13 +377,13 @@ def test_enough_history_but_no_model_yet_says_to_train(tenant):
      (0.2, "continue_qualification"), (0.19, "drop_lead"), (0.0, "drop_lead")],
 )
 def test_recommendation_thresholds(probability, expected):
-    assert prediction.recommend(probability) == expected
+    assert service.recommend(probability) == expected
 
 
 def test_thresholds_are_settings(settings):
     settings.PREDICTION_TRANSFER_AT = 0.8
     settings.PREDICTION_DROP_BELOW = 0.1
-    assert [prediction.recommend(p) for p in (0.7, 0.8, 0.09)] == [
+    assert [service.recommend(p) for p in (0.7, 0.8, 0.09)] == [
         "continue_qualification", "transfer_to_sales", "drop_lead",
     ]
 
@@ -391,11 +391,11 @@ def test_thresholds_are_settings(settings):
 def test_a_changed_recommendation_is_written_to_the_timeline(tenant, manager):
     lead = LeadFactory(tenant=tenant, score_total=30)
 
-    prediction.predict_lead(lead=lead, actor=manager)
-    prediction.predict_lead(lead=lead, actor=manager)  # same advice: no new entry
+    service.predict_lead(lead=lead, actor=manager)
+    service.predict_lead(lead=lead, actor=manager)  # same advice: no new entry
     lead.score_total = 65
     lead.save(update_fields=["score_total"])
-    prediction.predict_lead(lead=lead, actor=manager)
+    service.predict_lead(lead=lead, actor=manager)
 
     entries = list(Activity.objects.filter(lead=lead, kind=ActivityKind.SCORED).order_by("id"))
     assert [e.subject for e in entries] == ["Recommendation: Transfer to sales (65%)"], "the first advice is no change"
@@ -405,8 +405,8 @@ def test_a_changed_recommendation_is_written_to_the_timeline(tenant, manager):
 def test_a_closed_lead_gets_no_prediction(tenant):
     lead = LeadFactory(tenant=tenant, status=LeadStatus.DISQUALIFIED, disqualification_reason="spam")
 
-    with pytest.raises(prediction.LeadNotPredictable, match="predictions are for open leads"):
-        prediction.predict_lead(lead=lead)
+    with pytest.raises(features.LeadNotPredictable, match="predictions are for open leads"):
+        service.predict_lead(lead=lead)
 
 
 # --- on capture (leads.insights.refresh_insights) -------------------------------------------
@@ -433,7 +433,7 @@ def test_a_rules_prediction_is_kept_current_when_the_lead_changes(tenant):
     make_history(other)
     train(other)  # another tenant's model changes nothing here
     lead = capture_lead(tenant=tenant, data={"email": "keep@x.example"}, source="api").lead
-    prediction.predict_lead(lead=lead)
+    service.predict_lead(lead=lead)
     lead.refresh_from_db()
     first_at = lead.predicted_at
 
