@@ -27,15 +27,19 @@ from django.utils import timezone
 
 from contacts.choices import CLOSED_STAGES, DealStage
 from contacts.models import Company, Contact, Deal
+from crm import timeline
 from crm.choices import ActivityKind, Role
 from crm.models import Activity, ApiToken, Tenant, User
 from crm.normalize import normalize_phone
 from crm.tokens import token_create, token_revoke
-from leads.workspaces import FIRST_TOKEN_NAME, WEBSITE_CHANNEL_NAME, TenantSetupError, create_tenant
-
 from leads.choices import LeadSource, LeadStatus, Priority, Recommendation, ScoreBand
 from leads.models import Channel, Lead
-from leads.rules.scoring import band_for, grade_for, rescore_leads  # noqa: F401  (band_for, grade_for: importable here too)
+from leads.rules.scoring import (  # noqa: F401  (band_for, grade_for: importable here too)
+    band_for,
+    grade_for,
+    rescore_leads,
+)
+from leads.workspaces import FIRST_TOKEN_NAME, WEBSITE_CHANNEL_NAME, TenantSetupError, create_tenant
 
 SEED = 20240601
 DEMO_SLUG, DEMO_NAME = "demo", "Demo Sales"
@@ -530,7 +534,7 @@ def _timeline(lead: Lead, *, rng: random.Random, now: dt.datetime) -> list[Activ
         if step.get("marks"):
             setattr(lead, step["marks"], when)
         activities.append(
-            Activity(
+            timeline.activity(
                 tenant=lead.tenant,
                 kind=step["kind"],
                 subject=step.get("subject", ""),
@@ -581,7 +585,7 @@ def _task(lead: Lead, *, created_at: dt.datetime, rng: random.Random, now: dt.da
         now + dt.timedelta(days=rng.choice([-2, 1, 2, 3, 5]), hours=rng.randint(0, 8)),
         created_at + dt.timedelta(hours=4),
     )
-    return Activity(
+    return timeline.activity(
         tenant=lead.tenant,
         kind=ActivityKind.TASK,
         subject=rng.choice(TASKS),
@@ -699,7 +703,7 @@ def _deal_history(deal: Deal, *, owner: User, now: dt.datetime, age_days: int) -
         assert deal.closed_at is not None
         entries.append((ActivityKind.NOTE, "Closed lost", "Lost to the incumbent on price.", deal.closed_at))
     Activity.objects.bulk_create(
-        Activity(
+        timeline.activity(
             tenant=deal.tenant,
             contact=deal.contact,
             deal=deal,

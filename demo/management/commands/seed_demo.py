@@ -2,8 +2,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from leads.workspaces import TenantSetupError
 from demo.data import build_demo
+from leads.workspaces import TenantSetupError
 
 
 class Command(BaseCommand):
