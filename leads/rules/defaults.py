@@ -1,4 +1,4 @@
-"""The scoring sheet a new workspace starts with (crm.tenants.create_tenant installs it).
+"""The scoring sheet a new workspace starts with (leads.workspaces.create_tenant installs it).
 
 Roughly: who the person is (title) 6 to 20 (title rules add up: "VP, Head of Sales" gets both),
 the company (size, revenue, industry) up to 40, what they did (emails, pages, forms, a demo
