@@ -12,6 +12,7 @@ from crm.versions import check_version
 
 from .insights import refresh_insights
 from .lifecycle import TransitionError
+from .locks import claim_email, lock_lead
 from .models import Lead
 
 EDITABLE_FIELDS = (
@@ -29,7 +30,11 @@ def update_lead(*, lead: Lead, changes: dict, actor: User | None, expected_versi
     if unknown:
         raise ValueError(f"Not editable here: {', '.join(sorted(unknown))}")
     with transaction.atomic():
-        lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        new_email = changes.get("email")
+        if new_email and new_email != lead.email:
+            # Before the lead's lock (leads/locks.py): a capture of that email may be creating a lead for it.
+            claim_email(tenant_id=lead.tenant_id, email=new_email)
+        lead = lock_lead(lead.pk)
         check_change(actor, lead)
         check_version(lead, expected_version)
         if not lead.is_open:
