@@ -31,7 +31,7 @@ from crm import timeline
 from crm.models import Activity, Event, Tenant, User
 from leads.choices import OPEN_STATUSES, LeadStatus
 from leads.insights import refresh_insights
-from leads.intake import FILLABLE_FIELDS, empty_fields_filled
+from leads.intake import FILLABLE_FIELDS, empty_fields_filled, submitted_values, values_differing
 from leads.locks import claim_email, lock_open_lead
 from leads.models import Channel, Lead
 from leads.prediction.service import predict_new_lead
@@ -98,13 +98,17 @@ def _merge_into_existing(
             known.pop("lead", None)
     if lead is not None:
         _refuse_unless_changeable(actor, lead)
-        changes = empty_fields_filled(current=lambda name: getattr(lead, name), incoming=data)
+        changes = empty_fields_filled(current=lambda name: getattr(lead, name), incoming=data,
+                                      edited=lead.edited_fields)
         for name, value in changes.items():
             setattr(lead, name, value)
         filled = list(changes)
         lead.last_activity_at = now
         lead.save(update_fields=[*filled, "last_activity_at", "updated_at"])
-        _log_submission(tenant=tenant, lead=lead, data=data, channel=channel, actor=actor, filled=filled, now=now)
+        # What the lead kept instead (its own value, or a person's edit) is offered on its timeline.
+        differs = values_differing(current=lambda name: getattr(lead, name), incoming=data)
+        _log_submission(tenant=tenant, lead=lead, data=data, channel=channel, actor=actor, filled=filled, now=now,
+                        differs=differs)
         lead = refresh_insights(lead=lead, actor=actor)
         return CaptureResult(lead=lead, created=False)
     if "contact" in known:
@@ -208,12 +212,12 @@ def _submission_kind(*, channel: Channel | None, lead_created: bool) -> str:
 
 def _log_submission(
     *, tenant: Tenant, data: dict, channel: Channel | None, actor: User | None, filled: list[str], now,
-    lead: Lead | None = None, contact: Contact | None = None,
+    lead: Lead | None = None, contact: Contact | None = None, differs: dict | None = None,
 ) -> None:
     """A later submission, on the open lead or the contact it matched."""
     _submission_entry(
         tenant=tenant, data=data, channel=channel, actor=actor, filled=filled, now=now, lead=lead, contact=contact,
-        kind=_submission_kind(channel=channel, lead_created=False),
+        kind=_submission_kind(channel=channel, lead_created=False), differs=differs,
     ).save()
 
 
@@ -228,7 +232,11 @@ def _submission_entry(
     kind: str,
     lead: Lead | None = None,
     contact: Contact | None = None,
+    differs: dict | None = None,
 ) -> Activity:
+    """The submission's timeline entry. Its data keeps what was submitted (leads.intake.submitted_values),
+    what it filled, and `differs`: {field: submitted value} for what the lead kept instead (offered as
+    "Use this value" on the lead's page)."""
     return timeline.activity(
         tenant=tenant,
         lead=lead,
@@ -238,5 +246,8 @@ def _submission_entry(
         body=data.get("message", ""),
         actor=actor,
         occurred_at=now,
-        data={"channel_id": channel.pk if channel else None, "filled": filled},
+        data={
+            "channel_id": channel.pk if channel else None, "filled": filled, "submitted": submitted_values(data),
+            "differs": differs or {},
+        },
     )
