@@ -3,7 +3,7 @@
     .venv/bin/python bench/capture_cpu.py [--requests 200] [--reps 3 [--open-per-rep 10000]] [--verbose] [--profile]
 
 A steadier measure than wrk's throughput on a shared machine: CPU time does not count waiting
-for a core. Uses a fresh PostgreSQL database (crm_bench_capture_cpu on 127.0.0.1:5432), one
+for a core. Uses a fresh PostgreSQL database (DATABASE_URL, else crm_bench_capture_cpu on 127.0.0.1:5432), one
 workspace as create_tenant makes it, and Django's test client with bench.settings. Prints the SQL
 statements of one capture (with --verbose), the statement counts, and per request the wall and
 CPU milliseconds of each endpoint (200 requests each, alternating blocks), and their ratio.
@@ -18,8 +18,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DB = "crm_bench_capture_cpu"
+# DATABASE_URL, when set, names another database (with "bench" in its name), e.g. one per worktree.
+os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{DB}")
 os.environ.update({
-    "DJANGO_SETTINGS_MODULE": "bench.settings", "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB}",
+    "DJANGO_SETTINGS_MODULE": "bench.settings",
     "ALLOWED_HOSTS": "testserver", "SECRET_KEY": "bench-only", "DEBUG": "0", "ALLOW_HTTP": "1", "LOG_LEVEL": "ERROR",
 })
 sys.path.insert(0, str(ROOT))

@@ -19,6 +19,7 @@ from crm.choices import ActivityKind, EventType
 from crm.models import Activity, User
 
 from .choices import OPEN_STATUSES, STRICT_MIN_PROBABILITY, LeadStatus
+from .locks import lock_lead
 from .models import Lead
 
 
@@ -109,7 +110,7 @@ def _convert_locked(
 ) -> ConversionResult:
     # PostgreSQL: the row lock queues concurrent conversions. SQLite: the IMMEDIATE
     # transaction already holds the database write lock; the conditional UPDATE below guards both.
-    lead = Lead.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=lead_id)
+    lead = lock_lead(lead_id)
     check_change(actor, lead)
     if lead.status == LeadStatus.CONVERTED:
         return ConversionResult.of(lead, created=False)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from django.db import transaction
 
 from crm.access import check_change
@@ -11,7 +14,9 @@ from crm.models import User
 from crm.versions import check_version
 
 from .insights import refresh_insights
+from .intake import CUSTOM_PREFIX, FILLABLE_FIELDS, edited_names
 from .lifecycle import TransitionError
+from .locks import claim_email, lock_lead
 from .models import Lead
 
 EDITABLE_FIELDS = (
@@ -29,7 +34,11 @@ def update_lead(*, lead: Lead, changes: dict, actor: User | None, expected_versi
     if unknown:
         raise ValueError(f"Not editable here: {', '.join(sorted(unknown))}")
     with transaction.atomic():
-        lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        new_email = changes.get("email")
+        if new_email and new_email != lead.email:
+            # Before the lead's lock (leads/locks.py): a capture of that email may be creating a lead for it.
+            claim_email(tenant_id=lead.tenant_id, email=new_email)
+        lead = lock_lead(lead.pk)
         check_change(actor, lead)
         check_version(lead, expected_version)
         if not lead.is_open:
@@ -37,12 +46,26 @@ def update_lead(*, lead: Lead, changes: dict, actor: User | None, expected_versi
         changed = [name for name, value in changes.items() if getattr(lead, name) != value]
         if not changed:
             return lead
+        noted = note_edits(lead, before=lambda name: getattr(lead, name), after={name: changes[name] for name in changed})
         for name in changed:
             setattr(lead, name, changes[name])
-        lead.save(update_fields=[*changed, "updated_at"])
+        lead.save(update_fields=[*changed, *(["edited_fields"] if noted else []), "updated_at"])
         timeline.event(
             tenant=lead.tenant_id,
             type=EventType.LEAD_UPDATED,
             payload={"lead_id": lead.pk, "fields": changed, "actor_id": actor.pk if actor else None},
         ).save()
         return refresh_insights(lead=lead, actor=actor)
+
+
+def note_edits(lead: Lead, *, before: Callable[[str], Any], after: Mapping[str, Any]) -> bool:
+    """Add what a person changes (`after`, over the values `before` reads) to lead.edited_fields, so no later
+    submission or import fills it again (leads.intake); True when the list grew. The caller saves the lead."""
+    names = {
+        name for name in edited_names(before=before, after=after)
+        if name in FILLABLE_FIELDS or name.startswith(CUSTOM_PREFIX)
+    }
+    new = names - set(lead.edited_fields or [])
+    if new:
+        lead.edited_fields = sorted({*(lead.edited_fields or []), *new})
+    return bool(new)

@@ -135,6 +135,9 @@ class Lead(models.Model):
 
     custom_fields = models.JSONField(default=dict, blank=True)
     enrichment_data = models.JSONField(default=dict, blank=True)
+    # Details a person set or cleared (field names; "custom_fields.<key>" for one answer): a later
+    # submission or import never fills them again (leads/intake.py). Written by the editing service.
+    edited_fields = models.JSONField(default=list, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -21,9 +21,10 @@ from leads.admin import actions as admin_actions
 from leads.admin.filters import CampaignFilter, OwnerFilter, WorkspaceRelatedFilter
 from leads.admin.importing import LeadImportMixin
 from leads.admin.search import indexed_search_available, search_leads
-from leads.admin.views import QuickLogForm, lead_urls
+from leads.admin.views import QuickLogForm, lead_urls, render_offers
 from leads.assignment import assign_lead
 from leads.choices import LeadStatus
+from leads.editing import EDITABLE_FIELDS, note_edits
 from leads.insights import refresh_insights
 from leads.lifecycle import MissingReason, TransitionError, change_status, check_reason, check_transition
 from leads.models import AssignmentRule, Channel, Lead, ScoringRule
@@ -56,6 +57,28 @@ class LeadActivityNoteInline(ActivityNoteInline):
                 )
 
         return LoggedFormSet
+
+
+class LeadTimelineInline(ActivityTimelineInline):
+    """The lead's timeline, with what a form submission said that the lead kept other values than."""
+
+    lead: Lead | None = None
+    can_use = False
+
+    def get_fields(self, request, obj=None):
+        # A fresh inline per request (ModelAdmin.get_inline_instances): the lead and the user's right are this page's.
+        self.lead = obj
+        self.can_use = obj is not None and self.admin_site._registry[Lead].has_change_permission(request, obj)
+        return [*super().get_fields(request, obj), "differing_values"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "differing_values"]
+
+    @admin.display(description="submitted, not on the lead")
+    def differing_values(self, activity):
+        if self.lead is None:
+            return "-"
+        return render_offers(activity, self.lead, can_use=self.can_use)
 
 
 class LeadAdminForm(PersonForm):
@@ -258,6 +281,9 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
             return super().save_model(request, obj, form, change)
         # Status and owner changes go through their entry points, which write the timeline and events.
         before = Lead.objects.get(pk=obj.pk)
+        # Details typed in here are a person's: no later submission or import fills them again.
+        note_edits(obj, before=lambda name: getattr(before, name),
+                   after={name: getattr(obj, name) for name in form.changed_data if name in EDITABLE_FIELDS})
         status, owner, reason = obj.status, obj.owner, obj.disqualification_reason
         obj.status, obj.owner, obj.disqualification_reason = before.status, before.owner, before.disqualification_reason
         super().save_model(request, obj, form, change)
@@ -284,6 +310,7 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
                 quick_log_form=QuickLogForm() if editable else None,
                 convert_url=reverse("admin:leads_lead_convert", args=[lead.pk]) if editable else "",
                 log_url=reverse("admin:leads_lead_log", args=[lead.pk]),
+                use_value_url=reverse("admin:leads_lead_use_value", args=[lead.pk]) if editable else "",
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -388,7 +415,7 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
     def get_inlines(self, request, obj):
         if obj is None:
             return [ActivityTimelineInline, LeadActivityNoteInline]
-        return [ActivityTimelineInline]  # new calls, notes and tasks go through the quick-log box
+        return [LeadTimelineInline]  # new calls, notes and tasks go through the quick-log box
 
     def has_change_permission(self, request, obj=None):
         # Who may change which lead is crm.access's call (in TenantScopedAdmin); a converted or disqualified lead is history.

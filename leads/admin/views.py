@@ -1,4 +1,5 @@
-"""Pages of one lead beyond its form: the conversion page and the quick "log a call / note / task" box."""
+"""Pages of one lead beyond its form: the conversion page, the quick "log a call / note / task" box, and
+"Use this value" on a submission the lead kept other values than."""
 
 from __future__ import annotations
 
@@ -7,19 +8,25 @@ from typing import cast
 from django import forms
 from django.contrib import messages
 from django.contrib.admin.widgets import AutocompleteSelect
-from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Field, Q
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
 from contacts.choices import CLOSED_STAGES
 from contacts.models import Company, Contact, Deal
 from crm.access import AccessDenied
 from crm.choices import ActivityKind
+from crm.models import Activity
+from crm.versions import StaleEdit
 from leads.activities import log_activity
 from leads.admin.actions import conversion_preview
 from leads.conversion import ConversionError, ConversionInputError, attachable_deals
+from leads.editing import EDITABLE_FIELDS, update_lead
+from leads.intake import CUSTOM_PREFIX, value_of
+from leads.lifecycle import TransitionError
 from leads.models import Lead
 
 QUICK_KINDS = {ActivityKind.CALL: "Call logged.", ActivityKind.NOTE: "Note added.", ActivityKind.TASK: "Task added."}
@@ -248,6 +255,90 @@ def _open_deals(preview: dict):
     return list(deals.filter(match).order_by("-created_at")[:10])
 
 
+# --- "Use this value": a submission's value the lead kept another one than --------------------------------
+
+
+def submission_offers(activity: Activity, lead: Lead) -> list[tuple[str, str, object, bool]]:
+    """(name, label, submitted value, usable) for each value of a form submission the lead does not hold now.
+
+    `usable`: the lead page may apply it (an editable detail or a custom answer); attribution fields only show.
+    """
+    if activity.kind != ActivityKind.FORM_SUBMITTED or not isinstance(activity.data, dict):
+        return []
+    offers = []
+    for name, value in (activity.data.get("differs") or {}).items():
+        if _comparable(name, value) == value_of(lambda field: getattr(lead, field), name):
+            continue  # taken since (this button, an edit, or a later fill)
+        custom = name.startswith(CUSTOM_PREFIX)
+        label = name.removeprefix(CUSTOM_PREFIX) if custom else str(_field(name).verbose_name)
+        offers.append((name, label, value, custom or name in EDITABLE_FIELDS))
+    return offers
+
+
+def render_offers(activity: Activity, lead: Lead, *, can_use: bool):
+    """The timeline cell: each differing value, with a "Use this value" button (posting the page's use-value form)."""
+    offers = submission_offers(activity, lead)
+    if not offers:
+        return "-"
+    button = ('<button type="submit" form="use-value" name="use" value="{}:{}" class="button crm-use-value">'
+              "Use this value</button>")
+    return format_html(
+        '<span class="crm-submitted-differs">{}</span>',
+        format_html_join("<br>", "{}: <strong>{}</strong> {}", (
+            (label, value, format_html(button, activity.pk, name) if can_use and usable else "")
+            for name, label, value, usable in offers
+        )),
+    )
+
+
+def use_value_view(model_admin, request, object_id):
+    """POST only: apply one value of a form submission to the lead, through the editing service."""
+    lead = _lead_or_404(model_admin, request, object_id)
+    if request.method != "POST":
+        return HttpResponseRedirect(_lead_url(lead))
+    if not model_admin.has_change_permission(request, lead):
+        raise PermissionDenied
+    activity_id, _, name = request.POST.get("use", "").partition(":")
+    activity = Activity.objects.filter(
+        pk=int(activity_id) if activity_id.isdigit() else 0, lead=lead, kind=ActivityKind.FORM_SUBMITTED
+    ).first()
+    offer = next((o for o in submission_offers(activity, lead) if o[0] == name and o[3]), None) if activity else None
+    if offer is None:
+        model_admin.message_user(request, "Nothing was changed: that value is no longer offered.", messages.WARNING)
+        return HttpResponseRedirect(_lead_url(lead))
+    _, label, value, _ = offer
+    try:
+        changes = _change_for(lead, name, value)
+        update_lead(lead=lead, changes=changes, actor=request.user)
+    except (ValidationError, TransitionError, StaleEdit, AccessDenied) as exc:
+        text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        model_admin.message_user(request, f"Nothing was changed: {text}", messages.ERROR)
+        return HttpResponseRedirect(_lead_url(lead))
+    when = activity.occurred_at.strftime("%Y-%m-%d %H:%M") if activity and activity.occurred_at else ""
+    model_admin.message_user(request, f"{label.capitalize()} set to {value} (submitted {when}).", messages.SUCCESS)
+    return HttpResponseRedirect(_lead_url(lead))
+
+
+def _comparable(name: str, value):
+    """A submitted value (as the timeline's JSON keeps it) as the lead's field holds it (e.g. a Decimal)."""
+    if name.startswith(CUSTOM_PREFIX):
+        return value
+    try:
+        return _field(name).to_python(value)
+    except ValidationError:
+        return value
+
+
+def _field(name: str) -> Field:
+    return cast(Field, Lead._meta.get_field(name))  # a lead's own detail, never a relation
+
+
+def _change_for(lead: Lead, name: str, value) -> dict:
+    if name.startswith(CUSTOM_PREFIX):
+        return {"custom_fields": {**(lead.custom_fields or {}), name.removeprefix(CUSTOM_PREFIX): value}}
+    return {name: _field(name).clean(value, lead)}  # checked as the lead's form checks it (length, choices)
+
+
 def lead_urls(model_admin):
     """The extra URLs of the lead admin, wrapped by the admin site (login, permissions, CSRF)."""
 
@@ -260,5 +351,6 @@ def lead_urls(model_admin):
     return [
         path("<path:object_id>/convert/", wrap(convert_view), name="leads_lead_convert"),
         path("<path:object_id>/log/", wrap(quick_log_view), name="leads_lead_log"),
+        path("<path:object_id>/use-value/", wrap(use_value_view), name="leads_lead_use_value"),
     ]
 

@@ -9,6 +9,9 @@ submission is logged there. A returning disqualified person gets a fresh lead (a
 "no budget" holds for that time, not forever), and nothing is written on the old lead, whose
 status and reason stay as the rep left them.
 
+Concurrent submissions of one email queue on the email's claim (leads/locks.py, taken before
+routing locks a rep), so they make one lead with every submission on its timeline.
+
 A signed-in caller (`actor`) folds a submission only into a lead or contact they may change
 (crm.access): otherwise AccessDenied, and nothing is written. The refusal names neither the row nor
 its owner. Anonymous forms have no actor and fold into anyone, answering the same receipt either way.
@@ -28,7 +31,8 @@ from crm import timeline
 from crm.models import Activity, Event, Tenant, User
 from leads.choices import OPEN_STATUSES, LeadStatus
 from leads.insights import refresh_insights
-from leads.intake import FILLABLE_FIELDS, empty_fields_filled
+from leads.intake import FILLABLE_FIELDS, empty_fields_filled, submitted_values, values_differing
+from leads.locks import claim_email, lock_open_lead
 from leads.models import Channel, Lead
 from leads.prediction.service import predict_new_lead
 from leads.routing.service import place_new_lead
@@ -59,6 +63,9 @@ def capture_lead(
     email = data.get("email", "")
     try:
         with transaction.atomic():
+            # First, before routing locks a rep (leads/locks.py): a concurrent capture of this email
+            # waits here holding nothing, then finds the lead this one creates.
+            claim_email(tenant_id=tenant.pk, email=email)
             merged = _merge_into_existing(tenant=tenant, email=email, data=data, channel=channel, actor=actor)
             if merged is not None:
                 return merged
@@ -66,8 +73,10 @@ def capture_lead(
     except IntegrityError:
         if not email:
             raise
-        # A concurrent submission created the open lead for this email first: add to it instead.
+        # A writer that does not claim emails (an import) committed an open lead with this email after
+        # we looked: add to it instead.
         with transaction.atomic():
+            claim_email(tenant_id=tenant.pk, email=email)
             merged = _merge_into_existing(tenant=tenant, email=email, data=data, channel=channel, actor=actor)
             if merged is None:
                 raise
@@ -83,19 +92,23 @@ def _merge_into_existing(
     known = _who_has(tenant=tenant, email=email)
     lead = None
     if "lead" in known:
-        lead = Lead.objects.select_for_update(of=("self",)).select_related("tenant").open().filter(pk=known["lead"]).first()
+        lead = lock_open_lead(known["lead"])
         if lead is None:  # converted or disqualified since we looked: look again (it may be a contact now)
             known = _who_has(tenant=tenant, email=email)
             known.pop("lead", None)
     if lead is not None:
         _refuse_unless_changeable(actor, lead)
-        changes = empty_fields_filled(current=lambda name: getattr(lead, name), incoming=data)
+        changes = empty_fields_filled(current=lambda name: getattr(lead, name), incoming=data,
+                                      edited=lead.edited_fields)
         for name, value in changes.items():
             setattr(lead, name, value)
         filled = list(changes)
         lead.last_activity_at = now
         lead.save(update_fields=[*filled, "last_activity_at", "updated_at"])
-        _log_submission(tenant=tenant, lead=lead, data=data, channel=channel, actor=actor, filled=filled, now=now)
+        # What the lead kept instead (its own value, or a person's edit) is offered on its timeline.
+        differs = values_differing(current=lambda name: getattr(lead, name), incoming=data)
+        _log_submission(tenant=tenant, lead=lead, data=data, channel=channel, actor=actor, filled=filled, now=now,
+                        differs=differs)
         lead = refresh_insights(lead=lead, actor=actor)
         return CaptureResult(lead=lead, created=False)
     if "contact" in known:
@@ -199,12 +212,12 @@ def _submission_kind(*, channel: Channel | None, lead_created: bool) -> str:
 
 def _log_submission(
     *, tenant: Tenant, data: dict, channel: Channel | None, actor: User | None, filled: list[str], now,
-    lead: Lead | None = None, contact: Contact | None = None,
+    lead: Lead | None = None, contact: Contact | None = None, differs: dict | None = None,
 ) -> None:
     """A later submission, on the open lead or the contact it matched."""
     _submission_entry(
         tenant=tenant, data=data, channel=channel, actor=actor, filled=filled, now=now, lead=lead, contact=contact,
-        kind=_submission_kind(channel=channel, lead_created=False),
+        kind=_submission_kind(channel=channel, lead_created=False), differs=differs,
     ).save()
 
 
@@ -219,7 +232,11 @@ def _submission_entry(
     kind: str,
     lead: Lead | None = None,
     contact: Contact | None = None,
+    differs: dict | None = None,
 ) -> Activity:
+    """The submission's timeline entry. Its data keeps what was submitted (leads.intake.submitted_values),
+    what it filled, and `differs`: {field: submitted value} for what the lead kept instead (offered as
+    "Use this value" on the lead's page)."""
     return timeline.activity(
         tenant=tenant,
         lead=lead,
@@ -229,5 +246,8 @@ def _submission_entry(
         body=data.get("message", ""),
         actor=actor,
         occurred_at=now,
-        data={"channel_id": channel.pk if channel else None, "filled": filled},
+        data={
+            "channel_id": channel.pk if channel else None, "filled": filled, "submitted": submitted_values(data),
+            "differs": differs or {},
+        },
     )

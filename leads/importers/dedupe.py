@@ -50,7 +50,10 @@ def known_people(*, tenant_id: int, rows: list[LeadValues], with_leads: bool) ->
     phones = sorted({row.key[1] for row in rows if row.key[0] == "p"})
     known: set = set()
     open_leads: dict = {}
-    lead_fields = ("id", "email", "phone", "status", *(FILLABLE_FIELDS if with_leads else ()), "custom_fields")
+    lead_fields = (
+        "id", "email", "phone", "status", *(FILLABLE_FIELDS if with_leads else ()), "custom_fields",
+        *(("edited_fields",) if with_leads else ()),  # a person's edits are not filled again
+    )
     leads = Lead.objects.filter(tenant_id=tenant_id)
     contacts = Contact.objects.filter(tenant_id=tenant_id)
     for kind, column, values in (("e", "email", emails), ("p", "phone", phones)):

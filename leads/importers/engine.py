@@ -476,7 +476,7 @@ class _Run:
 
 def _fill(target: dict, row: dict) -> list[str]:
     """Fill target's empty fields from row as a capture fills a lead (leads.intake); returns what was filled."""
-    changes = empty_fields_filled(current=target.get, incoming=row)
+    changes = empty_fields_filled(current=target.get, incoming=row, edited=target.get("edited_fields") or ())
     target.update(changes)
     return list(changes)
 

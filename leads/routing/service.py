@@ -37,10 +37,11 @@ background workers yet, so no lead waits for a queue. A routing failure is logge
 lead unassigned; it never loses the capture.
 
 Concurrency: candidates are ranked on counts read without locks; the chosen user's row is then
-locked (select_for_update). Two captures at once rank by the same counts and would pick the same
-rep; the second finds that rep's row locked and, rather than queueing behind the first until it
-commits, skips to the next in line (SKIP LOCKED): the first is about to give that rep a lead and
-the latest turn, so the next in line is who round robin would pick after it anyway. Only when
+locked (`lock_rep`: leads/locks.py keeps the order, after the email's claim and the lead's row).
+Two captures at once rank by the same counts and would pick the same rep; the second finds that
+rep's row locked and, rather than queueing behind the first until it commits, skips to the next in
+line (SKIP LOCKED): the first is about to give that rep a lead and the latest turn, so the next in
+line is who round robin would pick after it anyway. Only when
 everyone who could take the lead is locked does a routing wait, for the fairest of them. With a
 capacity (or after waiting) the open leads are recounted under the lock, so concurrent captures
 cannot push a rep over capacity. On SQLite, IMMEDIATE transactions serialise writers, so there is
@@ -66,6 +67,7 @@ from leads.assignment import (
     AssignmentError, assign_lead, assignment_records, not_assigned_entry, tell_owner_on_commit,
 )
 from leads.choices import OPEN_STATUSES, RuleOperator
+from leads.locks import lock_lead, lock_rep
 from leads.rules.conditions import ConditionError, count_activities, matches_all, parse_conditions
 from leads.models import AssignmentRule, Lead
 from leads.rules.config import config_for
@@ -169,7 +171,7 @@ def route_lead(*, lead: Lead, actor: User | None = None) -> RoutingResult:
     rules pick its current owner nothing changes. Raises AssignmentError for a closed lead.
     """
     with transaction.atomic():
-        lead = Lead.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=lead.pk)
+        lead = lock_lead(lead.pk)
         if not lead.is_open:
             raise AssignmentError(f"Lead {lead.pk} is {lead.status}; only open leads are routed.")
         return _route(lead=lead, actor=actor)
@@ -270,7 +272,7 @@ def _pick(*, lead: Lead, pool: Q) -> Pick:
             pick.refused[why] = pick.refused.get(why, 0) + 1
         if pick.user is None:
             return pick
-        locked = User.objects.select_for_update(skip_locked=not wait).filter(pk=pick.user.pk).first()
+        locked = lock_rep(pick.user.pk, skip_locked=not wait)
         if locked is None and not wait:
             # Their row is locked by a routing that has not committed yet: they are about to have
             # one more lead and the latest turn, so the next in line takes this one instead.
