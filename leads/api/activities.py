@@ -62,10 +62,8 @@ class ActivitySerializer(TenantScopedSerializer):
         if not any(self.current(attrs, name) for name in ("lead", "contact", "deal")):
             message = "An activity belongs to a lead, a contact or a deal: give at least one."
             raise serializers.ValidationError({"lead": [message], "contact": [message], "deal": [message]})
-        if self.current(attrs, "kind") != ActivityKind.TASK:
-            for name in ("due_at", "done_at"):
-                if self.current(attrs, name) is not None:
-                    raise serializers.ValidationError({name: ["Only tasks have a due date or a done date."]})
+        # A task's dates and the text's lengths are the entry's rules (crm.models.Activity.clean), raised by
+        # log_activity / edit_activity as field errors.
         return attrs
 
     def create(self, validated_data):
