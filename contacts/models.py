@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -15,7 +15,8 @@ class Company(models.Model):
     domain = models.CharField(max_length=253, blank=True, help_text="Lowercase, without www. Unique in the tenant.")
     website = models.URLField(max_length=500, blank=True)
     industry = models.CharField(max_length=100, blank=True)
-    employee_count = models.PositiveIntegerField(null=True, blank=True)
+    # PostgreSQL's integer on every database (SQLite's would take 64 bits and another schema).
+    employee_count = models.PositiveIntegerField(null=True, blank=True, validators=[MaxValueValidator(2_147_483_647)])
     annual_revenue = models.DecimalField(
         max_digits=16, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
     )

@@ -74,7 +74,8 @@ class Lead(models.Model):
     job_title = models.CharField(max_length=150, blank=True)
     company = models.CharField(max_length=200, blank=True, help_text="Company name as the lead gave it.")
     industry = models.CharField(max_length=100, blank=True)
-    employee_count = models.PositiveIntegerField(null=True, blank=True)
+    # PostgreSQL's integer on every database (SQLite's would take 64 bits and another schema).
+    employee_count = models.PositiveIntegerField(null=True, blank=True, validators=[MaxValueValidator(2_147_483_647)])
     annual_revenue = models.DecimalField(
         max_digits=16, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
     )
