@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -14,8 +15,11 @@ class Company(models.Model):
     domain = models.CharField(max_length=253, blank=True, help_text="Lowercase, without www. Unique in the tenant.")
     website = models.URLField(max_length=500, blank=True)
     industry = models.CharField(max_length=100, blank=True)
-    employee_count = models.PositiveIntegerField(null=True, blank=True)
-    annual_revenue = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    # PostgreSQL's integer on every database (SQLite's would take 64 bits and another schema).
+    employee_count = models.PositiveIntegerField(null=True, blank=True, validators=[MaxValueValidator(2_147_483_647)])
+    annual_revenue = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 alpha-2 code")
     phone = models.CharField(max_length=32, blank=True)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -39,6 +43,11 @@ class Company(models.Model):
                 Lower("name"),
                 name="company_name_unique_per_tenant",
                 violation_error_message="A company with this name already exists.",
+            ),
+            models.CheckConstraint(
+                condition=Q(annual_revenue__gte=0) | Q(annual_revenue__isnull=True),
+                name="company_revenue_not_negative",
+                violation_error_message="The annual revenue cannot be negative.",
             ),
         ]
 

@@ -3,12 +3,21 @@ from typing import ClassVar, Self
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from .choices import ActivityKind, EventType, Role, TokenRevokeReason
 from .managers import ActivityQuerySet, ApiTokenQuerySet, EventQuerySet, TenantManager
+
+# The longest free text a person writes: a lead's message, an activity's body. One limit whichever
+# door the text comes through (a form's capture, an edit, the activity API, the admin, an import);
+# at it, a capture still fits its 64 KB body (CAPTURE_MAX_BODY_BYTES) in any UTF-8.
+FREE_TEXT_MAX_LENGTH = 10_000
+TASK_NEEDS_DUE_DATE = "A task needs a due date."
+ONLY_TASKS_HAVE_DATES = "Only tasks have a due date or a done date."
 
 
 class Tenant(models.Model):
@@ -110,7 +119,9 @@ class Activity(models.Model):
     deal = models.ForeignKey("contacts.Deal", on_delete=models.SET_NULL, null=True, blank=True, related_name="activities")
     kind = models.CharField(max_length=30, choices=ActivityKind.choices)
     subject = models.CharField(max_length=200, blank=True)
-    body = models.TextField(blank=True)
+    body = models.TextField(
+        blank=True, max_length=FREE_TEXT_MAX_LENGTH, validators=[MaxLengthValidator(FREE_TEXT_MAX_LENGTH)]
+    )
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     occurred_at = models.DateTimeField(default=timezone.now, db_index=False)
     due_at = models.DateTimeField(null=True, blank=True)
@@ -137,6 +148,18 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.subject or self.body[:40]}"
+
+    def clean(self) -> None:
+        """A task has a due date; nothing else has a due or a done date. Every door asks this (the timeline's
+        services call it, the admin's model forms run it)."""
+        super().clean()
+        if self.kind == ActivityKind.TASK:
+            if self.due_at is None:
+                raise ValidationError({"due_at": [TASK_NEEDS_DUE_DATE]})
+            return
+        dated = {name: [ONLY_TASKS_HAVE_DATES] for name in ("due_at", "done_at") if getattr(self, name) is not None}
+        if dated:
+            raise ValidationError(dated)
 
 
 class Event(models.Model):

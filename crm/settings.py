@@ -184,6 +184,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Capture, qualify, route and convert leads. Authenticate with `Authorization: Bearer <token>`.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Request bodies get their own components: what a client sends (writable fields, non-blank minimums)
+    # is not what it reads back.
+    "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI from the installed package, not a CDN: docs work offline and behind firewalls.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -74,21 +74,22 @@ def log_activity(
         contact = lead.converted_contact
     occurred_at = occurred_at or timezone.now()
 
+    activity = timeline.activity(
+        tenant=tenant,
+        kind=kind,
+        actor=actor,
+        lead=lead,
+        contact=contact,
+        deal=deal,
+        subject=subject,
+        body=body,
+        occurred_at=occurred_at,
+        due_at=due_at,
+        done_at=done_at,
+        data=data or {},
+    )
+    check_entry(activity)
     with transaction.atomic():
-        activity = timeline.activity(
-            tenant=tenant,
-            kind=kind,
-            actor=actor,
-            lead=lead,
-            contact=contact,
-            deal=deal,
-            subject=subject,
-            body=body,
-            occurred_at=occurred_at,
-            due_at=due_at,
-            done_at=done_at,
-            data=data or {},
-        )
         activity.save()
         if lead is not None:
             # Conditional, so two concurrent activities never move the date backwards.
@@ -118,8 +119,19 @@ def edit_activity(*, activity: Activity, changes: dict, actor: User | None) -> A
     for name in changed:
         setattr(activity, name, changes[name])
     if changed:
+        check_entry(activity)
         activity.save(update_fields=changed)
     return activity
+
+
+RELATIONS = ("tenant", "lead", "contact", "deal", "actor")
+
+
+def check_entry(activity: Activity) -> None:
+    """Raise ValidationError naming the field unless the entry keeps the timeline's rules (crm.models.Activity:
+    lengths, kinds, a task's due date). Its rows are checked by the caller (tenant and access), not queried again."""
+    activity.clean_fields(exclude=RELATIONS)
+    activity.clean()
 
 
 def _differs(activity: Activity, name: str, value) -> bool:

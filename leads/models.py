@@ -2,12 +2,13 @@ import secrets
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from crm.managers import TenantQuerySet
+from crm.models import FREE_TEXT_MAX_LENGTH
 
 from .choices import (
     OPEN_STATUSES,
@@ -73,11 +74,16 @@ class Lead(models.Model):
     job_title = models.CharField(max_length=150, blank=True)
     company = models.CharField(max_length=200, blank=True, help_text="Company name as the lead gave it.")
     industry = models.CharField(max_length=100, blank=True)
-    employee_count = models.PositiveIntegerField(null=True, blank=True)
-    annual_revenue = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    # PostgreSQL's integer on every database (SQLite's would take 64 bits and another schema).
+    employee_count = models.PositiveIntegerField(null=True, blank=True, validators=[MaxValueValidator(2_147_483_647)])
+    annual_revenue = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
     website = models.URLField(max_length=500, blank=True)
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 alpha-2 code")
-    message = models.TextField(blank=True)
+    message = models.TextField(
+        blank=True, max_length=FREE_TEXT_MAX_LENGTH, validators=[MaxLengthValidator(FREE_TEXT_MAX_LENGTH)]
+    )
 
     # Where from
     source = models.CharField(max_length=30, choices=LeadSource.choices, default=LeadSource.MANUAL)
@@ -168,6 +174,11 @@ class Lead(models.Model):
                 violation_error_message="A lead needs an email or a phone number.",
             ),
             models.CheckConstraint(condition=Q(score_total__lte=100), name="lead_score_at_most_100"),
+            models.CheckConstraint(
+                condition=Q(annual_revenue__gte=0) | Q(annual_revenue__isnull=True),
+                name="lead_revenue_not_negative",
+                violation_error_message="The annual revenue cannot be negative.",
+            ),
             models.CheckConstraint(
                 condition=Q(probability__isnull=True) | Q(probability__gte=0, probability__lte=1),
                 name="lead_probability_between_0_and_1",

@@ -101,7 +101,6 @@ class CompanySerializer(OwnedSerializer):
             "owner", "owner_name", "created_at", "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
-        extra_kwargs = {"annual_revenue": {"min_value": 0}}
 
     def validate_name(self, value: str) -> str:
         if self.others(Company).named(value).exists():

@@ -5,6 +5,7 @@ and they all share two shapes: `ErrorDetail` ({"detail": "..."}) and `FieldError
 ({"field": ["message", ...]}, or {"detail": "..."} for a body that is not JSON at all).
 """
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 
@@ -83,6 +84,8 @@ def document_errors(result, generator, request, public):
                 codes.add("412")
             if method == "post" and path.rstrip("/") == "/api/v1/leads":
                 codes |= set(CAPTURE_ERRORS)
+            else:
+                _json_only(operation)
             responses = operation.setdefault("responses", {})
             for code in sorted(codes | {c for c in responses if c[0] == "4"}):
                 ref = "FieldErrors" if code == "400" else "ErrorDetail"
@@ -91,14 +94,97 @@ def document_errors(result, generator, request, public):
                     "description": described,
                     "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}},
                 }
-    for schema in schemas.values():
+    for name, schema in schemas.items():
         _allow_empty_urls(schema)
+        if name.endswith("Request"):  # what clients send; stored values may predate a rule
+            _state_shapes(schema)
     return result
 
 
+# Text the serializers check in code (validate_<field>), by field name: the same rule wherever the name appears.
+SHAPES = {
+    "country": {"pattern": "^([A-Za-z]{2})?$", "description": "ISO 3166 alpha-2 code, e.g. DE (uppercased)."},
+    "currency": {"pattern": "^[A-Za-z]{3}$", "description": "ISO 4217 code, e.g. EUR (uppercased)."},
+    "domain": {
+        "pattern": r"^(([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})?$",
+        "description": "A host name, e.g. acme.com: lowercased, without www; taken from the website when not given.",
+    },
+}
+
+
+def _state_shapes(schema: dict) -> None:
+    for name, prop in schema.get("properties", {}).items():
+        shape = SHAPES.get(name)
+        if shape and prop.get("type") == "string" and not prop.get("readOnly") and "enum" not in prop:
+            prop.setdefault("pattern", shape["pattern"])
+            prop.setdefault("description", shape["description"])
+
+
+def _json_only(operation: dict) -> None:
+    # Integrators send JSON; forms post only to capture. A form body cannot carry the nested objects
+    # some operations take (qualify's answers), so documenting it would promise what cannot work.
+    content = operation.get("requestBody", {}).get("content")
+    if content and "application/json" in content:
+        for media_type in [m for m in content if m != "application/json"]:
+            del content[media_type]
+
+
 def _allow_empty_urls(schema: dict) -> None:
-    # URL fields are optional and stored as "" when absent, which is not a valid "uri".
+    # URL and email fields are optional and stored as "" when absent, which is not a valid "uri" or
+    # "email" (a lead reached by phone only reads back with an empty email).
     for prop in schema.get("properties", {}).values():
-        if prop.get("format") == "uri":
-            del prop["format"]
-            prop["anyOf"] = [{"format": "uri"}, {"maxLength": 0}]
+        if prop.get("format") in ("uri", "email"):
+            prop["anyOf"] = [{"format": prop.pop("format")}, {"maxLength": 0}]
+
+
+# --- the limits the serializers check in code, stated in the schema so clients (and the fuzzer) can read them
+
+BIGINT_MAX = 2**63 - 1
+
+
+class DecimalFieldExtension(OpenApiSerializerFieldExtension):
+    """A decimal that may not be negative (min_value >= 0): its pattern drops the leading minus."""
+
+    target_class = "rest_framework.fields.DecimalField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        min_value = self.target.min_value
+        if min_value is not None and min_value >= 0 and schema.get("pattern", "").startswith("^-?"):
+            schema["pattern"] = "^" + schema["pattern"][3:]
+            schema.setdefault("description", "Not negative.")
+        return schema
+
+
+class RelatedIdExtension(OpenApiSerializerFieldExtension):
+    """A related row's id: a positive bigint."""
+
+    target_class = "rest_framework.relations.PrimaryKeyRelatedField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if schema.get("type") == "integer" and not self.target.read_only:
+            schema.update(minimum=1, maximum=BIGINT_MAX)
+        return schema
+
+
+class EmailFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = "crm.api.fields.EmailField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        return {**schema, "format": "email"}  # drf-spectacular adds the blank option (a person may have no email)
+
+
+class PhoneFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = "crm.api.fields.PhoneField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "response":
+            return schema
+        # Checked with the phonenumbers library (a possible number for its country); the pattern is the shape.
+        return {**schema, "pattern": r"^(\+|00)?[0-9][0-9 ()./-]{5,38}$"}
+

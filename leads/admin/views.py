@@ -57,8 +57,6 @@ class QuickLogForm(forms.Form):
     def clean(self):
         super().clean()
         cleaned = self.cleaned_data
-        if cleaned.get("kind") == ActivityKind.TASK and not cleaned.get("due_at"):
-            self.add_error("due_at", "A task needs a due date.")
         if not (cleaned.get("subject") or "").strip() and not (cleaned.get("body") or "").strip():
             self.add_error("subject", "Write a subject or a few words.")
         return cleaned
@@ -79,17 +77,27 @@ def quick_log_view(model_admin, request, object_id):
         model_admin.message_user(request, f"Nothing was logged. {errors}", messages.ERROR)
         return HttpResponseRedirect(_lead_url(lead))
     data = form.cleaned_data
-    log_activity(
-        tenant=lead.tenant,
-        kind=data["kind"],
-        actor=request.user,
-        lead=lead,
-        subject=data["subject"].strip(),
-        body=data["body"].strip(),
-        due_at=data["due_at"],
-    )
+    try:
+        log_activity(
+            tenant=lead.tenant,
+            kind=data["kind"],
+            actor=request.user,
+            lead=lead,
+            subject=data["subject"].strip(),
+            body=data["body"].strip(),
+            due_at=data["due_at"],
+        )
+    except ValidationError as exc:  # the timeline's own rules (e.g. a task needs a due date)
+        model_admin.message_user(request, f"Nothing was logged. {_describe(exc)}", messages.ERROR)
+        return HttpResponseRedirect(_lead_url(lead))
     model_admin.message_user(request, QUICK_KINDS[data["kind"]], messages.SUCCESS)
     return HttpResponseRedirect(_lead_url(lead))
+
+
+def _describe(exc: ValidationError) -> str:
+    if not hasattr(exc, "error_dict"):
+        return " ".join(exc.messages)
+    return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in exc.message_dict.items())
 
 
 NEW_DEAL, NO_DEAL = "new", "none"

@@ -3,6 +3,8 @@
 from typing import cast
 
 import django_filters
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
@@ -21,11 +23,35 @@ _USER_KIND_LIST = ", ".join(sorted(USER_KINDS))
 _SYSTEM_KIND_LIST = ", ".join(sorted(SYSTEM_KINDS))
 
 
+class ActivityKindField(serializers.ChoiceField):
+    """Any kind reads back; only the kinds people log may be sent (validate_kind says so)."""
+
+
+class ActivityKindFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = ActivityKindField
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "request":
+            # Inline (under allOf), so the enum hook does not merge it into the KindEnum a response reads.
+            described = {"description": schema["description"]} if "description" in schema else {}
+            return {"allOf": [{"type": "string", "enum": sorted(USER_KINDS)}], **described}
+        return schema
+
+
+@extend_schema_field({"type": "object", "additionalProperties": True,
+                      "description": f"Names to values, at most {DATA_MAX_CHARS} characters as text."})
+class ActivityDataField(serializers.JSONField):
+    pass
+
+
 class ActivitySerializer(TenantScopedSerializer):
-    kind = serializers.ChoiceField(
+    kind = ActivityKindField(
         choices=ActivityKind.choices,
         help_text=f"You may log: {_USER_KIND_LIST}. The rest ({_SYSTEM_KIND_LIST}) are written by the CRM itself.",
     )
+    # As `source` in LeadCaptureSerializer: the metaclass takes declared fields off the class (not Serializer.data).
+    data = ActivityDataField(required=False)  # type: ignore[assignment]
     actor_name = serializers.SerializerMethodField()
 
     class Meta:
@@ -37,7 +63,7 @@ class ActivitySerializer(TenantScopedSerializer):
         read_only_fields = ["actor"]
         extra_kwargs = {
             "occurred_at": {"required": False, "help_text": "Defaults to now; may be in the past for a call logged later."},
-            "due_at": {"help_text": "Tasks only."},
+            "due_at": {"help_text": "Tasks only, and a task needs one."},
             "done_at": {"help_text": "Tasks only: set it to mark the task done, null to reopen."},
         }
 
@@ -62,10 +88,8 @@ class ActivitySerializer(TenantScopedSerializer):
         if not any(self.current(attrs, name) for name in ("lead", "contact", "deal")):
             message = "An activity belongs to a lead, a contact or a deal: give at least one."
             raise serializers.ValidationError({"lead": [message], "contact": [message], "deal": [message]})
-        if self.current(attrs, "kind") != ActivityKind.TASK:
-            for name in ("due_at", "done_at"):
-                if self.current(attrs, name) is not None:
-                    raise serializers.ValidationError({name: ["Only tasks have a due date or a done date."]})
+        # A task's dates and the text's lengths are the entry's rules (crm.models.Activity.clean), raised by
+        # log_activity / edit_activity as field errors.
         return attrs
 
     def create(self, validated_data):

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -8,7 +8,7 @@ from leads.capture.service import capture_lead
 
 from ..choices import LeadSource
 from ..models import Channel
-from .serializers import CaptureReceiptSerializer, LeadCaptureSerializer, LeadSerializer
+from .serializers import CaptureReceiptSerializer, ContactMatchSerializer, LeadCaptureSerializer, LeadSerializer
 
 RECEIVED = {"status": "received"}
 
@@ -37,12 +37,24 @@ class LeadCaptureMixin:
         ),
         parameters=[
             OpenApiParameter("X-Form-Key", str, OpenApiParameter.HEADER, required=False),
-            OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
-                             description="Any unique string (e.g. a UUID), reused only to retry the same request."),
+            OpenApiParameter(
+                "Idempotency-Key",
+                # What idempotency.clean_key takes (1 to MAX_KEY_LENGTH characters once trimmed), as header text.
+                {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH,
+                 "pattern": "^[!-~]([ -~]*[!-~])?$"},
+                OpenApiParameter.HEADER, required=False,
+                description="Any unique string (e.g. a UUID), reused only to retry the same request.",
+            ),
         ],
         responses={
-            201: LeadSerializer,
-            200: LeadSerializer,
+            201: PolymorphicProxySerializer(
+                component_name="CaptureCreated", serializers=[LeadSerializer, CaptureReceiptSerializer],
+                resource_type_field_name=None,
+            ),
+            200: PolymorphicProxySerializer(
+                component_name="CaptureMatched", serializers=[LeadSerializer, ContactMatchSerializer],
+                resource_type_field_name=None,
+            ),
             400: OpenApiResponse(description="Field errors"),
             403: OpenApiResponse(description="The Origin is not allowed for this form, or (signed in) the email "
                                  "belongs to a colleague's lead or contact"),

@@ -1,5 +1,6 @@
 import copy
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from contacts.models import Company, Contact, Deal
@@ -7,8 +8,16 @@ from crm.api.fields import EmailField, PhoneField
 from crm.models import Activity, User
 from crm.normalize import split_name
 
-from ..choices import LeadSource, LeadStatus
-from ..intake import IntakeError, check_reachable, country_code, custom_field_errors
+from ..choices import LeadSource, LeadStatus, Recommendation
+from ..intake import (
+    CUSTOM_FIELD_NAME_MAX,
+    CUSTOM_FIELDS_MAX_KEYS,
+    CUSTOM_FIELDS_MAX_VALUE,
+    IntakeError,
+    check_reachable,
+    country_code,
+    custom_field_errors,
+)
 from ..models import Lead
 
 
@@ -23,6 +32,8 @@ class ActivitySummarySerializer(serializers.ModelSerializer):
 
 class LeadSerializer(serializers.ModelSerializer):
     full_name = serializers.CharField(read_only=True)
+    # Blank until the lead is first analyzed; the schema says so (a read-only model field would not).
+    recommendation = serializers.ChoiceField(choices=Recommendation.choices, allow_blank=True, read_only=True)
     owner_name = serializers.SerializerMethodField()
 
     class Meta:
@@ -57,11 +68,25 @@ class LeadDetailSerializer(LeadSerializer):
         return ActivitySummarySerializer(activities, many=True).data  # type: ignore[return-value]
 
 
+@extend_schema_field({
+    "type": "object",
+    "maxProperties": CUSTOM_FIELDS_MAX_KEYS,
+    "additionalProperties": {
+        "anyOf": [{"type": "string", "maxLength": CUSTOM_FIELDS_MAX_VALUE}, {"type": "number"}, {"type": "boolean"}],
+    },
+    "description": f"Up to {CUSTOM_FIELDS_MAX_KEYS} fields; names up to {CUSTOM_FIELD_NAME_MAX} characters, values up "
+    f"to {CUSTOM_FIELDS_MAX_VALUE} (as text).",
+})
+class CustomFieldsField(serializers.JSONField):
+    """A lead's custom fields as a client sends them (leads.intake says what fits)."""
+
+
 class LeadFieldsSerializer(serializers.ModelSerializer):
     """Field-level normalisation shared by capture and editing."""
 
     email = EmailField()
     phone = PhoneField()
+    custom_fields = CustomFieldsField(required=False)
 
     class Meta:
         model = Lead
@@ -226,5 +251,17 @@ class ConversionResultSerializer(serializers.Serializer):
     converted_at = serializers.DateTimeField()
 
 
+@extend_schema_field({"type": "string", "pattern": "^received$"})  # so a lead (whose status is never this) is not one
+class ReceivedField(serializers.CharField):
+    pass
+
+
 class CaptureReceiptSerializer(serializers.Serializer):
-    status = serializers.CharField(help_text='Always "received" for anonymous form posts.')
+    """What an anonymous form post is answered, whatever happened."""
+
+    status = ReceivedField(help_text='Always "received" for anonymous form posts.')
+
+
+class ContactMatchSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="The email belongs to a contact: the submission went on their timeline.")
+    contact_id = serializers.IntegerField()

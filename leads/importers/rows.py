@@ -37,11 +37,14 @@ TEXT_FIELDS = (
 
 def _max_length(name: str) -> int:
     field = Lead._meta.get_field(name)
-    assert isinstance(field, models.CharField) and field.max_length is not None  # email and URL fields too
+    # CharFields (email and URL fields too), and the message's TextField, which states its limit too.
+    assert isinstance(field, models.CharField | models.TextField) and field.max_length is not None
     return field.max_length
 
 
-MAX_LENGTH = {name: _max_length(name) for name in (*TEXT_FIELDS, "email", "website", "source_url", "referrer")}
+MAX_LENGTH = {
+    name: _max_length(name) for name in (*TEXT_FIELDS, "email", "website", "source_url", "referrer", "message")
+}
 URL_FIELDS = ("website", "source_url", "referrer")
 MAX_EMPLOYEES = 2_147_483_647  # PositiveIntegerField
 MAX_REVENUE = Decimal("1e14")  # 16 digits, 2 after the point
@@ -151,7 +154,11 @@ class RowParser:
             else:
                 values["first_name"], values["last_name"] = first, last
         if "message" in raw:
-            values["message"] = raw["message"][1]
+            text = raw["message"][1]
+            if len(text) > MAX_LENGTH["message"]:
+                reject("message", f"At most {MAX_LENGTH['message']} characters (this one has {len(text)}).")
+            else:
+                values["message"] = text
 
         email = ""
         if "email" in raw:

@@ -3,9 +3,10 @@
 import pytest
 
 from django.test import override_settings
+from rest_framework.test import APIClient
 
 from leads.models import Channel, Lead
-from tests.factories import ChannelFactory, LeadFactory
+from tests.factories import ApiTokenFactory, ChannelFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -183,6 +184,17 @@ def test_invalid_utf8_is_400(api):
 @override_settings(DEBUG=True)
 def test_an_unknown_api_path_is_json_even_with_debug_pages_on(api):
     response = api.get("/api/v1/nothing-here")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_a_change_to_an_unknown_api_path_is_a_json_404_not_a_csrf_page(manager, method):
+    client = APIClient(enforce_csrf_checks=True)  # as a real client is treated; the test client skips CSRF
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {ApiTokenFactory(user=manager).secret}")
+
+    response = getattr(client, method)("/api/v1/leads/0.5/activities/", {"kind": "note"}, format="json")
 
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}

@@ -146,7 +146,10 @@ def test_bad_input_is_400_naming_the_field(api, tenant, body, field):
 
 @pytest.mark.parametrize("suffix", ["", "/"])
 def test_a_task_is_marked_done_and_its_body_edited(api, tenant, manager, suffix):
-    task = ActivityFactory(lead=LeadFactory(tenant=tenant), kind=ActivityKind.TASK, actor=manager, body="Call back")
+    task = ActivityFactory(
+        lead=LeadFactory(tenant=tenant), kind=ActivityKind.TASK, actor=manager, body="Call back",
+        due_at=dt.datetime(2030, 1, 1, 9, tzinfo=dt.UTC),
+    )
     url = f"/api/v1/activities/{task.pk}{suffix}"
 
     done = api.patch(url, {"done_at": "2030-01-02T10:00:00Z", "body": "Called back"}, format="json")
@@ -156,7 +159,9 @@ def test_a_task_is_marked_done_and_its_body_edited(api, tenant, manager, suffix)
     assert (task.done_at, task.body) == (dt.datetime(2030, 1, 2, 10, tzinfo=dt.UTC), "Called back")
     put = api.put(url, {"kind": "note", "body": "Now a note", "lead": task.lead_id}, format="json")
     assert put.status_code == 400 and "done_at" in put.json(), "a note has no done date"
-    put = api.put(url, {"kind": "note", "body": "Now a note", "lead": task.lead_id, "done_at": None}, format="json")
+    put = api.put(
+        url, {"kind": "note", "body": "Now a note", "lead": task.lead_id, "due_at": None, "done_at": None}, format="json"
+    )
     assert put.status_code == 200, put.content
 
 
