@@ -5,6 +5,8 @@ from django.conf import settings as django_settings
 from django.db import connection
 from rest_framework.test import APIClient
 
+from crm.celery import app as celery_app
+
 from tests.factories import ChannelFactory, ManagerFactory, TenantFactory, TokenFactory, UserFactory
 
 
@@ -13,6 +15,12 @@ from tests.factories import ChannelFactory, ManagerFactory, TenantFactory, Token
 django_settings.SECURE_SSL_REDIRECT = False
 django_settings.SESSION_COOKIE_SECURE = django_settings.CSRF_COOKIE_SECURE = False
 django_settings.SECURE_HSTS_SECONDS = 0
+
+# Tasks run in the caller, in-process (tests that need a real worker and broker are marked rabbitmq);
+# events go to an in-memory broker unless a test points the relay at RabbitMQ.
+django_settings.EVENTS_BROKER_URL = "memory://"
+celery_app.conf.update(broker_url="memory://", broker_transport_options={}, task_always_eager=True,
+                       task_eager_propagates=True)
 
 
 def pytest_collection_modifyitems(config, items):
