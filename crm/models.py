@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from .choices import ActivityKind, EventType, Role
 from .managers import ActivityQuerySet, EventQuerySet, TenantManager
+from .outbox import relay_soon
 
 
 class Tenant(models.Model):
@@ -140,3 +141,7 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} #{self.pk}"
+
+    def save(self, *args, **kwargs):
+        relay_soon()  # no rule here: the relay is only asked to run after the commit
+        super().save(*args, **kwargs)

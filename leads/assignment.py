@@ -80,7 +80,8 @@ def assignment_records(
     event = Event(
         tenant_id=lead.tenant_id,
         type=EventType.LEAD_ASSIGNED,
-        payload={**(details or {}), "lead_id": lead.pk, "from": previous_id, "to": to, "reason": reason},
+        payload={**(details or {}), "lead_id": lead.pk, "email": lead.email, "source": lead.source,
+                 "from": previous_id, "to": to, "reason": reason},
         created_at=now,
     )
     return activity, event

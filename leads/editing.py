@@ -35,6 +35,7 @@ def update_lead(*, lead: Lead, changes: dict, actor: User | None) -> Lead:
         Event.objects.create(
             tenant_id=lead.tenant_id,
             type=EventType.LEAD_UPDATED,
-            payload={"lead_id": lead.pk, "fields": changed, "actor_id": actor.pk if actor else None},
+            payload={"lead_id": lead.pk, "email": lead.email, "source": lead.source, "fields": changed,
+                     "actor_id": actor.pk if actor else None},
         )
         return refresh_insights(lead=lead, actor=actor)

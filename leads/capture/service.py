@@ -163,7 +163,8 @@ def _create(*, tenant: Tenant, data: dict, source: str, channel: Channel | None,
     events = [Event(
         tenant=tenant,
         type=EventType.LEAD_CREATED,
-        payload={"lead_id": lead.pk, "source": source, "channel_id": channel.pk if channel else None},
+        payload={"lead_id": lead.pk, "email": lead.email, "source": source, "status": lead.status,
+                 "channel_id": channel.pk if channel else None},
         created_at=now,
     )]
     if placement is not None:

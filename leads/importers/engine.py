@@ -28,6 +28,7 @@ from django.utils import timezone
 from contacts.models import Contact
 from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event, Tenant, User
+from crm.outbox import relay_soon
 
 from leads.capture.service import FILLABLE_FIELDS
 from ..choices import DuplicatePolicy, ImportStatus, LeadSource, LeadStatus
@@ -361,6 +362,7 @@ class _Run:
         insert(self.leads_table, (self.leads_table.row(row) for row in new))
         insert(self.activities, (self.activities.row(a) for a in self._activities(new, routed, now)))
         insert(self.events, (self.events.row(e) for e in self._events(new, routed, now)))
+        relay_soon()
         self._mark_rotation(routed)
         for row in will_qualify:
             auto_qualify(lead=Lead(pk=row["id"], tenant=self.tenant, status=row["status"],
@@ -430,14 +432,16 @@ class _Run:
         for row in new:
             yield {
                 "tenant_id": tenant_id, "type": EventType.LEAD_CREATED, "created_at": now,
-                "payload": Json(json.dumps({"lead_id": row["id"], "source": row["source"],
+                "payload": Json(json.dumps({"lead_id": row["id"], "email": row["email"], "source": row["source"],
+                                            "status": row["status"],
                                             "channel_id": row.get("channel_id"), "import_job_id": job_id})),
             }
         for one in routed:
             if one.owner is not None:
                 yield {
                     "tenant_id": tenant_id, "type": EventType.LEAD_ASSIGNED, "created_at": now,
-                    "payload": {**one.details, "lead_id": one.values["id"], "from": None, "to": one.owner.pk,
+                    "payload": {**one.details, "lead_id": one.values["id"], "email": one.values["email"],
+                                "source": one.values["source"], "from": None, "to": one.owner.pk,
                                 "reason": one.reason},
                 }
 
