@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from crm.celery import app as celery_app
 
+from tests.crm.events_support import RABBITMQ_URL, rabbitmq_reachable
 from tests.factories import ChannelFactory, ManagerFactory, TenantFactory, TokenFactory, UserFactory
 
 
@@ -24,6 +25,10 @@ celery_app.conf.update(broker_url="memory://", broker_transport_options={}, task
 
 
 def pytest_collection_modifyitems(config, items):
+    skip_rabbitmq = None if rabbitmq_reachable() else pytest.mark.skip(reason=f"needs RabbitMQ at {RABBITMQ_URL}")
+    for item in items:
+        if "rabbitmq" in item.keywords and skip_rabbitmq:
+            item.add_marker(skip_rabbitmq)
     if connection.vendor == "postgresql":
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL: run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm")
