@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Q
 
+from .admin_events import RelayBacklogMixin
 from .admin_tenancy import TenantScopedAdmin
 from .choices import ActivityKind
 from .models import Activity, Event, Tenant, User
@@ -212,7 +213,7 @@ class ActivityAdmin(TenantScopedAdmin, admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(TenantScopedAdmin, admin.ModelAdmin):
+class EventAdmin(RelayBacklogMixin, TenantScopedAdmin, admin.ModelAdmin):
     """The outbox, for looking only: rows are written by entry points and consumed by delivery."""
 
     list_display = ("__str__", "type", "created_at", "delivered_at")

@@ -145,3 +145,7 @@ class Event(models.Model):
     def save(self, *args, **kwargs):
         relay_soon()  # no rule here: the relay is only asked to run after the commit
         super().save(*args, **kwargs)
+
+
+# Webhook endpoints and their delivery log: models of this app, kept in their own module.
+from .webhook_models import WebhookDelivery, WebhookEndpoint  # noqa: E402, F401

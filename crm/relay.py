@@ -17,8 +17,10 @@ from django.db.models import Min
 from django.utils import timezone
 
 from .broker import EventPublisher
-from .models import Event
+from .models import Event, WebhookDelivery
 from .outbox import event_message, routing_key
+from .webhook_models import DeliveryStatus
+from .webhooks import queue_deliveries, record_deliveries
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,9 @@ def relay_batch(*, publisher: EventPublisher, batch_size: int | None = None) -> 
             return 0
         messages = [(event, event_message(event, tenant_slug=event.tenant.slug)) for event in events]
         publisher.publish_batch([(routing_key(event.type), body) for event, body in messages])
+        deliveries = record_deliveries(messages)
+        if deliveries:
+            transaction.on_commit(lambda: queue_deliveries(deliveries), robust=True)
         Event.objects.filter(pk__in=[event.pk for event in events]).update(delivered_at=timezone.now())
     return len(events)
 
@@ -69,12 +74,19 @@ def relay_pending(*, publisher: EventPublisher | None = None, batch_size: int | 
 
 
 def purge_delivered(*, now: dt.datetime | None = None) -> int:
-    """Delete events delivered more than EVENTS_RETENTION_DAYS ago; return how many."""
+    """Delete events delivered more than EVENTS_RETENTION_DAYS ago (with their webhook log); return how many.
+
+    An event whose webhook deliveries are still being retried stays until they finish.
+    """
     cutoff = (now or timezone.now()) - dt.timedelta(days=settings.EVENTS_RETENTION_DAYS)
     deleted = 0
     while True:
         with transaction.atomic():
-            ids = list(Event.objects.filter(delivered_at__lt=cutoff).order_by("id").values_list("pk", flat=True)[:5000])
+            retrying = WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING).values("event_id")
+            ids = list(
+                Event.objects.filter(delivered_at__lt=cutoff).exclude(pk__in=retrying)
+                .order_by("id").values_list("pk", flat=True)[:5000]
+            )
             if not ids:
                 return deleted
             deleted += Event.objects.filter(pk__in=ids).delete()[1].get(Event._meta.label, 0)

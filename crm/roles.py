@@ -36,6 +36,8 @@ _ADMIN = {
     **_MANAGER,
     "leads.channel": ["view", "add", "change", "delete"],
     "crm.user": ["view", "add", "change"],
+    "crm.webhookendpoint": ["view", "add", "change", "delete"],
+    "crm.webhookdelivery": ["view", "change"],  # change: resend
 }
 ROLE_PERMISSIONS = {Role.REP: _REP, Role.MANAGER: _MANAGER, Role.ADMIN: _ADMIN}
 

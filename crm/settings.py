@@ -267,5 +267,6 @@ WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "5"))
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE")  # private, loopback, link-local targets (tests, intranets)
 CELERY_BEAT_SCHEDULE = {
     "relay-events": {"task": "crm.tasks.relay_events", "schedule": EVENTS_RELAY_POLL_SECONDS},
+    "dispatch-due-webhooks": {"task": "crm.tasks.dispatch_due_webhooks", "schedule": 2.0},
     "purge-delivered-events": {"task": "crm.tasks.purge_delivered_events", "schedule": 3600.0},
 }

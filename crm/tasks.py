@@ -6,6 +6,7 @@ from celery import shared_task
 
 from .broker import BrokerError
 from .relay import purge_delivered, relay_pending
+from .webhooks import deliver, due_deliveries, queue_deliveries
 
 log = logging.getLogger(__name__)
 
@@ -28,3 +29,18 @@ def relay_events(max_batches: int = 20) -> int:
 def purge_delivered_events() -> int:
     """Remove events delivered more than EVENTS_RETENTION_DAYS ago (hourly, from beat)."""
     return purge_delivered()
+
+
+@shared_task(name="crm.tasks.deliver_webhook")
+def deliver_webhook(delivery_id: int) -> str | None:
+    """One attempt of one webhook delivery; does nothing if it is not due or another worker has it."""
+    delivery = deliver(delivery_id)
+    return None if delivery is None else delivery.status
+
+
+@shared_task(name="crm.tasks.dispatch_due_webhooks")
+def dispatch_due_webhooks() -> int:
+    """Queue every delivery whose retry is due, or whose queued attempt was lost (every 2 s, from beat)."""
+    due = due_deliveries()
+    queue_deliveries(due)
+    return len(due)
