@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -269,4 +270,6 @@ CELERY_BEAT_SCHEDULE = {
     "relay-events": {"task": "crm.tasks.relay_events", "schedule": EVENTS_RELAY_POLL_SECONDS},
     "dispatch-due-webhooks": {"task": "crm.tasks.dispatch_due_webhooks", "schedule": 2.0},
     "purge-delivered-events": {"task": "crm.tasks.purge_delivered_events", "schedule": 3600.0},
+    "purge-idempotency-keys": {"task": "leads.tasks.purge_idempotency_keys", "schedule": crontab(minute=10, hour=3)},
+    "purge-imports": {"task": "leads.tasks.purge_imports", "schedule": crontab(minute=20, hour=3)},
 }

@@ -4,7 +4,7 @@ from leads.capture.idempotency import purge_expired
 
 
 class Command(BaseCommand):
-    help = "Delete Idempotency-Key records older than their 24-hour life (run daily, e.g. from cron)."
+    help = "Delete Idempotency-Key records older than their 24-hour life (beat runs this daily; by hand when needed)."
 
     def handle(self, *args, **options):
         deleted = purge_expired()

@@ -1,0 +1,18 @@
+"""Scheduled upkeep of the lead app, run by beat (CELERY_BEAT_SCHEDULE); each is safe to run twice."""
+
+from celery import shared_task
+
+from .capture.idempotency import purge_expired
+from .importers.retention import purge_abandoned_uploads, purge_old_error_reports
+
+
+@shared_task(name="leads.tasks.purge_idempotency_keys")
+def purge_idempotency_keys() -> int:
+    """Delete Idempotency-Key records past their 24-hour life (daily)."""
+    return purge_expired()
+
+
+@shared_task(name="leads.tasks.purge_imports")
+def purge_imports() -> dict:
+    """Remove abandoned import uploads and clear expired error reports (daily)."""
+    return {"uploads": purge_abandoned_uploads(), "reports": purge_old_error_reports()}
