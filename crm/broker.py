@@ -7,6 +7,8 @@ relay leaves the batch undelivered and sends it again later (at least once).
 
 import json
 
+import amqp
+from amqp.method_framing import frame_writer
 from django.conf import settings
 from kombu import Connection, Exchange, Producer
 
@@ -33,7 +35,7 @@ class EventPublisher:
         try:
             self.connection = Connection(self.url, connect_timeout=settings.CELERY_BROKER_CONNECTION_TIMEOUT)
             self.connection.ensure_connection(max_retries=1)
-            channel = self.connection.channel()
+            channel = self._channel = self.connection.channel()
             self.exchange = Exchange(settings.EVENTS_EXCHANGE, type="topic", durable=True)
             self.exchange(channel).declare()
             self.producer = Producer(channel, exchange=self.exchange)
@@ -63,15 +65,14 @@ class EventPublisher:
         if not self.enabled or not messages:
             return
         try:
-            for key, body in messages:
+            if self._confirms:
+                self._publish_amqp_batch(messages)
+            for key, body in messages if not self._confirms else ():
                 self.producer.publish(
                     json.dumps(body), routing_key=key, content_type="application/json", content_encoding="utf-8",
                     delivery_mode=2, message_id=body["event_id"], type=body["event_type"],
                     headers={"tenant": body.get("tenant")}, retry=False,
                 )
-                if self._confirms:
-                    self._outstanding.add(self._next_tag)
-                    self._next_tag += 1
             while self._outstanding and not self._nacked:
                 self.connection.drain_events(timeout=settings.CELERY_BROKER_CONNECTION_TIMEOUT * 5)
         except Exception as exc:
@@ -80,6 +81,26 @@ class EventPublisher:
         if self._nacked:
             self.close()
             raise BrokerError("The broker refused (nacked) a message; the batch stays undelivered.")
+
+    def _publish_amqp_batch(self, messages: list[tuple[str, dict]]) -> None:
+        # py-amqp directly (the frames kombu's Producer sends, at a third of its cost), and the whole
+        # batch's frames in one socket write instead of one per message.
+        connection = self._channel.connection
+        writer, buffered = connection.frame_writer, _BufferedWrites(connection.transport)
+        connection.frame_writer = frame_writer(connection, buffered)
+        try:
+            for key, body in messages:
+                self._channel.basic_publish(
+                    amqp.Message(json.dumps(body), content_type="application/json", content_encoding="utf-8",
+                                 delivery_mode=2, message_id=body["event_id"], type=body["event_type"],
+                                 application_headers={"tenant": body.get("tenant")}),
+                    exchange=settings.EVENTS_EXCHANGE, routing_key=key,
+                )
+                self._outstanding.add(self._next_tag)
+                self._next_tag += 1
+        finally:
+            connection.frame_writer = writer
+        buffered.flush()
 
     def _on_ack(self, tag: int, multiple: bool) -> None:
         if multiple:
@@ -92,6 +113,20 @@ class EventPublisher:
 
     def _safe_url(self) -> str:
         return Connection(self.url).as_uri()  # without the password
+
+
+class _BufferedWrites:
+    """Stands in for py-amqp's transport while a batch is framed; flush() sends it all at once."""
+
+    def __init__(self, transport) -> None:
+        self.transport, self.parts = transport, []
+
+    def write(self, data) -> None:
+        self.parts.append(bytes(data))  # py-amqp reuses its frame buffer: copy now
+
+    def flush(self) -> None:
+        self.transport.write(b"".join(self.parts))
+        self.parts.clear()
 
 
 def broker_ping(url: str, timeout: float = 2.0) -> None:

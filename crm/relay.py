@@ -49,14 +49,12 @@ def _keep_lead_order(events: list[Event]) -> list[Event]:
     # would reorder that lead's events, so its events wait for a later batch.
     if not events or not connection.features.has_select_for_update_skip_locked:
         return events
+    ids = [event.pk for event in events]
     lead_ids = {event.payload.get("lead_id") for event in events} - {None}
-    if not lead_ids:
+    older_held = Event.objects.filter(delivered_at__isnull=True, id__lt=ids[-1]).exclude(pk__in=ids)
+    if not lead_ids or not older_held.exists():  # the usual case: nobody else holds an older event
         return events
-    held = set(
-        Event.objects.filter(delivered_at__isnull=True, id__lt=events[-1].pk, payload__lead_id__in=lead_ids)
-        .exclude(pk__in=[event.pk for event in events])
-        .values_list("payload__lead_id", flat=True)
-    )
+    held = set(older_held.filter(payload__lead_id__in=lead_ids).values_list("payload__lead_id", flat=True))
     return [event for event in events if event.payload.get("lead_id") not in held]
 
 
