@@ -26,7 +26,8 @@ class EventQueue:
         self.url = url
         self.connection = Connection(url, connect_timeout=2)
         exchange = Exchange(settings.EVENTS_EXCHANGE, type="topic", durable=True)
-        self.queue = Queue(f"test-{uuid.uuid4().hex[:8]}", exchange, routing_key=pattern, auto_delete=False)
+        # Exclusive: RabbitMQ drops it with this connection, so a crashed test leaves nothing bound.
+        self.queue = Queue(f"test-events-{uuid.uuid4().hex[:8]}", exchange, routing_key=pattern, exclusive=True)
         self.queue(self.connection.default_channel).declare()
 
     def drain(self) -> list[tuple[str, dict]]:

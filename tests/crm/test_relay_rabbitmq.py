@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
+from kombu import Connection
 
 from crm.broker import BrokerError, EventPublisher
 from crm.celery import app as celery_app
@@ -134,6 +135,8 @@ def real_worker(settings, tmp_path):
         _forget_broker_connections()
         worker.terminate()
         worker.wait(timeout=30)
+        with Connection(RABBITMQ_URL) as conn:  # the worker's task queue is durable: remove it
+            conn.default_channel.queue_delete(queue)
         log.close()
         print((tmp_path / "worker.log").read_text()[-3000:])
 
