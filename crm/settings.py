@@ -267,8 +267,10 @@ WEBHOOK_RETRY_DELAYS = [
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "5"))
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE")  # private, loopback, link-local targets (tests, intranets)
 CELERY_BEAT_SCHEDULE = {
-    "relay-events": {"task": "crm.tasks.relay_events", "schedule": EVENTS_RELAY_POLL_SECONDS},
-    "dispatch-due-webhooks": {"task": "crm.tasks.dispatch_due_webhooks", "schedule": 2.0},
+    # expires: while no worker runs, the polls do not pile up in the broker (the next one does the work)
+    "relay-events": {"task": "crm.tasks.relay_events", "schedule": EVENTS_RELAY_POLL_SECONDS,
+                     "options": {"expires": 30}},
+    "dispatch-due-webhooks": {"task": "crm.tasks.dispatch_due_webhooks", "schedule": 2.0, "options": {"expires": 30}},
     "purge-delivered-events": {"task": "crm.tasks.purge_delivered_events", "schedule": 3600.0},
     "purge-idempotency-keys": {"task": "leads.tasks.purge_idempotency_keys", "schedule": crontab(minute=10, hour=3)},
     "purge-imports": {"task": "leads.tasks.purge_imports", "schedule": crontab(minute=20, hour=3)},

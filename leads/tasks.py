@@ -4,6 +4,7 @@ from celery import shared_task
 
 from .capture.idempotency import purge_expired
 from .importers.retention import purge_abandoned_uploads, purge_old_error_reports
+from .rules import rescoring
 
 
 @shared_task(name="leads.tasks.purge_idempotency_keys")
@@ -16,3 +17,9 @@ def purge_idempotency_keys() -> int:
 def purge_imports() -> dict:
     """Remove abandoned import uploads and clear expired error reports (daily)."""
     return {"uploads": purge_abandoned_uploads(), "reports": purge_old_error_reports()}
+
+
+@shared_task(name="leads.tasks.rescore_workspace")
+def rescore_workspace(tenant_id: int, sheet_version: str) -> str:
+    """Rescore a workspace's leads after its scoring rules changed (queued by the admin on commit)."""
+    return rescoring.rescore_workspace(tenant_id=tenant_id, sheet_version=sheet_version)
