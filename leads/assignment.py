@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 
+from celery import current_app
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -18,6 +19,7 @@ from crm.models import Activity, Event, User
 from .models import Lead
 
 log = logging.getLogger(__name__)
+OWNER_NOTE_TASK = "leads.tasks.tell_owner"
 
 
 class AssignmentError(Exception):
@@ -88,8 +90,27 @@ def assignment_records(
 
 
 def tell_owner_on_commit(*, lead: Lead, owner: User | None, actor: User | None, reason: str) -> None:
+    """Email the new owner from the background engine once the assignment commits."""
     if owner is not None and owner.email and owner != actor:
-        transaction.on_commit(lambda: _tell_owner(lead, owner, reason))
+        transaction.on_commit(lambda: _queue_owner_note(lead, owner, reason), robust=True)
+
+
+def _queue_owner_note(lead: Lead, owner: User, reason: str) -> None:
+    try:
+        current_app.tasks[OWNER_NOTE_TASK].apply_async(args=[lead.pk, owner.pk, reason], retry=False)
+    except Exception:  # no broker right now: send it from here, as before the engine
+        log.warning("Could not queue the owner note for lead %s; sending it now.", lead.pk, exc_info=True)
+        _tell_owner(lead, owner, reason)
+
+
+def tell_owner(*, lead_id: int, owner_id: int, reason: str) -> bool:
+    """The owner note (task side): sent only while the lead is still theirs; False when it no longer is."""
+    lead = Lead.objects.filter(pk=lead_id, owner_id=owner_id).first()
+    owner = User.objects.filter(pk=owner_id, is_active=True).exclude(email="").first()
+    if lead is None or owner is None:
+        return False
+    _tell_owner(lead, owner, reason)
+    return True
 
 
 def _tell_owner(lead: Lead, owner: User, reason: str) -> None:

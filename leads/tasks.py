@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from . import assignment
 from .capture.idempotency import purge_expired
 from .importers.retention import purge_abandoned_uploads, purge_old_error_reports
 from .rules import rescoring
@@ -23,3 +24,9 @@ def purge_imports() -> dict:
 def rescore_workspace(tenant_id: int, sheet_version: str) -> str:
     """Rescore a workspace's leads after its scoring rules changed (queued by the admin on commit)."""
     return rescoring.rescore_workspace(tenant_id=tenant_id, sheet_version=sheet_version)
+
+
+@shared_task(name="leads.tasks.tell_owner")
+def tell_owner(lead_id: int, owner_id: int, reason: str) -> bool:
+    """Email a lead's new owner (queued when an assignment commits); skipped if the lead moved on since."""
+    return assignment.tell_owner(lead_id=lead_id, owner_id=owner_id, reason=reason)
