@@ -70,6 +70,10 @@ def main() -> None:
     from crm.relay import relay_pending
 
     print(f"database: {database}; broker: {Connection(BROKER).as_uri()}; {os.cpu_count()} cores")
+    from crm.celery import app
+
+    # The relay kicks this run's commits queue go to this run's worker (below), not to a shared queue.
+    app.conf.task_default_queue = f"bench-tasks-{os.getpid()}"
     tenant = Tenant.objects.create(name="Bench", slug="bench")
     write_backlog(Event, tenant, args.events, timezone.now())
 
@@ -143,7 +147,6 @@ def measure_latency(Event, tenant, conn, queue, count: int, rate: float) -> list
     )
     from crm.celery import app
 
-    app.conf.task_default_queue = f"bench-tasks-{os.getpid()}"
     committed: dict[str, float] = {}
     arrived: dict[str, float] = {}
     stop = threading.Event()
