@@ -29,9 +29,10 @@ migrate: install
 demo: migrate
 	$(PY) manage.py seed_demo --url-base http://$(HOST):$(PORT)
 
-## make run: set up, load the demo workspace on SQLite, serve on http://127.0.0.1:8000/admin/
+## make run: set up, load the demo workspace on SQLite, serve on http://127.0.0.1:8000/admin/ with a
+## worker and beat beside it (Procfile.dev, embedded broker: no server to install); Ctrl-C stops all three
 run: demo
-	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	DEBUG=1 HOST=$(HOST) PORT=$(PORT) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho -f Procfile.dev start
 
 ## make install-browser: Debian's Chromium for the browser tests (tests/e2e; as root). Without it they skip.
 install-browser:

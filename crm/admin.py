@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from . import access
+from .admin_events import RelayBacklogMixin
 from .admin_tenancy import TenantScopedAdmin, of_users_tenant
 from .choices import ActivityKind, Role, TokenRevokeReason
 from .models import Activity, ApiToken, Event, Tenant, User
@@ -239,9 +240,10 @@ class ActivityAdmin(TenantScopedAdmin, admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(TenantScopedAdmin, admin.ModelAdmin):
+class EventAdmin(RelayBacklogMixin, TenantScopedAdmin, admin.ModelAdmin):
     """The outbox, for looking only: rows are written by entry points and consumed by delivery."""
 
+    change_list_template = "admin/crm/event/change_list.html"  # the relay's backlog above the list
     list_display = ("__str__", "type", "created_at", "delivered_at")
     list_filter = ("type", ("delivered_at", admin.EmptyFieldListFilter))
     search_fields = ("type",)

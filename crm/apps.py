@@ -17,6 +17,7 @@ class CrmConfig(AppConfig):
     verbose_name = "CRM core"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the deploy checks)
+        # checks: the deploy checks; tasks: services queue tasks by name, in any process.
+        from . import checks, tasks  # noqa: F401
 
         post_migrate.connect(_restore_role_groups, sender=self, dispatch_uid="crm-role-groups")

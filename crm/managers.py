@@ -3,6 +3,8 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
+from .outbox import relay_soon
+
 
 class TenantManager(models.Manager):
     def bump_config_version(self, tenant) -> None:
@@ -39,6 +41,9 @@ class EventQuerySet(TenantQuerySet):
         """Events the outbox has not handed on yet, oldest first."""
         return self.filter(delivered_at__isnull=True).order_by("id")
 
+    def bulk_create(self, objs, *args, **kwargs):
+        relay_soon()  # events leave within a second of their commit
+        return super().bulk_create(objs, *args, **kwargs)
 
 class ApiTokenQuerySet(TenantQuerySet):
     def usable(self, now=None):

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from .choices import ActivityKind, EventType, Role, TokenRevokeReason
 from .managers import ActivityQuerySet, ApiTokenQuerySet, EventQuerySet, TenantManager
+from .outbox import relay_soon
 
 # The longest free text a person writes: a lead's message, an activity's body. One limit whichever
 # door the text comes through (a form's capture, an edit, the activity API, the admin, an import);
@@ -178,10 +179,16 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["tenant", "type", "created_at"], name="event_tenant_type_idx"),
             models.Index(fields=["created_at"], condition=Q(delivered_at__isnull=True), name="event_undelivered_idx"),
+            # The relay's batches: the oldest undelivered by id, without walking the delivered history.
+            models.Index(fields=["id"], condition=Q(delivered_at__isnull=True), name="event_relay_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.type} #{self.pk}"
+
+    def save(self, *args, **kwargs):
+        relay_soon()  # no rule here: the relay is only asked to run after the commit
+        super().save(*args, **kwargs)
 
 
 def default_token_expiry() -> dt.datetime:
@@ -226,3 +233,7 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+# Webhook endpoints and their delivery log: models of this app, kept in their own module.
+from .webhook_models import WebhookDelivery, WebhookEndpoint  # noqa: E402, F401

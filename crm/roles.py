@@ -37,6 +37,8 @@ _ADMIN = {
     "leads.channel": ["view", "add", "change", "delete"],
     "crm.user": ["view", "add", "change"],
     "crm.apitoken": ["view", "add", "change"],  # change: revoke (tokens are never edited)
+    "crm.webhookendpoint": ["view", "add", "change", "delete"],
+    "crm.webhookdelivery": ["view", "change"],  # change: resend
 }
 ROLE_PERMISSIONS = {Role.REP: _REP, Role.MANAGER: _MANAGER, Role.ADMIN: _ADMIN}
 

@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from dj_database_url import DBConfig
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -262,3 +263,43 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "crm.client_ip.client_ip"  # TRUSTED_PROXY_COUNT, as for the form rate limit
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+
+# --- Background engine and events (crm/celery.py, crm/relay.py, crm/webhooks.py; docs/events.md) ---
+# Unset, the engine runs embedded: kombu's filesystem transport (messages are files under var/broker/),
+# which crosses processes with no server to install. Production: amqp://... (RabbitMQ) or redis://...
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://"
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_dir = VAR_DIR / "broker"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"), "data_folder_out": str(_broker_dir / "queue"),
+        "control_folder": str(_broker_dir / "control"), "polling_interval": 0.2,
+    }
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True  # a task whose worker died runs again; every task is idempotent
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Lead events go to the topic exchange crm.events on this broker; empty: no broker publishing (webhooks only).
+# Defaults to CELERY_BROKER_URL when that is set, to none when the engine runs embedded.
+EVENTS_BROKER_URL = os.environ.get("EVENTS_BROKER_URL", os.environ.get("CELERY_BROKER_URL", ""))
+EVENTS_EXCHANGE = "crm.events"
+EVENTS_RELAY_BATCH = int(os.environ.get("EVENTS_RELAY_BATCH", "500"))
+EVENTS_RELAY_POLL_SECONDS = float(os.environ.get("EVENTS_RELAY_POLL_SECONDS", "1"))  # beat's safety net
+EVENTS_RETENTION_DAYS = float(os.environ.get("EVENTS_RETENTION_DAYS", "7"))  # delivered events, then purged
+# Webhook retries: seconds after each failed attempt (~3 days in all), e.g. "1,2,4" in tests.
+WEBHOOK_RETRY_DELAYS = [
+    float(s) for s in env_list("WEBHOOK_RETRY_DELAYS", "5,30,120,600,1800,3600,7200,14400,28800,43200,86400,86400")
+]
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "5"))
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE")  # private, loopback, link-local targets (tests, intranets)
+CELERY_BEAT_SCHEDULE = {
+    # expires: while no worker runs, the polls do not pile up in the broker (the next one does the work)
+    "relay-events": {"task": "crm.tasks.relay_events", "schedule": EVENTS_RELAY_POLL_SECONDS,
+                     "options": {"expires": 30}},
+    "dispatch-due-webhooks": {"task": "crm.tasks.dispatch_due_webhooks", "schedule": 2.0, "options": {"expires": 30}},
+    "purge-delivered-events": {"task": "crm.tasks.purge_delivered_events", "schedule": 3600.0},
+    "purge-idempotency-keys": {"task": "leads.tasks.purge_idempotency_keys", "schedule": crontab(minute=10, hour=3)},
+    "purge-imports": {"task": "leads.tasks.purge_imports", "schedule": crontab(minute=20, hour=3)},
+}

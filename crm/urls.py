@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("leads.capture.urls")),
     path("api/v1/", include("leads.api.urls")),
     path("api/v1/", include("contacts.api.urls")),
+    path("api/v1/", include("crm.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     re_path(r"^api/", api_not_found),  # last: only paths no route above took

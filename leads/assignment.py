@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from typing import cast
 
+from celery import current_app
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -21,6 +22,7 @@ from crm.models import Activity, Event, User
 from .models import Lead
 
 log = logging.getLogger(__name__)
+OWNER_NOTE_TASK = "leads.tasks.tell_owner"
 
 
 class AssignmentError(Exception):
@@ -99,15 +101,18 @@ def assigned_entry(
 
 def assigned_event(
     *, lead: Lead | int, owner: User | None, previous_id: int | None, reason: str, details: dict | None, now,
-    tenant_id: int | None = None,
+    tenant_id: int | None = None, email: str | None = None, source: str | None = None,
 ) -> dict:
-    """Arguments of crm.timeline.event for an assignment's LeadAssigned event."""
+    """Arguments of crm.timeline.event for an assignment's LeadAssigned event (`email`, `source`: given with an id)."""
     lead_id = lead if isinstance(lead, int) else lead.pk
+    if not isinstance(lead, int):
+        email, source = lead.email, lead.source
     to = owner.pk if owner else None
     return {
         "tenant": tenant_id if tenant_id is not None else cast(Lead, lead).tenant_id,  # an id comes with tenant_id
         "type": EventType.LEAD_ASSIGNED,
-        "payload": {**(details or {}), "lead_id": lead_id, "from": previous_id, "to": to, "reason": reason},
+        "payload": {**(details or {}), "lead_id": lead_id, "email": email, "source": source, "from": previous_id,
+                    "to": to, "reason": reason},
         "created_at": now,
     }
 
@@ -129,8 +134,27 @@ def not_assigned_entry(
 
 
 def tell_owner_on_commit(*, lead: Lead, owner: User | None, actor: User | None, reason: str) -> None:
+    """Email the new owner from the background engine once the assignment commits."""
     if owner is not None and owner.email and owner != actor:
-        transaction.on_commit(lambda: _tell_owner(lead, owner, reason))
+        transaction.on_commit(lambda: _queue_owner_note(lead, owner, reason), robust=True)
+
+
+def _queue_owner_note(lead: Lead, owner: User, reason: str) -> None:
+    try:
+        current_app.tasks[OWNER_NOTE_TASK].apply_async(args=[lead.pk, owner.pk, reason], retry=False)
+    except Exception:  # no broker right now: send it from here, as before the engine
+        log.warning("Could not queue the owner note for lead %s; sending it now.", lead.pk, exc_info=True)
+        _tell_owner(lead, owner, reason)
+
+
+def tell_owner(*, lead_id: int, owner_id: int, reason: str) -> bool:
+    """The owner note (task side): sent only while the lead is still theirs; False when it no longer is."""
+    lead = Lead.objects.filter(pk=lead_id, owner_id=owner_id).first()
+    owner = User.objects.filter(pk=owner_id, is_active=True).exclude(email="").first()
+    if lead is None or owner is None:
+        return False
+    _tell_owner(lead, owner, reason)
+    return True
 
 
 def _tell_owner(lead: Lead, owner: User, reason: str) -> None:

@@ -177,7 +177,8 @@ def _convert_locked(
     timeline.event(
         tenant=lead.tenant,
         type=EventType.LEAD_CONVERTED,
-        payload={**result.as_dict(), "converted_at": now.isoformat(), "actor_id": actor.pk if actor else None},
+        payload={**result.as_dict(), "email": lead.email, "source": lead.source, "converted_at": now.isoformat(),
+                 "actor_id": actor.pk if actor else None},
         created_at=now,
     ).save()
     return result

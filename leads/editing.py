@@ -53,7 +53,8 @@ def update_lead(*, lead: Lead, changes: dict, actor: User | None, expected_versi
         timeline.event(
             tenant=lead.tenant_id,
             type=EventType.LEAD_UPDATED,
-            payload={"lead_id": lead.pk, "fields": changed, "actor_id": actor.pk if actor else None},
+            payload={"lead_id": lead.pk, "email": lead.email, "source": lead.source, "fields": changed,
+                     "actor_id": actor.pk if actor else None},
         ).save()
         return refresh_insights(lead=lead, actor=actor)
 

@@ -88,7 +88,8 @@ def change_status(*, lead: Lead, status: str, actor: User | None, notes: str = "
         timeline.event(
             tenant=lead.tenant,
             type=EventType.LEAD_STATUS_CHANGED,
-            payload={"lead_id": lead.pk, "from": previous, "to": status, "reason": lead.disqualification_reason},
+            payload={"lead_id": lead.pk, "email": lead.email, "source": lead.source, "from": previous, "to": status,
+                     "reason": lead.disqualification_reason},
             created_at=now,
         ).save()
         return lead

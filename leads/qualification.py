@@ -124,7 +124,8 @@ def qualify_lead(
             tenant=lead.tenant_id,
             type=EventType.LEAD_UPDATED,
             payload={
-                "lead_id": lead.pk, "fields": ["qualification"], "actor_id": actor.pk if actor else None,
+                "lead_id": lead.pk, "email": lead.email, "source": lead.source, "fields": ["qualification"],
+                "actor_id": actor.pk if actor else None,
                 "outcome": outcome, "unmet": unmet,
             },
             created_at=now,

@@ -8,8 +8,10 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 from rest_framework.test import APIClient
 
+from crm.celery import app as celery_app
 from crm.startup import SQLITE_ENGINE, create_local_folders
 from tests.factories import ApiTokenFactory, ChannelFactory, ManagerFactory, TenantFactory, UserFactory
+from tests.crm.events_support import RABBITMQ_URL, rabbitmq_reachable
 
 
 # The test client and the browser tests' live server speak plain HTTP, as ALLOW_HTTP=1 would
@@ -17,6 +19,12 @@ from tests.factories import ApiTokenFactory, ChannelFactory, ManagerFactory, Ten
 django_settings.SECURE_SSL_REDIRECT = False
 django_settings.SESSION_COOKIE_SECURE = django_settings.CSRF_COOKIE_SECURE = False
 django_settings.SECURE_HSTS_SECONDS = 0
+
+# Tasks run in the caller, in-process (tests that need a real worker and broker are marked rabbitmq);
+# events go to an in-memory broker unless a test points the relay at RabbitMQ.
+django_settings.EVENTS_BROKER_URL = "memory://"
+celery_app.conf.update(broker_url="memory://", broker_transport_options={}, task_always_eager=True,
+                       task_eager_propagates=True)
 
 
 def pytest_configure(config):
@@ -36,6 +44,10 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 
 
 def pytest_collection_modifyitems(config, items):
+    skip_rabbitmq = None if rabbitmq_reachable() else pytest.mark.skip(reason=f"needs RabbitMQ at {RABBITMQ_URL}")
+    for item in items:
+        if "rabbitmq" in item.keywords and skip_rabbitmq:
+            item.add_marker(skip_rabbitmq)
     if connection.vendor == "postgresql":
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL: run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm")

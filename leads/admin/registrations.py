@@ -29,6 +29,7 @@ from leads.insights import refresh_insights
 from leads.lifecycle import MissingReason, TransitionError, change_status, check_reason, check_transition
 from leads.models import AssignmentRule, Channel, Lead, ScoringRule
 from leads.rules.conditions import ConditionError, parse_conditions
+from leads.rules.rescoring import rescore_soon
 from leads.rules.sheet import check_rule
 
 SCORE_FIELDS = ("score_panel", "score_updated_at")
@@ -499,12 +500,30 @@ class ScoringRuleAdmin(TenantScopedAdmin, admin.ModelAdmin):
                 "Text comparisons ignore case; 'in list' takes comma-separated values; 'email_domain' is the "
                 "part of the email after the @. For 'activity count at least' the field is an activity kind "
                 "(e.g. email_opened, demo_requested) and the value the minimum count: the points come once. "
-                "After changing rules, rescore: the 'Rescore selected leads' action on the lead list, or "
-                "manage.py rescore_leads.",
+                "Saving or deleting a rule rescores the workspace's leads in the background (the 'Rescore "
+                "selected leads' action on the lead list and manage.py rescore_leads do it at once).",
             },
         ),
     )
     readonly_fields = ("created_at",)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        self._rescore(request, obj.tenant_id)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        self._rescore(request, obj.tenant_id)
+
+    def delete_queryset(self, request, queryset):
+        tenants = set(queryset.values_list("tenant_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for tenant_id in tenants:
+            self._rescore(request, tenant_id)
+
+    def _rescore(self, request, tenant_id: int) -> None:
+        rescore_soon(tenant_id=tenant_id)
+        self.message_user(request, "The workspace's leads are being rescored in the background.")
 
 
 class AssignmentRuleForm(forms.ModelForm):

@@ -180,7 +180,8 @@ def _create(*, tenant: Tenant, data: dict, source: str, channel: Channel | None,
         tenant=tenant, lead=lead, data=data, channel=channel, actor=actor, filled=[], now=now, kind=kind
     )]
     events = [timeline.event(**created_event(
-        tenant=tenant, lead_id=lead.pk, source=source, channel_id=channel.pk if channel else None, now=now
+        tenant=tenant, lead_id=lead.pk, source=source, channel_id=channel.pk if channel else None, now=now,
+        email=lead.email, status=lead.status,
     ))]
     if placement is not None:
         more_activities, more_events = placement.records(lead, now)

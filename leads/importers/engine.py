@@ -27,6 +27,7 @@ from django.utils import timezone
 from contacts.models import Contact
 from crm.choices import ActivityKind
 from crm.models import Activity, Event, Tenant, User
+from crm.outbox import relay_soon
 from crm.timeline import activity_fields, event_fields
 
 from leads.assignment import assigned_entry, assigned_event, not_assigned_entry
@@ -363,6 +364,7 @@ class _Run:
         insert(self.leads_table, (self.leads_table.row(row) for row in new))
         insert(self.activities, (self.activities.row(a) for a in self._activities(new, routed, now)))
         insert(self.events, (self.events.row(e) for e in self._events(new, routed, now)))
+        relay_soon()
         self._mark_rotation(routed)
         for row in will_qualify:
             auto_qualify(lead=Lead(pk=row["id"], tenant=self.tenant, status=row["status"],
@@ -430,7 +432,7 @@ class _Run:
         for row in new:
             yield event_fields(**created_event(
                 tenant=tenant_id, lead_id=row["id"], source=row["source"], channel_id=row.get("channel_id"), now=now,
-                import_job_id=job_id,
+                import_job_id=job_id, email=row["email"], status=row["status"],
             ))
         for one in routed:
             if one.owner is not None:
@@ -438,6 +440,7 @@ class _Run:
                 yield event_fields(**assigned_event(
                     tenant_id=tenant_id, lead=one.values["id"], owner=one.owner, previous_id=None,
                     reason=decision.reason, details=decision.details(), now=now,
+                    email=one.values["email"], source=one.values["source"],
                 ))
 
     def _mark_rotation(self, routed) -> None:

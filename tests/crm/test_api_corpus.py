@@ -12,16 +12,18 @@ import pytest
 from django.test import Client, override_settings
 
 from contacts.models import Company, Contact, Deal
-from crm.models import Activity, Event
+from crm.choices import Role
+from crm.models import Activity, Event, WebhookDelivery, WebhookEndpoint
 from leads.models import Lead
-from tests.factories import ActivityFactory, CompanyFactory, ContactFactory, DealFactory, LeadFactory
+from tests.conftest import api_client_for
+from tests.factories import ActivityFactory, CompanyFactory, ContactFactory, DealFactory, LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 HUGE = 10**30
 OVERFLOWING_DATE = "9999-12-31T23:59:59-12:00"
 BODY_METHODS = {"post", "put", "patch"}
-WRITTEN = (Lead, Contact, Company, Deal, Activity, Event)
+WRITTEN = (Lead, Contact, Company, Deal, Activity, Event, WebhookEndpoint, WebhookDelivery)
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +48,12 @@ def schema_components(schema):
 
 
 @pytest.fixture
+def api(tenant):
+    """A tenant admin's token: every operation, webhook endpoints included, is open to them."""
+    return api_client_for(UserFactory(tenant=tenant, username="ada-admin", role=Role.ADMIN))
+
+
+@pytest.fixture
 def rows(tenant, manager):
     lead = LeadFactory(tenant=tenant, owner=manager)
     contact = ContactFactory(tenant=tenant, owner=manager)
@@ -55,12 +63,14 @@ def rows(tenant, manager):
         "companies": CompanyFactory(tenant=tenant, owner=manager),
         "deals": DealFactory(tenant=tenant, owner=manager, contact=contact),
         "activities": ActivityFactory(lead=lead, actor=manager),
+        "webhook-endpoints": WebhookEndpoint.objects.create(tenant=tenant, url="https://hooks.example.com/crm",
+                                                            secret="whsec_corpus"),
     }
 
 
 def _url(path: str, rows: dict) -> str:
     resource = path.split("/")[3]
-    return path.replace("{id}", str(rows[resource].pk))
+    return path.replace("{id}", str(rows[resource].pk)).replace("{delivery_id}", "1")
 
 
 def _fields(operation: dict, components: dict) -> list[str]:

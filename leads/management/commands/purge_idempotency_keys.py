@@ -7,7 +7,7 @@ from leads.capture.idempotency import purge_expired
 class Command(BaseCommand):
     help = (
         "Delete Idempotency-Key records older than their 24-hour life and the form rate-limit counts of "
-        "past hours (run daily, e.g. from cron)."
+        "past hours (beat runs this daily; by hand when needed)."
     )
 
     def handle(self, *args, **options):

@@ -7,7 +7,7 @@ from leads.importers.retention import purge_abandoned_uploads, purge_old_error_r
 class Command(BaseCommand):
     help = (
         "Remove uploaded import files nobody imported (older than IMPORT_UPLOAD_TTL_HOURS) and clear import "
-        "error reports older than IMPORT_REPORT_DAYS (they hold rejected rows as they came). Run daily."
+        "error reports older than IMPORT_REPORT_DAYS (they hold rejected rows as they came). Beat runs this daily."
     )
 
     def handle(self, *args, **options):

@@ -140,3 +140,19 @@ def test_spam_answers_are_replayed_without_counting_twice(anon_api, channel):
 
     channel.refresh_from_db()
     assert channel.blocked_count == 1
+
+
+def test_beat_purges_expired_keys_daily(api):
+    from django.conf import settings
+
+    from crm.celery import app as celery_app
+
+    api_post(api, {"email": "a@x.example"}, "old")
+    api_post(api, {"email": "b@x.example"}, "fresh")
+    IdempotencyRecord.objects.filter(key="old").update(created_at=timezone.now() - timedelta(hours=25))
+    entry = settings.CELERY_BEAT_SCHEDULE["purge-idempotency-keys"]
+    assert entry["schedule"].hour == {3}, "once a day"
+
+    celery_app.tasks[entry["task"]].delay()  # what beat sends (run in-process in tests)
+
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["fresh"]

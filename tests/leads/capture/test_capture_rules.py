@@ -152,7 +152,8 @@ def test_attribution_is_stored_with_the_channels_defaults(post, channel):
                   "source_url", "referrer"):
         assert getattr(lead, field) == body[field], field
     assert Event.objects.get(type=EventType.LEAD_CREATED).payload == {
-        "lead_id": lead.pk, "source": LeadSource.REFERRAL, "channel_id": channel.pk,
+        "lead_id": lead.pk, "email": lead.email, "source": LeadSource.REFERRAL, "status": lead.status,
+        "channel_id": channel.pk,
     }
 
 

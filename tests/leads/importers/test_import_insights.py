@@ -155,7 +155,7 @@ def test_an_imported_lead_gets_the_assignment_records_routing_one_lead_writes(te
         UserFactory(tenant=workspace, username=f"ann-{workspace.slug}", role=Role.REP, is_available=not away)
 
     run_import(write_csv(tmp_path, "Email\nr1@example.com\n"))
-    route_lead(lead=LeadFactory(tenant=twin, email="r1@example.com"))
+    route_lead(lead=LeadFactory(tenant=twin, email="r1@example.com", source="import"))  # the same lead, routed alone
 
     imported = _assignment_records(Lead.objects.get(tenant=tenant))
     one = _assignment_records(Lead.objects.get(tenant=twin))

@@ -1,0 +1,32 @@
+"""Scheduled upkeep of the lead app, run by beat (CELERY_BEAT_SCHEDULE); each is safe to run twice."""
+
+from celery import shared_task
+
+from . import assignment
+from .capture.idempotency import purge_expired
+from .importers.retention import purge_abandoned_uploads, purge_old_error_reports
+from .rules import rescoring
+
+
+@shared_task(name="leads.tasks.purge_idempotency_keys")
+def purge_idempotency_keys() -> int:
+    """Delete Idempotency-Key records past their 24-hour life (daily)."""
+    return purge_expired()
+
+
+@shared_task(name="leads.tasks.purge_imports")
+def purge_imports() -> dict:
+    """Remove abandoned import uploads and clear expired error reports (daily)."""
+    return {"uploads": purge_abandoned_uploads(), "reports": purge_old_error_reports()}
+
+
+@shared_task(name="leads.tasks.rescore_workspace")
+def rescore_workspace(tenant_id: int, sheet_version: str) -> str:
+    """Rescore a workspace's leads after its scoring rules changed (queued by the admin on commit)."""
+    return rescoring.rescore_workspace(tenant_id=tenant_id, sheet_version=sheet_version)
+
+
+@shared_task(name="leads.tasks.tell_owner")
+def tell_owner(lead_id: int, owner_id: int, reason: str) -> bool:
+    """Email a lead's new owner (queued when an assignment commits); skipped if the lead moved on since."""
+    return assignment.tell_owner(lead_id=lead_id, owner_id=owner_id, reason=reason)
