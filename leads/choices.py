@@ -80,8 +80,23 @@ class RuleOperator(models.TextChoices):
 
 
 class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
     FINISHED = "finished", "Finished"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class WorkKind(models.TextChoices):
+    TRAINING = "training", "Training the conversion model"
+    RESCORING = "rescoring", "Rescoring the leads"
+
+
+class WorkStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    FINISHED = "finished", "Finished"
+    SKIPPED = "skipped", "Skipped"
     FAILED = "failed", "Failed"
 
 

@@ -22,6 +22,8 @@ from .choices import (
     RuleCategory,
     RuleOperator,
     ScoreBand,
+    WorkKind,
+    WorkStatus,
 )
 from .managers import ConfigQuerySet, LeadManager, PredictionModelQuerySet
 
@@ -357,6 +359,12 @@ class ImportJob(models.Model):
     skipped = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
     last_line = models.PositiveIntegerField(default=0, help_text="Last file line of the last committed batch.")
+    # A queued (admin) import: where its upload waits for the engine, how far the engine has read it,
+    # and whether someone asked it to stop (checked between batches).
+    upload_path = models.CharField(max_length=500, blank=True, help_text="The uploaded file, until the job ends.")
+    bytes_total = models.PositiveBigIntegerField(default=0, help_text="Size of the file.")
+    bytes_read = models.PositiveBigIntegerField(default=0, help_text="Bytes of the file read by the committed batches.")
+    cancel_requested = models.BooleanField(default=False)
     error_report = models.TextField(blank=True, help_text="CSV: line, column, message for every rejected row.")
     message = models.TextField(blank=True, help_text="Why the run failed, when it did.")
     started_at = models.DateTimeField(default=timezone.now)
@@ -370,3 +378,33 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def ended(self) -> bool:
+        return self.status in (ImportStatus.FINISHED, ImportStatus.FAILED, ImportStatus.CANCELLED)
+
+
+class BackgroundWork(models.Model):
+    """A piece of workspace work run by the engine (training, rescoring): who asked, how far it got, how it ended."""
+
+    tenant = models.ForeignKey("crm.Tenant", on_delete=models.CASCADE, related_name="background_work")
+    kind = models.CharField(max_length=20, choices=WorkKind.choices)
+    status = models.CharField(max_length=20, choices=WorkStatus.choices, default=WorkStatus.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "background work"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_status_display()})"

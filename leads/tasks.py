@@ -4,6 +4,7 @@ from celery import shared_task
 
 from . import assignment
 from .capture.idempotency import purge_expired
+from .importers.queued import run_queued_import
 from .importers.retention import purge_abandoned_uploads, purge_old_error_reports
 from .rules import rescoring
 
@@ -30,3 +31,9 @@ def rescore_workspace(tenant_id: int, sheet_version: str) -> str:
 def tell_owner(lead_id: int, owner_id: int, reason: str) -> bool:
     """Email a lead's new owner (queued when an assignment commits); skipped if the lead moved on since."""
     return assignment.tell_owner(lead_id=lead_id, owner_id=owner_id, reason=reason)
+
+
+@shared_task(name="leads.tasks.run_import", acks_late=True)
+def run_import(job_id: int) -> str:
+    """Run an import job queued by the admin's upload; a retry resumes after its last committed batch."""
+    return run_queued_import(job_id)

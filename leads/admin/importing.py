@@ -4,8 +4,13 @@ The pages are LeadAdmin's (through `LeadImportMixin.get_urls`), for tenant admin
 (and platform superusers); a rep gets 403. The import always goes into the signed-in user's own
 workspace (a superuser without one picks it), the owner and channel choices are that workspace's,
 and the uploaded file is kept under IMPORT_UPLOAD_DIR by a random token remembered in the user's
-session only, until its import runs or fails (leads/importers/retention.py removes abandoned ones). Imports run through the same engine as `manage.py import_leads`, in the request
-(there are no background workers yet). ImportJob rows are listed read-only, with their report.
+session only, until its import job ends (leads/importers/retention.py removes abandoned ones).
+
+"Import now" queues an ImportJob that the engine runs with the same code as `manage.py
+import_leads` (leads/importers/queued.py) and shows the job's progress page: a bar, rows done,
+rows/s and an estimate, refreshing itself until the job ends, with a "Cancel" button the engine
+honours between batches. A dry run stays in the request: it writes nothing but the job record,
+and its report is what the page shows. ImportJob rows are listed read-only, with their report.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.loader import select_template
 from django.template.response import TemplateResponse
@@ -34,9 +39,11 @@ from crm.models import Tenant, User
 
 from leads.choices import DuplicatePolicy, LeadSource
 from leads.exporting import stream_leads_csv
+from leads.choices import ImportStatus
 from leads.importers import ImportFileError, ImportOptions, import_leads, inspect_file
+from leads.importers.queued import queue_import
 from leads.importers.retention import report_expired, upload_dir
-from leads.models import Channel, ImportJob
+from leads.models import Channel, ImportJob, Lead
 
 PREVIEW_ROWS = 5
 SESSION_KEY = "lead_imports"
@@ -183,6 +190,18 @@ class LeadImportMixin(_LeadAdminBase):
             channel=Channel.objects.filter(pk=upload["channel"], tenant=tenant).first() if upload["channel"] else None,
             campaign=upload["campaign"], mapping=upload["mapping"],
         )
+        if not dry_run:
+            try:
+                job = queue_import(tenant=tenant, path=upload["path"], options=options, actor=request.user,
+                                   file_name=upload["name"])
+            except ImportFileError as exc:
+                self._forget(request, token)
+                self.message_user(request, f"{upload['name']}: {exc}", messages.ERROR)
+                return redirect(reverse("admin:leads_lead_import"))
+            # The token leaves the session (it cannot be imported twice); the file stays for the job,
+            # whose task removes it when the job ends.
+            self._forget(request, token, keep_file=True)
+            return redirect(reverse("admin:leads_importjob_progress", args=[job.pk]))
         try:
             job = import_leads(tenant=tenant, path=upload["path"], options=options, actor=request.user,
                                file_name=upload["name"])
@@ -190,9 +209,6 @@ class LeadImportMixin(_LeadAdminBase):
             self._forget(request, token)
             self.message_user(request, f"{upload['name']}: {exc}", messages.ERROR)
             return redirect(reverse("admin:leads_lead_import"))
-        finally:
-            if not dry_run:  # imported or failed, the file has done its work (a dry run keeps it for the real run)
-                self._forget(request, token)
         report = list(itertools.islice(csv.reader(io.StringIO(job.error_report)), 1, REPORT_LINES_SHOWN + 1))
         return self._render(
             request, "result.html", f"{'Dry run of' if dry_run else 'Imported'} {upload['name']}",
@@ -224,11 +240,11 @@ class LeadImportMixin(_LeadAdminBase):
             raise PermissionDenied("That upload belongs to another workspace.")
         return upload
 
-    def _forget(self, request, token) -> None:
+    def _forget(self, request, token, *, keep_file: bool = False) -> None:
         uploads = request.session.get(SESSION_KEY, {})
         upload = uploads.pop(token, None)
         request.session[SESSION_KEY] = uploads
-        if upload:
+        if upload and not keep_file:
             Path(upload["path"]).unlink(missing_ok=True)
 
     def _render(self, request, template, title, **context):
@@ -249,8 +265,8 @@ class ImportJobAdmin(TenantScopedAdmin, admin.ModelAdmin):
     list_select_related = ("created_by",)
     search_fields = ("file_name", "checksum")
     fields = ("file_name", "checksum", "status", "dry_run", "created_by", "options", "encoding", "delimiter",
-              "rows_read", "created", "updated", "skipped", "rejected", "last_line", "started_at", "finished_at",
-              "message", "report")
+              "progress", "rows_read", "created", "updated", "skipped", "rejected", "last_line", "cancel_requested",
+              "started_at", "finished_at", "message", "report")
     readonly_fields = fields
 
     def has_module_permission(self, request):
@@ -269,11 +285,56 @@ class ImportJobAdmin(TenantScopedAdmin, admin.ModelAdmin):
         return request.user.is_superuser
 
     def get_urls(self):
+        wrap = self.admin_site.admin_view
         return [
-            path("<int:pk>/errors.csv", self.admin_site.admin_view(self.errors_csv_view),
-                 name="leads_importjob_errors"),
+            path("<int:pk>/errors.csv", wrap(self.errors_csv_view), name="leads_importjob_errors"),
+            path("<int:pk>/progress/", wrap(self.progress_view), name="leads_importjob_progress"),
+            path("<int:pk>/progress.json", wrap(self.progress_json_view), name="leads_importjob_progress_json"),
+            path("<int:pk>/cancel/", wrap(self.cancel_view), name="leads_importjob_cancel"),
             *super().get_urls(),
         ]
+
+    def _job_or_403(self, request, pk) -> ImportJob:
+        job = self.get_queryset(request).filter(pk=pk).first()
+        if job is None or not self.has_view_permission(request, job):
+            raise PermissionDenied
+        return job
+
+    def progress_view(self, request, pk):
+        """The job's page while the engine runs it: a bar, rows done, rows/s and an estimate; reloads itself."""
+        job = self._job_or_403(request, pk)
+        report = list(itertools.islice(csv.reader(io.StringIO(job.error_report)), 1, REPORT_LINES_SHOWN + 1))
+        return TemplateResponse(request, "admin/leads/import/job.html", {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "lead_opts": Lead._meta,
+            "title": f"Import of {job.file_name}", "job": job, "progress": job_progress(job),
+            "report_head": report, "report_more": max(0, job.rejected - len({row[0] for row in report})),
+        })
+
+    def progress_json_view(self, request, pk):
+        job = self._job_or_403(request, pk)
+        return JsonResponse(job_progress(job))
+
+    def cancel_view(self, request, pk):
+        """Ask the engine to stop the job after the batch it is writing (committed batches stay)."""
+        job = self._job_or_403(request, pk)
+        if request.method != "POST":
+            return redirect(reverse("admin:leads_importjob_progress", args=[job.pk]))
+        if job.created_by_id != request.user.pk and not may_import(request.user):
+            raise PermissionDenied
+        asked = ImportJob.objects.filter(
+            pk=job.pk, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
+        ).update(cancel_requested=True)
+        if asked:
+            self.message_user(request, "The import stops after the batch it is writing; what it wrote stays.")
+        else:
+            self.message_user(request, "This import had already ended.", messages.WARNING)
+        return redirect(reverse("admin:leads_importjob_progress", args=[job.pk]))
+
+    @admin.display(description="progress")
+    def progress(self, job):
+        facts = job_progress(job)
+        link = reverse("admin:leads_importjob_progress", args=[job.pk])
+        return format_html('<a href="{}">{}</a>', link, facts["summary"])
 
     def errors_csv_view(self, request, pk):
         job = self.get_queryset(request).filter(pk=pk).first()
@@ -295,3 +356,41 @@ class ImportJobAdmin(TenantScopedAdmin, admin.ModelAdmin):
         link = reverse("admin:leads_importjob_errors", args=[job.pk])
         suffix = f" ({more:,} more lines in the file)" if more > 0 else ""
         return format_html('<a href="{}">Download the full report</a>{}<pre>{}</pre>', link, suffix, shown)
+
+
+def job_progress(job: ImportJob, *, now=None) -> dict:
+    """What the progress page and its JSON show: share of the file, rows done, rows/s and time left."""
+    now = now or timezone.now()
+    ended = job.ended
+    share = 1.0 if job.status == ImportStatus.FINISHED else (
+        min(job.bytes_read / job.bytes_total, 1.0) if job.bytes_total else 0.0)
+    seconds = max(((job.finished_at or now) - job.started_at).total_seconds(), 1e-3)
+    rate = job.rows_read / seconds if job.status != ImportStatus.QUEUED else 0.0
+    rows_estimate = round(job.rows_read / share) if 0 < share else None
+    left = None
+    if not ended and rate > 0 and rows_estimate is not None:
+        left = max(rows_estimate - job.rows_read, 0) / rate
+    if job.status == ImportStatus.QUEUED:
+        summary = "queued, waiting for a worker"
+    elif not ended:
+        summary = f"{share:.0%} of the file, {job.rows_read:,} rows ({rate:,.0f} rows/s)"
+        if left is not None:
+            summary += f", about {_duration(left)} left"
+    else:
+        summary = f"{job.get_status_display().lower()}: {job.rows_read:,} rows ({rate:,.0f} rows/s)"
+    return {
+        "status": job.status, "ended": ended, "cancel_requested": job.cancel_requested,
+        "percent": round(share * 100, 1), "rows_read": job.rows_read, "rows_estimate": rows_estimate,
+        "rows_per_second": round(rate, 1), "seconds_left": None if left is None else round(left),
+        "created": job.created, "updated": job.updated, "skipped": job.skipped, "rejected": job.rejected,
+        "message": job.message, "summary": summary,
+    }
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds < 90:
+        return f"{seconds} s"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"

@@ -7,6 +7,10 @@ write their activities and events, qualify the leads whose score reached the thr
 the ImportJob's counts, error report and `last_line` forward. A killed run therefore leaves whole
 batches behind and the job says where they end: running the same file again resumes after
 `last_line` (and would skip those rows as duplicates anyway).
+
+Between batches the run looks at the job's `cancel_requested` (set by the admin's "Cancel"): the
+batches already committed stay, and the job ends "cancelled" with their counts. A queued job (the
+admin's upload, leads/importers/queued.py) is passed in as `job` and run, or resumed, in place.
 """
 
 from __future__ import annotations
@@ -103,24 +107,38 @@ def import_leads(
     actor: User | None = None,
     file_name: str | None = None,
     progress: Progress | None = None,
+    job: ImportJob | None = None,
 ) -> ImportJob:
     """Import the CSV at `path` into `tenant`; returns the finished ImportJob with counts and error report.
 
-    Raises ImportFileError when nothing in the file can be read (the job is then not created).
+    Raises ImportFileError when nothing in the file can be read (the job is then not created, or,
+    when a queued `job` is given, marked failed). A given job resumes after its `last_line`.
     """
-    csv_file, plan = inspect_file(path=path, mapping=options.mapping)
+    try:
+        csv_file, plan = inspect_file(path=path, mapping=options.mapping)
+    except ImportFileError as exc:
+        if job is not None:
+            job.status, job.message, job.finished_at = ImportStatus.FAILED, str(exc), timezone.now()
+            job.save(update_fields=["status", "message", "finished_at"])
+        raise
     run = _Run(tenant=tenant, csv_file=csv_file, plan=plan, options=options, actor=actor,
-               file_name=file_name or Path(path).name, progress=progress)
+               file_name=file_name or Path(path).name, progress=progress, job=job)
     return run.go()
 
 
+class ImportBusy(ImportFileError):
+    """Another run holds this tenant's import of this file (PostgreSQL advisory lock)."""
+
+
 class _Run:
-    def __init__(self, *, tenant, csv_file, plan, options, actor, file_name, progress):
+    def __init__(self, *, tenant, csv_file, plan, options, actor, file_name, progress, job=None):
         if options.on_duplicate not in DuplicatePolicy.values:
             raise ImportFileError(f"--on-duplicate takes {' or '.join(DuplicatePolicy.values)}.")
         self.tenant, self.csv_file, self.plan, self.options = tenant, csv_file, plan, options
         self.actor, self.file_name, self.progress = actor, file_name, progress
         self.dry = options.dry_run
+        self.given_job: ImportJob | None = job
+        self.position = [0]
         users = {}
         for pk, email, username in User.objects.filter(tenant=tenant, is_active=True).values_list(
             "pk", "email", "username"
@@ -153,7 +171,7 @@ class _Run:
         self.job = job
         self.insights = BatchInsights(tenant=self.tenant)
         self.router = BatchRouter(tenant=self.tenant, activity_counts=IMPORTED_COUNTS)
-        position = [0]
+        position = self.position
         started = time.monotonic()
         try:
             with self._exclusive():
@@ -167,8 +185,16 @@ class _Run:
                         batch = []
                         if self.progress:
                             self.progress(job, position[0], self.csv_file.size)
+                        if self._cancel_requested():
+                            return self._cancelled()
                 if batch:
                     self._batch(batch)
+        except ImportBusy:
+            if self.given_job is not None:
+                raise  # the run holding the lock is this job's own: it stays as that run leaves it
+            job.status, job.message, job.finished_at = ImportStatus.FAILED, "Another run held the file.", timezone.now()
+            job.save(update_fields=["status", "message", "finished_at"])
+            raise
         except Exception as exc:
             log.exception("Import %s of %s failed", job.pk, self.file_name)
             job.status, job.message, job.finished_at = ImportStatus.FAILED, f"{type(exc).__name__}: {exc}", timezone.now()
@@ -180,7 +206,8 @@ class _Run:
             job.error_report = self.report.getvalue()
             job.save()
         else:
-            job.save(update_fields=["status", "finished_at"])
+            job.bytes_read = self.csv_file.size
+            job.save(update_fields=["status", "finished_at", "bytes_read"])
             job.refresh_from_db()
         if self.progress:
             self.progress(job, self.csv_file.size, self.csv_file.size)
@@ -188,8 +215,34 @@ class _Run:
                  time.monotonic() - started)
         return job
 
+    def _cancel_requested(self) -> bool:
+        if self.dry:
+            return False
+        return ImportJob.objects.filter(pk=self.job.pk, cancel_requested=True).exists()
+
+    def _cancelled(self) -> ImportJob:
+        """Stop at this batch boundary: what is committed stays, the job says it was cancelled."""
+        job = self.job
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.CANCELLED, finished_at=timezone.now())
+        job.refresh_from_db()
+        log.info("Import %s of %s cancelled after line %s", job.pk, self.file_name, job.last_line)
+        return job
+
     def _job(self) -> ImportJob:
         options = self.options.as_json()
+        if self.given_job is not None:
+            job = self.given_job
+            job.status, job.message = ImportStatus.RUNNING, ""
+            job.checksum, job.encoding, job.delimiter = (
+                self.csv_file.checksum, self.csv_file.encoding_label, self.csv_file.delimiter)
+            job.bytes_total = self.csv_file.size
+            if not job.error_report:
+                job.error_report = _csv_line(ERROR_COLUMNS)
+            if job.rows_read == 0:
+                job.started_at = timezone.now()  # from queued to running: rows/s counts from here
+            job.save(update_fields=["status", "message", "checksum", "encoding", "delimiter", "bytes_total",
+                                    "error_report", "started_at"])
+            return job
         if not self.dry:
             earlier = (
                 ImportJob.objects.filter(
@@ -227,7 +280,7 @@ class _Run:
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
                     if not cursor.fetchone()[0]:
-                        raise ImportFileError(
+                        raise ImportBusy(
                             f"{run.file_name} is being imported into {run.tenant} right now (job {run.job.pk}); "
                             "wait for that run to finish."
                         )
@@ -291,6 +344,7 @@ class _Run:
         job.updated += counts["updated"]
         job.skipped += counts["skipped"]
         job.last_line = last_line
+        job.bytes_read = self.position[0]
 
     def _record(self, read: int, rejected: int, counts: dict, last_line: int, report: str) -> None:
         changes = {
@@ -300,6 +354,7 @@ class _Run:
             "updated": F("updated") + counts["updated"],
             "skipped": F("skipped") + counts["skipped"],
             "last_line": last_line,
+            "bytes_read": self.position[0],
         }
         if report:
             changes["error_report"] = Concat(F("error_report"), Value(report))

@@ -1,8 +1,8 @@
 """What an import leaves behind, and for how long: uploaded files and error reports.
 
-An uploaded file lives under `upload_dir()` from the admin's upload until its import runs or
-fails (then it is removed at once). A file nobody imports is removed after
-IMPORT_UPLOAD_TTL_HOURS (default 24). An import's error report holds rejected rows as they came,
+An uploaded file lives under `upload_dir()` from the admin's upload until its queued import job
+ends (finished, failed or cancelled: then the task removes it). A file nobody imports is removed
+after IMPORT_UPLOAD_TTL_HOURS (default 24); the file of a job still queued or running is kept. An import's error report holds rejected rows as they came,
 personal data included, so it is cleared IMPORT_REPORT_DAYS (default 30) after the run; the
 counts stay. `manage.py purge_imports` does both; run it daily.
 """
@@ -18,6 +18,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from leads.models import ImportJob
+
+from .queued import unfinished_uploads
 
 
 def upload_dir() -> Path:
@@ -36,10 +38,13 @@ def report_retention() -> dt.timedelta:
 
 
 def purge_abandoned_uploads(*, now: float | None = None) -> int:
-    """Remove uploaded files older than IMPORT_UPLOAD_TTL_HOURS; returns how many."""
+    """Remove uploaded files older than IMPORT_UPLOAD_TTL_HOURS, except those of unfinished jobs; returns how many."""
     cutoff = (now if now is not None else time.time()) - upload_ttl().total_seconds()
     removed = 0
+    waiting = {str(Path(p).resolve()) for p in unfinished_uploads()}
     for path in upload_dir().glob("*.csv"):
+        if str(path.resolve()) in waiting:
+            continue  # its job is queued or running: the task removes it when the job ends
         try:
             if path.stat().st_mtime < cutoff:
                 path.unlink()

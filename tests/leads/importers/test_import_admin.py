@@ -5,6 +5,7 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 
 from crm.choices import Role
 from crm.models import User
@@ -38,6 +39,15 @@ def upload(client, content=FILE, **fields):
     return response["Location"]
 
 
+def run_import(client, preview_url) -> str:
+    """Import now: the upload queues a job whose task runs once the request commits; the job's page."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(preview_url + "run/", {"run": "1"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert "/admin/leads/importjob/" in response["Location"]
+    return client.get(response["Location"]).content.decode()
+
+
 def test_manager_uploads_previews_dry_runs_then_imports(client, tenant, manager):
     LeadFactory(tenant=tenant, email="known@example.com")
     client.force_login(manager)
@@ -59,7 +69,7 @@ def test_manager_uploads_previews_dry_runs_then_imports(client, tenant, manager)
     assert "<td>3</td><td>E-mail Address</td><td>not-an-email</td><td>Enter a valid email address.</td>" in dry
     assert Lead.objects.count() == 1
 
-    done = client.post(preview_url + "run/", {"run": "1"}).content.decode()
+    done = run_import(client, preview_url)
 
     assert "<th>Created</th><td>1</td>" in done and "<th>Skipped (already known)</th><td>1</td>" in done
     ada = Lead.objects.get(email="ada@example.com")
@@ -73,7 +83,7 @@ def test_manager_uploads_previews_dry_runs_then_imports(client, tenant, manager)
 def test_import_job_list_and_report_download(client, tenant, tenant_admin):
     client.force_login(tenant_admin)
     preview_url = upload(client)
-    client.post(preview_url + "run/", {"run": "1"})
+    run_import(client, preview_url)
     job = ImportJob.objects.get()
 
     assert "expo.csv" in client.get("/admin/leads/importjob/").content.decode()
@@ -108,7 +118,7 @@ def test_imports_stay_in_the_users_workspace(client, tenant, other_tenant, manag
     assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
 
     preview_url = upload(client)
-    client.post(preview_url + "run/", {"run": "1"})
+    run_import(client, preview_url)
     assert Lead.objects.get(tenant=tenant, email="ada@example.com")
 
     # Another workspace's manager cannot use this upload or see this import.
@@ -145,5 +155,5 @@ def test_a_superuser_picks_the_workspace(client, tenant, other_tenant):
     root = User.objects.create_superuser("root", "root@example.com", "pw-for-tests-123")
     client.force_login(root)
     preview_url = upload(client, tenant=other_tenant.pk)
-    client.post(preview_url + "run/", {"run": "1"})
+    run_import(client, preview_url)
     assert Lead.objects.get(email="ada@example.com").tenant == other_tenant

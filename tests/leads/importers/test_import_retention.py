@@ -9,6 +9,7 @@ from unittest import mock
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.test import TestCase
 from django.utils import timezone
 
 from leads.importers.retention import purge_abandoned_uploads, purge_old_error_reports
@@ -39,8 +40,10 @@ def test_an_imported_file_is_removed(client, manager, uploads):
     client.post(preview + "run/", {"dry_run": "1"})
     assert len(list(uploads.glob("*.csv"))) == 1, "a dry run keeps the file for the real run"
 
-    client.post(preview + "run/", {"run": "1"})
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.post(preview + "run/", {"run": "1"})
 
+    assert ImportJob.objects.get(dry_run=False).status == "finished"
     assert list(uploads.glob("*.csv")) == []
 
 
@@ -55,12 +58,14 @@ def test_a_file_that_cannot_be_read_is_removed(client, manager, uploads):
 
 def test_an_import_that_crashes_leaves_no_file(client, manager, uploads):
     client.force_login(manager)
-    client.raise_request_exception = False
     preview = upload(client, GOOD.encode())
 
-    with mock.patch("leads.admin.importing.import_leads", side_effect=RuntimeError("disk full")):
-        assert client.post(preview + "run/", {"run": "1"}).status_code == 500
+    with mock.patch("leads.importers.engine._Run._batch", side_effect=RuntimeError("disk full")):
+        with pytest.raises(RuntimeError), TestCase.captureOnCommitCallbacks(execute=True):
+            client.post(preview + "run/", {"run": "1"})
 
+    job = ImportJob.objects.get(dry_run=False)
+    assert job.status == "failed" and "disk full" in job.message
     assert list(uploads.glob("*.csv")) == []
 
 
