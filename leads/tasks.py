@@ -6,6 +6,7 @@ from . import assignment
 from .capture.idempotency import purge_expired
 from .importers.queued import run_queued_import
 from .importers.retention import purge_abandoned_uploads, purge_old_error_reports
+from .prediction import retraining
 from .rules import rescoring
 
 
@@ -22,9 +23,9 @@ def purge_imports() -> dict:
 
 
 @shared_task(name="leads.tasks.rescore_workspace")
-def rescore_workspace(tenant_id: int, sheet_version: str) -> str:
+def rescore_workspace(tenant_id: int, sheet_version: str, work_id: int | None = None) -> str:
     """Rescore a workspace's leads after its scoring rules changed (queued by the admin on commit)."""
-    return rescoring.rescore_workspace(tenant_id=tenant_id, sheet_version=sheet_version)
+    return rescoring.rescore_workspace(tenant_id=tenant_id, sheet_version=sheet_version, work_id=work_id)
 
 
 @shared_task(name="leads.tasks.tell_owner")
@@ -37,3 +38,15 @@ def tell_owner(lead_id: int, owner_id: int, reason: str) -> bool:
 def run_import(job_id: int) -> str:
     """Run an import job queued by the admin's upload; a retry resumes after its last committed batch."""
     return run_queued_import(job_id)
+
+
+@shared_task(name="leads.tasks.train_conversion_model")
+def train_conversion_model(work_id: int) -> str:
+    """Train a workspace's conversion model and predict its open leads (queued from the admin)."""
+    return retraining.run_training(work_id)
+
+
+@shared_task(name="leads.tasks.retrain_conversion_models")
+def retrain_conversion_models() -> dict:
+    """Retrain the workspaces whose closed-lead history grew since their active model (nightly)."""
+    return retraining.retrain_grown_workspaces()

@@ -522,8 +522,10 @@ class ScoringRuleAdmin(TenantScopedAdmin, admin.ModelAdmin):
             self._rescore(request, tenant_id)
 
     def _rescore(self, request, tenant_id: int) -> None:
-        rescore_soon(tenant_id=tenant_id)
-        self.message_user(request, "The workspace's leads are being rescored in the background.")
+        rescore_soon(tenant_id=tenant_id, requested_by=request.user)
+        self.message_user(
+            request, "The workspace's leads are being rescored in the background (progress under Background work)."
+        )
 
 
 class AssignmentRuleForm(forms.ModelForm):

@@ -1,11 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from crm.models import Tenant
-from leads.models import Lead
-from leads.prediction.service import refresh_predictions
-from leads.prediction.training import train_model
-
-CHUNK = 10_000
+from leads.prediction.retraining import describe, train_workspace
 
 
 class Command(BaseCommand):
@@ -36,35 +32,14 @@ class Command(BaseCommand):
 
         trained = skipped = 0
         for tenant in tenants:
-            outcome = train_model(tenant=tenant)
-            history = f"{outcome.converted} converted, {outcome.disqualified} disqualified"
+            outcome, predicted = train_workspace(tenant=tenant, predict=not options["no_predict"],
+                                                 say=self.stdout.write)
             if not outcome.trained:
                 skipped += 1
-                keeps = f"model {outcome.previous.version} stays active" if outcome.previous else "the rule score is used"
-                self.stdout.write(f"{tenant.slug}: {outcome.skipped_because}; nothing trained, {keeps}.")
+                self.stdout.write(f"{tenant.slug}: {describe(outcome)}")
                 continue
             trained += 1
-            model = outcome.model
-            assert model is not None  # outcome.trained
-            replaced = f"; replaces {outcome.previous.version}" if outcome.previous else ""
-            self.stdout.write(self.style.SUCCESS(
-                f"{tenant.slug}: trained {model.version} on {model.examples} leads ({history}), "
-                f"{len(model.coefficients)} columns from {len(model.features['features'])} features, "
-                f"held-out ROC AUC {model.roc_auc:.3f}{replaced}."
-            ))
+            self.stdout.write(self.style.SUCCESS(f"{tenant.slug}: {describe(outcome)}"))
             if not options["no_predict"]:
-                self._predict_open_leads(tenant)
+                self.stdout.write(f"{tenant.slug}: {predicted:,} open lead(s) predicted with the new model.")
         self.stdout.write(f"Done: {trained} model(s) trained, {skipped} tenant(s) skipped.")
-
-    def _predict_open_leads(self, tenant: Tenant) -> None:
-        """The new model's prediction on every open lead, in chunks that each commit (progress per chunk).
-
-        Saving the model bumped this tenant row's config version (leads/rules/config.py), so the
-        cached config it keys is the new model's."""
-        ids = list(Lead.objects.filter(tenant=tenant).open().order_by("pk").values_list("pk", flat=True))
-        done = 0
-        for start in range(0, len(ids), CHUNK):
-            done += refresh_predictions(tenant=tenant, lead_ids=ids[start : start + CHUNK])
-            if len(ids) > CHUNK:
-                self.stdout.write(f"{tenant.slug}: predicted {done:,} of {len(ids):,} open leads")
-        self.stdout.write(f"{tenant.slug}: {done:,} open lead(s) predicted with the new model.")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from leads.models import Lead, ScoringRule
+from leads.models import BackgroundWork, Lead, ScoringRule
 from leads.rules.rescoring import rescore_workspace
 from leads.rules.scoring import rescore_lead
 from leads.rules.sheet import rule_sheet
@@ -49,3 +49,18 @@ def test_a_rescore_queued_for_older_rules_gives_way_to_the_later_one(tenant):
     assert Lead.objects.get(pk=lead.pk).score_total == 0
     assert rescore_workspace(tenant_id=tenant.pk, sheet_version=rule_sheet(tenant.pk).version).startswith("1 leads")
     assert Lead.objects.get(pk=lead.pk).score_total == 30
+
+
+def test_a_queued_rescore_records_its_progress_for_managers(client, manager, tenant, django_capture_on_commit_callbacks):
+    for size in (900, 10, 600):
+        rescore_lead(lead=LeadFactory(tenant=tenant, employee_count=size))
+    client.force_login(manager)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/admin/leads/scoringrule/add/", {**RULE, "points": "30"})
+
+    work = BackgroundWork.objects.get(tenant=tenant, kind="rescoring")
+    assert (work.status, work.done, work.total, work.requested_by) == ("finished", 3, 3, manager)
+    assert work.message.startswith("3 leads rescored")
+    page = client.get("/admin/leads/backgroundwork/").content.decode()
+    assert "3 of 3 (100%)" in page and "3 leads rescored" in page
