@@ -7,9 +7,11 @@ source, statuses, the ids a conversion made) in the event's payload when they wr
 
 import logging
 import re
+import time
 import uuid
 
 from celery import current_app
+from django.conf import settings
 from django.db import transaction
 
 # Fixed forever: event ids are derived from it, and consumers deduplicate by them.
@@ -67,7 +69,18 @@ def relay_soon() -> None:
     transaction.on_commit(_kick_relay, robust=True)
 
 
+_last_kick = 0.0
+
+
 def _kick_relay() -> None:
+    # At most one kick per EVENTS_RELAY_KICK_SECONDS in a process: the relay takes every undelivered
+    # event when it runs, so a burst of captures needs one relay run, not one broker message each
+    # (beat's poll still catches an event that commits just after a kick's relay ran).
+    global _last_kick
+    now = time.monotonic()
+    if now - _last_kick < settings.EVENTS_RELAY_KICK_SECONDS:
+        return
+    _last_kick = now
     # By name: the task module is a door above this one. A broker that is down must not fail the
     # request that wrote the event; the event waits in the outbox for the next relay.
     try:

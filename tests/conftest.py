@@ -19,6 +19,8 @@ from tests.crm.events_support import RABBITMQ_URL, rabbitmq_reachable
 django_settings.SECURE_SSL_REDIRECT = False
 django_settings.SESSION_COOKIE_SECURE = django_settings.CSRF_COOKIE_SECURE = False
 django_settings.SECURE_HSTS_SECONDS = 0
+# Every commit that writes an event kicks the relay at once (no burst sharing), so tests see each delivery.
+django_settings.EVENTS_RELAY_KICK_SECONDS = 0
 
 # Tasks run in the caller, in-process (tests that need a real worker and broker are marked rabbitmq);
 # events go to an in-memory broker unless a test points the relay at RabbitMQ.
