@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from crm.access import check_change
 from crm import timeline
+from crm.access import check_change
 from crm.choices import ActivityKind
 
 from .choices import CLOSED_STAGES, DealStage

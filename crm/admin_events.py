@@ -20,7 +20,6 @@ from .relay import backlog
 from .webhooks import EVENT_TYPES, WebhookTargetError, check_target, endpoint_update, new_secret, resend
 from .webhooks import failing_endpoints as failing
 
-
 # Mixed into a ModelAdmin: the stubs' ModelAdmin is the class it extends.
 _AdminHooks: Any = object
 

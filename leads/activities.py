@@ -10,8 +10,8 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from crm.access import AccessDenied, check_change
 from crm import timeline
+from crm.access import AccessDenied, check_change
 from crm.choices import ActivityKind
 from crm.models import Activity
 

@@ -13,8 +13,8 @@ from django.utils import timezone
 from contacts.choices import CLOSED_STAGES, DealStage
 from contacts.companies import company_key, find_companies
 from contacts.models import Company, Contact, Deal
-from crm.access import check_change
 from crm import timeline
+from crm.access import check_change
 from crm.choices import ActivityKind, EventType
 from crm.models import Activity, User
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.db import transaction
 
-from crm.access import check_change
 from crm import timeline
+from crm.access import check_change
 from crm.choices import EventType
 from crm.models import User
 from crm.versions import check_version

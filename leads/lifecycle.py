@@ -10,8 +10,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from crm.access import check_change
 from crm import timeline
+from crm.access import check_change
 from crm.choices import ActivityKind, EventType
 from crm.models import User
 

@@ -31,8 +31,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from crm.access import check_change
 from crm import timeline
+from crm.access import check_change
 from crm.choices import ActivityKind, EventType
 from crm.models import Activity, User
 

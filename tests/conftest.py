@@ -10,9 +10,8 @@ from rest_framework.test import APIClient
 
 from crm.celery import app as celery_app
 from crm.startup import SQLITE_ENGINE, create_local_folders
-from tests.factories import ApiTokenFactory, ChannelFactory, ManagerFactory, TenantFactory, UserFactory
 from tests.crm.events_support import RABBITMQ_URL, rabbitmq_reachable
-
+from tests.factories import ApiTokenFactory, ChannelFactory, ManagerFactory, TenantFactory, UserFactory
 
 # The test client and the browser tests' live server speak plain HTTP, as ALLOW_HTTP=1 would
 # allow; tests/crm/test_deploy_defaults.py checks the HTTPS defaults themselves.

@@ -8,8 +8,8 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
-from ..models import User
 from .. import access
+from ..models import User
 from ..versions import check_version, etag_of, expected_from_if_match
 from .exceptions import Conflict
 from .tenancy import HasTenant, TenantScopedMixin

@@ -1,2 +1,4 @@
-from leads.admin import registrations  # noqa: F401  (autodiscover imports leads.admin: the registrations live here)
-from leads.admin import engine_work  # noqa: F401,E402
+from leads.admin import (
+    engine_work,  # noqa: F401,E402
+    registrations,  # noqa: F401  (autodiscover imports leads.admin: the registrations live here)
+)

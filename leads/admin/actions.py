@@ -25,7 +25,6 @@ from crm.access import AccessDenied, can_change
 from crm.admin_paging import EstimatedCountPaginator
 from crm.admin_tenancy import of_users_tenant
 from crm.models import Tenant, User
-
 from leads.assignment import AssignmentError, assign_lead
 from leads.choices import OPEN_STATUSES, LeadStatus
 from leads.conversion import ConversionError

@@ -11,7 +11,6 @@ from django.urls import path, reverse
 
 from crm.admin_tenancy import TenantScopedAdmin
 from crm.models import Tenant
-
 from leads.choices import WorkKind
 from leads.models import BackgroundWork, PredictionModel
 from leads.prediction.retraining import queue_training

@@ -9,7 +9,6 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from crm.admin_tenancy import of_users_tenant
-
 from leads.models import Lead
 
 RECENT_LEADS_FOR_CAMPAIGNS = 1_000

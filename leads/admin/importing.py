@@ -36,10 +36,8 @@ from django.utils.html import format_html
 
 from crm.admin_tenancy import TenantScopedAdmin
 from crm.models import Tenant, User
-
-from leads.choices import DuplicatePolicy, LeadSource
+from leads.choices import DuplicatePolicy, ImportStatus, LeadSource
 from leads.exporting import stream_leads_csv
-from leads.choices import ImportStatus
 from leads.importers import ImportFileError, ImportOptions, import_leads, inspect_file
 from leads.importers.queued import queue_import
 from leads.importers.retention import report_expired, upload_dir

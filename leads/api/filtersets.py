@@ -2,7 +2,6 @@ import django_filters
 from django.db.models import Q
 
 from crm.api.filters import DateTimeFilter, OwnerFilter
-
 from leads.choices import LeadSource, LeadStatus, ScoreBand
 from leads.models import Lead
 

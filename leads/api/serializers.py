@@ -21,7 +21,6 @@ from ..intake import (
 from ..models import Lead
 
 
-
 class ActivitySummarySerializer(serializers.ModelSerializer):
     actor: serializers.StringRelatedField[User] = serializers.StringRelatedField()
 

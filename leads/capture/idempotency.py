@@ -22,7 +22,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from crm.models import Tenant, User
-
 from leads.models import Channel, IdempotencyRecord
 
 MAX_KEY_LENGTH = 255

@@ -25,9 +25,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from contacts.models import Contact
+from crm import timeline
 from crm.access import AccessDenied, can_change
 from crm.choices import ActivityKind, EventType
-from crm import timeline
 from crm.models import Activity, Event, Tenant, User
 from leads.choices import OPEN_STATUSES, LeadStatus
 from leads.insights import refresh_insights

@@ -17,8 +17,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.http import QueryDict
 
-from leads.intake import CUSTOM_FIELD_NAME_MAX, CUSTOM_FIELDS_MAX_VALUE
 from leads.capture.spam import honeypot_field
+from leads.intake import CUSTOM_FIELD_NAME_MAX, CUSTOM_FIELDS_MAX_VALUE
 
 MACHINERY_FIELDS = frozenset({"form_key", "csrfmiddlewaretoken"})
 MAX_FIELD_NAME = CUSTOM_FIELD_NAME_MAX

@@ -26,7 +26,6 @@ from django.utils import timezone
 
 from crm.choices import ActivityKind
 from crm.models import Activity, Tenant, User
-
 from leads.choices import LeadSource, LeadStatus, ScoreBand
 from leads.models import Lead
 

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from django.db import connection
 
 from contacts.models import Contact
-
 from leads.intake import FILLABLE_FIELDS  # what --on-duplicate update may fill, as a later capture does
+
 from ..choices import OPEN_STATUSES
 from ..models import Lead
 from .rows import LeadValues

@@ -33,16 +33,16 @@ from crm.choices import ActivityKind
 from crm.models import Activity, Event, Tenant, User
 from crm.outbox import relay_soon
 from crm.timeline import activity_fields, event_fields
-
 from leads.assignment import assigned_entry, assigned_event, not_assigned_entry
 from leads.capture.service import created_event
 from leads.intake import empty_fields_filled
-from ..choices import DuplicatePolicy, ImportStatus, LeadSource, LeadStatus
-from ..exporting import safe_cell
-from ..models import Channel, ImportJob, Lead
 from leads.prediction.service import refresh_predictions
 from leads.routing.service import BatchRouter
 from leads.rules.scoring import auto_qualify, qualifying_statuses, rescore_leads
+
+from ..choices import DuplicatePolicy, ImportStatus, LeadSource, LeadStatus
+from ..exporting import safe_cell
+from ..models import Channel, ImportJob, Lead
 from .dedupe import known_people
 from .headers import ColumnPlan, MappingError, parse_mapping, plan_columns
 from .insights import IMPORTED_COUNTS, BatchInsights

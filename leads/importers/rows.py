@@ -22,8 +22,8 @@ from django.utils import timezone
 
 from crm.normalize import split_name
 
-from ..exporting import unescape_cell
 from ..choices import LeadSource, LeadStatus, Priority
+from ..exporting import unescape_cell
 from ..intake import IntakeError, check_reachable, country_code, custom_field_errors
 from ..models import Lead
 from .headers import CUSTOM_PREFIX, ColumnPlan

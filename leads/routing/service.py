@@ -62,14 +62,17 @@ from django.db.models import Func, IntegerField, OuterRef, Q, Subquery
 from crm import timeline
 from crm.choices import Role
 from crm.models import Activity, Event, Tenant, User
-
 from leads.assignment import (
-    AssignmentError, assign_lead, assignment_records, not_assigned_entry, tell_owner_on_commit,
+    AssignmentError,
+    assign_lead,
+    assignment_records,
+    not_assigned_entry,
+    tell_owner_on_commit,
 )
 from leads.choices import OPEN_STATUSES, RuleOperator
 from leads.locks import lock_lead, lock_rep
-from leads.rules.conditions import ConditionError, count_activities, matches_all, parse_conditions
 from leads.models import AssignmentRule, Lead
+from leads.rules.conditions import ConditionError, count_activities, matches_all, parse_conditions
 from leads.rules.config import config_for
 
 if TYPE_CHECKING:

@@ -17,7 +17,6 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from crm.choices import Role
 from crm.models import Tenant, User
-
 from leads.models import AssignmentRule, PredictionModel, ScoringRule
 from leads.rules.sheet import RuleSheet, rule_sheet
 

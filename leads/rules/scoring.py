@@ -54,8 +54,8 @@ from leads.choices import Grade, LeadStatus, ScoreBand
 from leads.lifecycle import change_status
 from leads.models import Lead
 from leads.rules.conditions import count_activities, matches, to_q
-from leads.rules.sheet import RuleSheet, rule_sheet
 from leads.rules.config import config_for
+from leads.rules.sheet import RuleSheet, rule_sheet
 
 log = logging.getLogger(__name__)
 

@@ -122,7 +122,7 @@ def test_a_nasty_body_is_a_json_4xx_on_every_operation_and_writes_nothing(api, r
 def test_a_10_mb_body_is_413_on_every_operation(api, rows, operations):
     body = b'{"message": "' + b"x" * (10 * 1024 * 1024) + b'"}'
     before = _snapshot()
-    for path, method, operation in operations:
+    for path, method, _operation in operations:
         if method not in BODY_METHODS:
             continue
         response = api.generic(method.upper(), _url(path, rows), body, content_type="application/json")

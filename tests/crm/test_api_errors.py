@@ -1,7 +1,6 @@
 """Answers to malformed requests: found by fuzzing the API (schemathesis), kept as regressions."""
 
 import pytest
-
 from django.test import override_settings
 from rest_framework.test import APIClient
 

@@ -10,8 +10,8 @@ from contacts.choices import CLOSED_STAGES
 from contacts.models import Company, Contact, Deal
 from crm.choices import ActivityKind, Role
 from crm.models import Activity, ApiToken, Event, Tenant, User
-from leads.choices import LeadStatus
 from demo.data import DEMO_ADMIN, DEMO_TEAM, OTHER_ADMIN, band_for, build_demo, grade_for
+from leads.choices import LeadStatus
 from leads.models import Channel, Lead
 from tests.factories import UserFactory
 

@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from crm.choices import ActivityKind
 from crm.models import User
+from demo.data import build_demo
 from leads.activities import log_activity
 from leads.dashboard.figures import build_dashboard, last_days
-from demo.data import build_demo
 from tests.e2e.browser import BROWSER_MARKS
 
 pytestmark = [*BROWSER_MARKS, pytest.mark.django_db(transaction=True)]

@@ -11,7 +11,16 @@ from django.utils import timezone
 from crm.choices import ActivityKind
 from crm.models import User
 from leads.choices import LeadSource, LeadStatus, ScoreBand
-from leads.dashboard.figures import NoWorkspace, Period, build_dashboard, by_source, first_contact, funnel_and_bands, last_days, scope_for
+from leads.dashboard.figures import (
+    NoWorkspace,
+    Period,
+    build_dashboard,
+    by_source,
+    first_contact,
+    funnel_and_bands,
+    last_days,
+    scope_for,
+)
 from leads.dashboard.views import format_duration
 from tests.factories import ActivityFactory, ContactFactory, LeadFactory, UserFactory
 

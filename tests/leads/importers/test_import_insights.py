@@ -8,8 +8,8 @@ from leads.choices import LeadStatus
 from leads.models import AssignmentRule, Lead, ScoringRule
 from leads.prediction.service import predict_lead
 from leads.routing.service import route_lead
-from leads.rules.scoring import rescore_lead
 from leads.rules.defaults import install_default_rules
+from leads.rules.scoring import rescore_lead
 from tests.factories import LeadFactory, TenantFactory, UserFactory
 from tests.leads.importers.support import run_import, write_csv
 from tests.leads.prediction.test_prediction import make_history, train

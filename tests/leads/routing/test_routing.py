@@ -13,11 +13,11 @@ from django.utils import timezone
 
 from crm.choices import ActivityKind, EventType, Role
 from crm.models import Activity, Event
-from leads.routing import service as routing
 from leads.assignment import AssignmentError
 from leads.capture.service import capture_lead
 from leads.choices import LeadSource, LeadStatus
 from leads.models import AssignmentRule, Lead
+from leads.routing import service as routing
 from leads.routing.service import route_lead
 from tests.concurrency import run_together
 from tests.factories import ChannelFactory, LeadFactory, TenantFactory, UserFactory

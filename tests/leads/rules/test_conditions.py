@@ -9,8 +9,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm.models import Activity
-from leads.rules.conditions import LEAD_FIELDS, ConditionError, matches, matches_all, parse_condition, parse_conditions, to_q, validate_condition
 from leads.models import Lead, ScoringRule
+from leads.rules.conditions import (
+    LEAD_FIELDS,
+    ConditionError,
+    matches,
+    matches_all,
+    parse_condition,
+    parse_conditions,
+    to_q,
+    validate_condition,
+)
 from tests.factories import ActivityFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db

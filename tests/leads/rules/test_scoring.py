@@ -13,15 +13,15 @@ from hypothesis import strategies as st
 
 from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event
-from leads.workspaces import create_tenant
 from leads.activities import log_activity
 from leads.choices import LeadStatus
-from leads.rules.conditions import ConditionError
 from leads.insights import refresh_insights
 from leads.models import Lead, ScoringRule
+from leads.rules.conditions import ConditionError
+from leads.rules.defaults import DEFAULT_RULES, install_default_rules
 from leads.rules.scoring import band_for, grade_for, rescore_lead, rescore_leads
 from leads.rules.sheet import check_rule, rule_sheet
-from leads.rules.defaults import DEFAULT_RULES, install_default_rules
+from leads.workspaces import create_tenant
 from tests.factories import ActivityFactory, LeadFactory, TenantFactory
 
 pytestmark = pytest.mark.django_db
