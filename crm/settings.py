@@ -288,7 +288,7 @@ EVENTS_EXCHANGE = "crm.events"
 EVENTS_RELAY_BATCH = int(os.environ.get("EVENTS_RELAY_BATCH", "500"))
 EVENTS_RELAY_POLL_SECONDS = float(os.environ.get("EVENTS_RELAY_POLL_SECONDS", "1"))  # beat's safety net
 # A commit that writes events asks for a relay run at most this often per process (bursts share one run).
-EVENTS_RELAY_KICK_SECONDS = float(os.environ.get("EVENTS_RELAY_KICK_SECONDS", "0.2"))
+EVENTS_RELAY_KICK_SECONDS = float(os.environ.get("EVENTS_RELAY_KICK_SECONDS", "0"))
 EVENTS_RETENTION_DAYS = float(os.environ.get("EVENTS_RETENTION_DAYS", "7"))  # delivered events, then purged
 # Webhook retries: seconds after each failed attempt (~3 days in all), e.g. "1,2,4" in tests.
 WEBHOOK_RETRY_DELAYS = [
