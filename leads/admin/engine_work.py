@@ -23,7 +23,9 @@ def may_manage(user) -> bool:
     return user.is_active and user.is_staff and user.is_manager
 
 
-class _ManagersReadOnly(TenantScopedAdmin, admin.ModelAdmin):
+class ManagersReadOnlyAdmin(TenantScopedAdmin, admin.ModelAdmin):
+    """Records of workspace work (imports, training, rescoring): managers read them, nobody edits them."""
+
     def has_module_permission(self, request):
         return may_manage(request.user)
 
@@ -41,7 +43,7 @@ class _ManagersReadOnly(TenantScopedAdmin, admin.ModelAdmin):
 
 
 @admin.register(PredictionModel)
-class PredictionModelAdmin(_ManagersReadOnly):
+class PredictionModelAdmin(ManagersReadOnlyAdmin):
     """Each workspace's conversion models, read-only, with "Train the conversion model" (queued on the engine)."""
 
     change_list_template = "admin/leads/predictionmodel/change_list.html"
@@ -86,7 +88,7 @@ class PredictionModelAdmin(_ManagersReadOnly):
 
 
 @admin.register(BackgroundWork)
-class BackgroundWorkAdmin(_ManagersReadOnly):
+class BackgroundWorkAdmin(ManagersReadOnlyAdmin):
     """Training and rescoring runs: queued, running (with leads done of total), and how each ended."""
 
     list_display = ("kind", "status", "progress", "requested_by", "created_at", "finished_at", "message")

@@ -34,8 +34,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from crm.admin_tenancy import TenantScopedAdmin
 from crm.models import Tenant, User
+from leads.admin.engine_work import ManagersReadOnlyAdmin, may_manage
 from leads.choices import DuplicatePolicy, ImportStatus, LeadSource
 from leads.exporting import stream_leads_csv
 from leads.importers import ImportFileError, ImportOptions, import_leads, inspect_file
@@ -48,9 +48,7 @@ SESSION_KEY = "lead_imports"
 REPORT_LINES_SHOWN = 200
 
 
-def may_import(user) -> bool:
-    """Tenant admins, managers and platform superusers import; reps do not."""
-    return user.is_active and user.is_staff and user.is_manager
+may_import = may_manage  # tenant admins, managers and platform superusers import; reps do not
 
 
 class ImportForm(forms.Form):
@@ -254,7 +252,7 @@ class LeadImportMixin(_LeadAdminBase):
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(TenantScopedAdmin, admin.ModelAdmin):
+class ImportJobAdmin(ManagersReadOnlyAdmin):
     """Every import run, read-only: who, what file, options, counts, timing and the row-level report."""
 
     list_display = ("file_name", "started_at", "status", "dry_run", "rows_read", "created", "updated", "skipped",
@@ -266,21 +264,6 @@ class ImportJobAdmin(TenantScopedAdmin, admin.ModelAdmin):
               "progress", "rows_read", "created", "updated", "skipped", "rejected", "last_line", "cancel_requested",
               "started_at", "finished_at", "message", "report")
     readonly_fields = fields
-
-    def has_module_permission(self, request):
-        return may_import(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return may_import(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
