@@ -10,3 +10,9 @@ class DealStage(models.TextChoices):
 
 
 CLOSED_STAGES = frozenset({DealStage.CLOSED_WON, DealStage.CLOSED_LOST})
+
+
+class ContactStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    INACTIVE = "inactive", "Inactive"
+    CUSTOMER = "customer", "Customer"

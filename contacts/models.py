@@ -5,12 +5,15 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from .choices import DealStage
+from crm.public_ids import public_id_field, unique_per_tenant
+
+from .choices import ContactStatus, DealStage
 from .managers import CompanyQuerySet, ContactQuerySet, DealQuerySet
 
 
 class Company(models.Model):
     tenant = models.ForeignKey("crm.Tenant", on_delete=models.CASCADE, related_name="companies")
+    public_id = public_id_field()
     name = models.CharField(max_length=200)
     domain = models.CharField(max_length=253, blank=True, help_text="Lowercase, without www. Unique in the tenant.")
     website = models.URLField(max_length=500, blank=True)
@@ -32,6 +35,7 @@ class Company(models.Model):
         ordering = ["name"]
         verbose_name_plural = "companies"
         constraints = [
+            unique_per_tenant("company"),
             models.UniqueConstraint(
                 fields=["tenant", "domain"],
                 condition=~Q(domain=""),
@@ -57,6 +61,7 @@ class Company(models.Model):
 
 class Contact(models.Model):
     tenant = models.ForeignKey("crm.Tenant", on_delete=models.CASCADE, related_name="contacts")
+    public_id = public_id_field()
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
     email = models.EmailField(max_length=254, blank=True, help_text="Stored lowercased.")
@@ -64,6 +69,10 @@ class Contact(models.Model):
     job_title = models.CharField(max_length=150, blank=True)
     company = models.ForeignKey(Company, on_delete=models.SET_NULL, null=True, blank=True, related_name="contacts")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    status = models.CharField(
+        max_length=10, choices=ContactStatus.choices, default=ContactStatus.ACTIVE,
+        help_text="Customer once one of the contact's deals is won.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -73,6 +82,7 @@ class Contact(models.Model):
         ordering = ["last_name", "first_name", "id"]
         indexes = [models.Index(fields=["tenant", "owner"], name="contact_tenant_owner_idx")]
         constraints = [
+            unique_per_tenant("contact"),
             models.UniqueConstraint(
                 fields=["tenant", "email"],
                 condition=~Q(email=""),
@@ -91,6 +101,7 @@ class Contact(models.Model):
 
 class Deal(models.Model):
     tenant = models.ForeignKey("crm.Tenant", on_delete=models.CASCADE, related_name="deals")
+    public_id = public_id_field()
     name = models.CharField(max_length=200)
     stage = models.CharField(max_length=20, choices=DealStage.choices, default=DealStage.QUALIFICATION)
     amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
@@ -112,6 +123,7 @@ class Deal(models.Model):
             models.Index(fields=["tenant", "owner"], name="deal_tenant_owner_idx"),
         ]
         constraints = [
+            unique_per_tenant("deal"),
             models.CheckConstraint(condition=Q(amount__gte=0) | Q(amount__isnull=True), name="deal_amount_not_negative"),
         ]
 

@@ -10,6 +10,7 @@ class Role(models.TextChoices):
 class ActivityKind(models.TextChoices):
     NOTE = "note", "Note"
     CALL = "call", "Call"
+    CONTACTED = "contacted", "Contacted"
     EMAIL = "email", "Email"
     MEETING = "meeting", "Meeting"
     TASK = "task", "Task"

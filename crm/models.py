@@ -12,6 +12,7 @@ from django.utils import timezone
 from .choices import ActivityKind, EventType, Role, TokenRevokeReason
 from .managers import ActivityQuerySet, ApiTokenQuerySet, EventQuerySet, TenantManager
 from .outbox import relay_soon
+from .public_ids import new_public_id, public_id_field, unique_per_tenant
 
 # The longest free text a person writes: a lead's message, an activity's body. One limit whichever
 # door the text comes through (a form's capture, an edit, the activity API, the admin, an import);
@@ -76,6 +77,7 @@ class User(AbstractUser):
     """A person who signs in. Platform superusers may have no tenant; everyone else has one."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, null=True, blank=True, related_name="users")
+    public_id = models.UUIDField("public id", default=new_public_id, editable=False, unique=True)
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.REP)
     is_available = models.BooleanField(default=True, help_text="Away (leave, holiday): gets no new leads.")
     lead_capacity = models.PositiveIntegerField(
@@ -111,6 +113,7 @@ class Activity(models.Model):
     """One timeline entry for a person, across the lead, the contact and the deal it touches."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    public_id = public_id_field()
     lead = models.ForeignKey(
         "leads.Lead", on_delete=keep_shared_entries, null=True, blank=True, related_name="activities"
     )
@@ -140,6 +143,7 @@ class Activity(models.Model):
             models.Index(fields=["tenant", "kind", "-occurred_at"], name="activity_tenant_kind_idx"),
         ]
         constraints = [
+            unique_per_tenant("activity"),
             models.CheckConstraint(
                 condition=Q(lead__isnull=False) | Q(contact__isnull=False) | Q(deal__isnull=False),
                 name="activity_belongs_to_someone",

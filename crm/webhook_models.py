@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from .public_ids import public_id_field, unique_per_tenant
+
 
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", "Pending"
@@ -15,6 +17,7 @@ class WebhookEndpoint(models.Model):
     """A URL that receives the workspace's events, signed per the Standard Webhooks specification."""
 
     tenant = models.ForeignKey("crm.Tenant", on_delete=models.CASCADE, related_name="+")
+    public_id = public_id_field()
     url = models.URLField(max_length=500, help_text="HTTPS URL that receives a POST per event.")
     events = models.JSONField(
         default=list, blank=True, help_text="Event types as routing keys (lead.created, ...); empty: every type."
@@ -29,6 +32,7 @@ class WebhookEndpoint(models.Model):
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["tenant", "active"], name="webhook_endpoint_tenant_idx")]
+        constraints = [unique_per_tenant("webhook_endpoint")]
 
     def __str__(self) -> str:
         return self.description or self.url

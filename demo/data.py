@@ -609,7 +609,7 @@ def _predict(leads: list[Lead], *, rng: random.Random) -> None:
         signal = f"strongest signal: {top['name'].lower()}" if top else "no scoring rule matched"
         lead.recommendation_reason = f"Score {lead.score_total} ({lead.score_band}); {signal}."
         priority: dict[str, Priority] = {ScoreBand.HOT: Priority.HIGH, ScoreBand.COLD: Priority.LOW}
-        lead.priority = priority.get(lead.score_band, Priority.NORMAL)
+        lead.priority = priority.get(lead.score_band, Priority.MEDIUM)
     Lead.objects.bulk_update(leads, ["probability", "recommendation", "recommendation_reason", "priority"])
 
 

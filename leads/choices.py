@@ -25,12 +25,15 @@ class LeadSource(models.TextChoices):
     MANUAL = "manual", "Manual entry"
     IMPORT = "import", "Import"
     REFERRAL = "referral", "Referral"
+    SOCIAL = "social", "Social media"
+    PARTNER = "partner", "Partner"
+    SCANNER = "scanner", "Scanner (badge or card)"
     OTHER = "other", "Other"
 
 
 class Priority(models.TextChoices):
     LOW = "low", "Low"
-    NORMAL = "normal", "Normal"
+    MEDIUM = "medium", "Medium"
     HIGH = "high", "High"
     URGENT = "urgent", "Urgent"
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from crm.managers import TenantQuerySet
 from crm.models import FREE_TEXT_MAX_LENGTH
+from crm.public_ids import public_id_field, unique_per_tenant
 
 from .choices import (
     OPEN_STATUSES,
@@ -67,6 +68,7 @@ class Channel(models.Model):
 
 class Lead(models.Model):
     tenant = models.ForeignKey("crm.Tenant", on_delete=models.CASCADE, related_name="leads")
+    public_id = public_id_field()
 
     # Who
     first_name = models.CharField(max_length=100, blank=True)
@@ -102,7 +104,7 @@ class Lead(models.Model):
 
     # Where it stands
     status = models.CharField(max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEW)
-    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
     disqualification_reason = models.CharField(max_length=500, blank=True)
     qualified_at = models.DateTimeField(null=True, blank=True)
     owner = models.ForeignKey(
@@ -131,6 +133,9 @@ class Lead(models.Model):
 
     # What it became
     converted_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the lead's pipeline ended: disqualified, or its deal won or lost."
+    )
     converted_contact = models.ForeignKey(
         "contacts.Contact", on_delete=models.PROTECT, null=True, blank=True, related_name="source_leads"
     )
@@ -164,6 +169,7 @@ class Lead(models.Model):
             models.Index(fields=["tenant", "phone"], name="lead_tenant_phone_idx"),
         ]
         constraints = [
+            unique_per_tenant("lead"),
             models.UniqueConstraint(
                 fields=["tenant", "email"],
                 condition=Q(status__in=OPEN_STATUSES) & ~Q(email=""),

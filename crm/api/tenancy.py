@@ -25,3 +25,16 @@ class TenantScopedMixin(_ViewHooks):
         user = self.request.user
         # The API works in the caller's workspace, a platform superuser's too (the policy lets them see every one).
         return access.visible(user, super().get_queryset().for_tenant(user.tenant))
+
+    def get_object(self):
+        # TRANSITIONAL (issue 13): a UUID names the row by its public id; integer pks still answer until the
+        # API speaks public ids everywhere, then this fallback goes.
+        from crm.public_ids import parse_public_id
+
+        key = self.lookup_url_kwarg or self.lookup_field
+        value = self.kwargs.get(key)
+        public_id = parse_public_id(value) if value is not None and not str(value).isdigit() else None
+        if public_id is not None:
+            self.lookup_field, self.lookup_url_kwarg = "public_id", key
+            self.kwargs = {**self.kwargs, key: public_id}
+        return super().get_object()

@@ -44,17 +44,24 @@ class Table:
             if isinstance(f, models.JSONField) and default is None and not f.null:
                 default = {}
             self.defaults[f.attname] = default
+        # Ids made per row (a public id shared by a batch would be no id); other defaults once per table.
+        self._fresh = {
+            f.attname: f.default for f in self.fields if isinstance(f, models.UUIDField) and callable(f.default)
+        }
         self._json = {f.attname for f in self.fields if isinstance(f, models.JSONField)}
         for key in self._json:
             self.defaults[key] = as_json(self.defaults[key])
         self._sqlite_prep = {
-            f.attname: f for f in self.fields if isinstance(f, (models.DateTimeField, models.DecimalField))
+            f.attname: f
+            for f in self.fields
+            if isinstance(f, (models.DateTimeField, models.DecimalField, models.UUIDField))
         }
 
     def row(self, values: dict[str, Any]) -> list:
-        defaults, json_keys = self.defaults, self._json
+        defaults, json_keys, fresh = self.defaults, self._json, self._fresh
         return [
-            (as_json(values[key]) if key in json_keys else values[key]) if key in values else defaults[key]
+            (as_json(values[key]) if key in json_keys else values[key]) if key in values
+            else fresh[key]() if key in fresh else defaults[key]
             for key in self.keys
         ]
 

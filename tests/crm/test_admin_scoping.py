@@ -241,7 +241,7 @@ def _lead_form(**overrides) -> dict:
         "country": "",
         "message": "",
         "status": "new",
-        "priority": "normal",
+        "priority": "medium",
         "disqualification_reason": "",
         "owner": "",
         "source": "manual",

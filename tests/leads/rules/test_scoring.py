@@ -489,7 +489,7 @@ def test_saving_a_lead_in_the_admin_rescores_it(client, manager, sheet):
     form = {
         "first_name": lead.first_name, "last_name": lead.last_name, "email": lead.email, "phone": "",
         "job_title": "Director", "company": "", "industry": "", "employee_count": "", "annual_revenue": "",
-        "website": "", "country": "", "message": "", "status": "new", "priority": "normal",
+        "website": "", "country": "", "message": "", "status": "new", "priority": "medium",
         "disqualification_reason": "", "owner": "", "source": lead.source, "channel": "", "campaign": "",
         "source_url": "", "referrer": "", "utm_source": "", "utm_medium": "", "utm_campaign": "", "utm_term": "",
         "utm_content": "", "custom_fields": "{}",
