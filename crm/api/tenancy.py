@@ -26,7 +26,7 @@ class TenantScopedMixin(_ViewHooks):
         # The API works in the caller's workspace, a platform superuser's too (the policy lets them see every one).
         return access.visible(user, super().get_queryset().for_tenant(user.tenant))
 
-    def get_object(self):
+    def get_object(self: Any):
         # TRANSITIONAL (issue 13): a UUID names the row by its public id; integer pks still answer until the
         # API speaks public ids everywhere, then this fallback goes.
         from crm.public_ids import parse_public_id
