@@ -29,7 +29,7 @@ FILE = (
 @pytest.fixture
 def known(tenant):
     LeadFactory(tenant=tenant, email="open@example.com", first_name="Olga", company="", job_title="")
-    LeadFactory(tenant=tenant, email="closed@example.com", status=LeadStatus.DISQUALIFIED,
+    LeadFactory(tenant=tenant, email="closed@example.com", first_name="Clara", status=LeadStatus.DISQUALIFIED,
                 disqualification_reason="No budget", company="")
     ContactFactory(tenant=tenant, email="contact@example.com")
 
