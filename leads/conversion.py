@@ -19,6 +19,7 @@ from crm.choices import ActivityKind, EventType
 from crm.models import Activity, User
 
 from .choices import OPEN_STATUSES, STRICT_MIN_PROBABILITY, LeadStatus
+from .lifecycle import PIPELINE, Rule
 from .locks import lock_lead
 from .models import Lead
 
@@ -28,7 +29,11 @@ class ConversionError(Exception):
 
 
 class LeadNotConvertible(ConversionError):
-    """The lead's state forbids conversion (disqualified, or the strict pipeline's bar not met)."""
+    """The lead's state forbids conversion (disqualified, or the strict pipeline's bar not met); `rule` names why."""
+
+    def __init__(self, message: str, *, rule: str):
+        super().__init__(message)
+        self.rule = rule
 
 
 class ConversionInputError(ConversionError):
@@ -185,11 +190,20 @@ def _convert_locked(
 
 
 def _check_convertible(lead: Lead) -> None:
+    """The handoff to sales: never for a disqualified lead; with the strict pipeline (document 004's rules)
+    only from qualified, with a predicted probability of at least 0.6 and a known industry."""
     if lead.status == LeadStatus.DISQUALIFIED:
         raise LeadNotConvertible(
-            f"Lead {lead.pk} is disqualified ({lead.disqualification_reason}); a disqualified lead cannot be converted."
+            f"Lead {lead.pk} is disqualified ({lead.disqualification_reason}); a disqualified lead cannot be converted.",
+            rule=Rule.FINAL,
         )
     if lead.tenant.strict_pipeline:
+        if lead.status != LeadStatus.QUALIFIED:
+            raise LeadNotConvertible(
+                f"Strict pipeline: lead {lead.pk} cannot be handed to sales yet: it is {lead.status}; only a "
+                f"qualified lead is ({' -> '.join(PIPELINE)} -> converted).",
+                rule=Rule.HANDOFF_FROM_QUALIFIED,
+            )
         missing = []
         if lead.probability is None or lead.probability < STRICT_MIN_PROBABILITY:
             shown = "none" if lead.probability is None else f"{lead.probability:.2f}"
@@ -197,7 +211,10 @@ def _check_convertible(lead: Lead) -> None:
         if not lead.industry:
             missing.append("industry is unknown")
         if missing:
-            raise LeadNotConvertible(f"Strict pipeline: lead {lead.pk} cannot be handed to sales yet: {'; '.join(missing)}.")
+            raise LeadNotConvertible(
+                f"Strict pipeline: lead {lead.pk} cannot be handed to sales yet: {'; '.join(missing)}.",
+                rule=Rule.HANDOFF_GATE,
+            )
 
 
 def _check_same_tenant(lead: Lead, *, contact: Contact | None, company: Company | None, deal: Deal | None) -> None:

@@ -21,8 +21,26 @@ from .models import Lead
 PIPELINE: list[str] = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED]
 
 
+class Rule:
+    """The names of the lifecycle's rules, which refusals carry (`rule`) so a client can tell them apart.
+
+    The handoff's rules (`HANDOFF_*`) are the conversion's (leads/conversion.py), named here beside the others.
+    """
+
+    FINAL = "final_stage"  # converted (transferred) and disqualified (lost) never change
+    FORWARD_ONLY = "forward_only"  # new -> contacted -> qualified, never back
+    NO_SKIPPING = "no_skipping"  # strict pipeline: no step skipped
+    CONVERT_DOOR = "conversion_endpoint"  # `converted` is reached by converting, never set
+    HANDOFF_FROM_QUALIFIED = "handoff_from_qualified"  # strict pipeline: only a qualified lead goes to sales
+    HANDOFF_GATE = "handoff_gate"  # strict pipeline: probability (ai_score) >= 0.6 and a known industry
+
+
 class TransitionError(Exception):
-    """The lead cannot move to the asked status; the message says why."""
+    """The lead cannot move to the asked status; the message says why and `rule` names the rule."""
+
+    def __init__(self, message: str, *, rule: str = Rule.FINAL):
+        super().__init__(message)
+        self.rule = rule
 
 
 class MissingReason(ValueError):
@@ -41,17 +59,23 @@ def check_transition(lead: Lead, target: str) -> None:
     """Raise TransitionError unless `lead` may move from its status to `target`."""
     current = lead.status
     if current in FINAL_STATUSES:
-        raise TransitionError(f"Lead {lead.pk} is {current}; a {current} lead cannot change status.")
+        raise TransitionError(f"Lead {lead.pk} is {current}; a {current} lead cannot change status.", rule=Rule.FINAL)
     if target == LeadStatus.CONVERTED:
-        raise TransitionError("Convert the lead with POST /api/v1/leads/{id}/convert; it creates the contact.")
+        raise TransitionError(
+            "Convert the lead with POST /api/v1/leads/{id}/convert; it creates the contact.", rule=Rule.CONVERT_DOOR
+        )
     if target == LeadStatus.DISQUALIFIED:
         return
     here, there = PIPELINE.index(current), PIPELINE.index(target)
     if there < here:
-        raise TransitionError(f"Lead status moves forward ({' -> '.join(PIPELINE)}); it cannot go back from {current} to {target}.")
+        raise TransitionError(
+            f"Lead status moves forward ({' -> '.join(PIPELINE)}); it cannot go back from {current} to {target}.",
+            rule=Rule.FORWARD_ONLY,
+        )
     if lead.tenant.strict_pipeline and there > here + 1:
         raise TransitionError(
-            f"Strict pipeline: lead {lead.pk} must be {PIPELINE[here + 1]} before it can be {target}."
+            f"Strict pipeline: lead {lead.pk} must be {PIPELINE[here + 1]} before it can be {target}.",
+            rule=Rule.NO_SKIPPING,
         )
 
 

@@ -201,14 +201,38 @@ def test_writes_a_lead_converted_event_in_the_same_transaction(tenant):
 def test_strict_pipeline_refuses_a_lead_without_probability_or_industry(tenant):
     tenant.strict_pipeline = True
     tenant.save()
-    lead = LeadFactory(tenant=tenant, industry="", probability=0.4)
+    lead = LeadFactory(tenant=tenant, status=LeadStatus.QUALIFIED, industry="", probability=0.4)
 
     with pytest.raises(LeadNotConvertible) as error:
         Lead.objects.convert(lead=lead)
 
     assert "0.40" in str(error.value) and "industry" in str(error.value)
-    ready = LeadFactory(tenant=tenant, industry="Software", probability=0.75)
+    assert error.value.rule == "handoff_gate"
+    ready = LeadFactory(tenant=tenant, status=LeadStatus.QUALIFIED, industry="Software", probability=0.75)
     assert Lead.objects.convert(lead=ready).created is True
+
+
+@pytest.mark.parametrize("status", [LeadStatus.NEW, LeadStatus.CONTACTED])
+def test_strict_pipeline_hands_only_a_qualified_lead_to_sales(tenant, status):
+    """Issue 13 (document 004): a lead still at new was converted; the handoff comes from qualified only."""
+    tenant.strict_pipeline = True
+    tenant.save()
+    lead = LeadFactory(tenant=tenant, status=status, industry="Software", probability=0.9)
+
+    with pytest.raises(LeadNotConvertible) as error:
+        Lead.objects.convert(lead=lead)
+
+    assert f"it is {status}" in str(error.value) and "qualified" in str(error.value)
+    assert error.value.rule == "handoff_from_qualified"
+    lead.refresh_from_db()
+    assert lead.status == status
+    assert counts() == {"contacts": 0, "companies": 0, "deals": 0, "events": 0, "converted_activities": 0}
+
+
+def test_without_strict_pipeline_any_open_lead_converts(tenant):
+    lead = LeadFactory(tenant=tenant, status=LeadStatus.NEW, industry="", probability=None)
+
+    assert Lead.objects.convert(lead=lead).created is True
 
 
 # --- attaching an existing deal ---

@@ -218,7 +218,7 @@ def test_conversion_refuses_another_workspaces_contact(client, rep, lead, other_
 def test_conversion_page_shows_why_the_lead_cannot_be_converted(client, rep, tenant, lead):
     tenant.strict_pipeline = True
     tenant.save()
-    Lead.objects.filter(pk=lead.pk).update(probability=0.3, industry="")
+    Lead.objects.filter(pk=lead.pk).update(status=LeadStatus.QUALIFIED, probability=0.3, industry="")
     client.force_login(rep)
 
     response = client.post(convert_url(lead), {"deal": "new"})

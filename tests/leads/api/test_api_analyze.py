@@ -116,7 +116,8 @@ def test_analyze_needs_authentication(anon_api, tenant):
 def test_strict_pipeline_refuses_a_low_probability_until_a_model_makes_it_high(api, tenant):
     tenant.strict_pipeline = True
     tenant.save(update_fields=["strict_pipeline"])
-    lead = LeadFactory(tenant=tenant, industry="Software", employee_count=2000, score_total=10)
+    lead = LeadFactory(tenant=tenant, status=LeadStatus.QUALIFIED, industry="Software", employee_count=2000,
+                       score_total=10)
     Activity.objects.bulk_create(
         [Activity(tenant=tenant, lead=lead, kind=ActivityKind.DEMO_REQUESTED) for _ in range(3)]
     )
