@@ -192,6 +192,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set where two fields share a name (a lead's and a deal's `stage`) or one set has two
+    # names (`recommendation` and document 004's `ai_recommendation`).
+    "ENUM_NAME_OVERRIDES": {
+        "LeadStageEnum": "leads.stages.LeadStage",
+        "DealStageEnum": "contacts.choices.DealStage",
+        "RecommendationEnum": "leads.choices.Recommendation",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "crm.api.schema.document_errors",

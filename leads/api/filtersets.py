@@ -5,9 +5,12 @@ from crm.api.filters import DateTimeFilter, OwnerFilter
 from leads.choices import LeadSource, LeadStatus, ScoreBand
 from leads.models import Lead
 
+from .stage_fields import StageFilter
+
 
 class LeadFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=LeadStatus.choices)
+    stage = StageFilter()
     source = django_filters.MultipleChoiceFilter(choices=LeadSource.choices)
     score_band = django_filters.MultipleChoiceFilter(choices=ScoreBand.choices)
     owner = OwnerFilter(field_name="owner")

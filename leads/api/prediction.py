@@ -10,6 +10,10 @@ class PredictionFactorSerializer(serializers.Serializer):
 class LeadAnalysisSerializer(serializers.Serializer):
     lead_id = serializers.IntegerField()
     probability = serializers.FloatField(help_text="Predicted chance (0-1) that the lead converts.")
+    score = serializers.FloatField(
+        source="probability", help_text="Document 004's name for `probability` (the same value); kept on the lead as "
+        "`ai_score`.",
+    )
     recommendation = serializers.CharField(help_text="transfer_to_sales, continue_qualification or drop_lead.")
     reason = serializers.CharField(help_text="The top factors, or why the rule score was used instead.")
     model_version = serializers.CharField(help_text="The model's version, or 'rules' for the rule-score fallback.")

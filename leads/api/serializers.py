@@ -19,6 +19,7 @@ from ..intake import (
     custom_field_errors,
 )
 from ..models import Lead
+from .stage_fields import BusinessDomainInputMixin, LeadStageFieldsMixin
 
 
 class ActivitySummarySerializer(serializers.ModelSerializer):
@@ -29,7 +30,7 @@ class ActivitySummarySerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "subject", "body", "actor", "occurred_at", "due_at", "done_at"]
 
 
-class LeadSerializer(serializers.ModelSerializer):
+class LeadSerializer(LeadStageFieldsMixin, serializers.ModelSerializer):
     full_name = serializers.CharField(read_only=True)
     # Blank until the lead is first analyzed; the schema says so (a read-only model field would not).
     recommendation = serializers.ChoiceField(choices=Recommendation.choices, allow_blank=True, read_only=True)
@@ -80,7 +81,7 @@ class CustomFieldsField(serializers.JSONField):
     """A lead's custom fields as a client sends them (leads.intake says what fits)."""
 
 
-class LeadFieldsSerializer(serializers.ModelSerializer):
+class LeadFieldsSerializer(BusinessDomainInputMixin, serializers.ModelSerializer):
     """Field-level normalisation shared by capture and editing."""
 
     email = EmailField()

@@ -24,6 +24,7 @@ from ..editing import update_lead
 from ..lifecycle import MissingReason, TransitionError, change_status
 from ..models import Lead
 from ..qualification import qualify_lead
+from ..stages import with_activity_count
 from .activities import ActivitySerializer
 from .capture_views import LeadCaptureMixin
 from .prediction import LeadAnalysisSerializer
@@ -38,13 +39,14 @@ from .serializers import (
     LeadUpdateSerializer,
     StatusChangeSerializer,
 )
+from .stages import LeadStageMixin, refusal
 
 
 class LeadViewSet(
-    LeadCaptureMixin, VersionedMixin, TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
+    LeadCaptureMixin, LeadStageMixin, VersionedMixin, TenantScopedMixin, mixins.ListModelMixin,
+    mixins.RetrieveModelMixin, viewsets.GenericViewSet,
 ):
-    queryset = Lead.objects.select_related("owner")
+    queryset = with_activity_count(Lead.objects.select_related("owner"))
     serializer_class = LeadSerializer
     filterset_class = LeadFilterSet
 
@@ -205,7 +207,7 @@ class LeadViewSet(
         try:
             result = Lead.objects.convert(lead=lead, actor=request.user, **serializer.validated_data)
         except LeadNotConvertible as exc:
-            raise Conflict(str(exc)) from exc
+            raise refusal(exc) from exc
         except ConversionInputError as exc:
             raise exceptions.ValidationError({exc.field: [str(exc)]}) from exc
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK

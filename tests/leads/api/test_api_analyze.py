@@ -13,7 +13,8 @@ from tests.leads.prediction.test_prediction import make_history
 
 pytestmark = pytest.mark.django_db
 
-RESPONSE_KEYS = {"lead_id", "probability", "recommendation", "reason", "model_version", "fallback", "predicted_at", "factors"}
+RESPONSE_KEYS = {"lead_id", "probability", "score", "recommendation", "reason", "model_version", "fallback",
+                 "predicted_at", "factors"}
 
 
 def analyze(client, lead):
@@ -36,7 +37,7 @@ def test_analyze_with_a_learned_model(api, tenant):
     body = response.json()
     assert set(body) == RESPONSE_KEYS
     assert body["lead_id"] == lead.pk and body["fallback"] is False and body["model_version"] == model.version
-    assert 0 <= body["probability"] <= 1
+    assert 0 <= body["probability"] <= 1 and body["score"] == body["probability"]
     assert body["recommendation"] in {"transfer_to_sales", "continue_qualification", "drop_lead"}
     assert "industry is Software" in body["reason"]
     assert body["factors"][0].keys() == {"feature", "description", "contribution"}
