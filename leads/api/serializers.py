@@ -93,6 +93,7 @@ class LeadFieldsSerializer(BusinessDomainInputMixin, serializers.ModelSerializer
         fields = [
             "first_name", "last_name", "email", "phone", "job_title", "company", "industry",
             "employee_count", "annual_revenue", "website", "country", "message", "campaign", "custom_fields",
+            "business_domain",
         ]
 
 

@@ -92,16 +92,14 @@ class LeadStageFieldsMixin(serializers.Serializer):
 
 
 class BusinessDomainInputMixin(serializers.Serializer):
-    """Mixed into the lead's writable fields (capture, PATCH): `business_domain` is taken as `industry`."""
+    """Mixed into the lead's writable fields (capture, PATCH): `business_domain` is taken as `industry`.
+
+    Listed in the serializer's Meta.fields, which capture also reads to tell known fields from custom ones."""
 
     business_domain = serializers.CharField(
         required=False, allow_blank=True, write_only=True, max_length=INDUSTRY_MAX_LENGTH,
         help_text="Document 004's name for `industry`; send either (the same value if both).",
     )
-
-    def get_field_names(self, declared_fields, info):
-        names = list(super().get_field_names(declared_fields, info))  # type: ignore[misc]  # a ModelSerializer's
-        return names if "business_domain" in names else [*names, "business_domain"]
 
     def to_internal_value(self, data):
         attrs = super().to_internal_value(data)
