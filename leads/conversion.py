@@ -200,8 +200,8 @@ def _check_convertible(lead: Lead) -> None:
     if lead.tenant.strict_pipeline:
         if lead.status != LeadStatus.QUALIFIED:
             raise LeadNotConvertible(
-                f"Strict pipeline: lead {lead.pk} cannot be handed to sales yet: it is {lead.status}; only a "
-                f"qualified lead is ({' -> '.join(PIPELINE)} -> converted).",
+                f"Strict pipeline: lead {lead.pk} cannot be handed to sales yet: it is {lead.status}, and only a "
+                f"qualified lead is handed over ({' -> '.join(PIPELINE)} -> converted).",
                 rule=Rule.HANDOFF_FROM_QUALIFIED,
             )
         missing = []
