@@ -192,6 +192,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Names for choice sets a field name shares (document 002's aliases widen some: issue 13).
+    "ENUM_NAME_OVERRIDES": {
+        "LeadStatusEnum": "leads.api.serializers.STATUS_CHOICES",
+        "LeadSourceEnum": "leads.choices.LeadSource.choices",
+        "PriorityEnum": "leads.choices.Priority.choices",
+        "DocumentActivityTypeEnum": [("created", "created"), ("status_changed", "status_changed"),
+                                     ("note_added", "note_added"), ("contacted", "contacted")],
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "crm.api.schema.document_errors",

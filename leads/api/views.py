@@ -1,6 +1,7 @@
 from collections.abc import Mapping
 from typing import cast
 
+from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -79,7 +80,7 @@ class LeadViewSet(
     def get_object(self):
         try:
             return super().get_object()
-        except exceptions.NotFound:
+        except Http404:
             # Not a lead's id: an anonymous form's receipt names its submission (document 002's create
             # answer), which resolves to the lead it landed on, in the caller's workspace and sight only.
             submission = find_submission(tenant=self.request.user.tenant_id, submission_id=self.kwargs.get("pk"))
