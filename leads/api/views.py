@@ -47,8 +47,8 @@ class SubmissionOnContact(exceptions.NotFound):
     """A submission id that landed on a contact's timeline (no lead): 404, naming the contact."""
 
     def __init__(self, contact_id):
-        super().__init__({"detail": "This submission matched a contact, not a lead; it is on the contact's "
-                          "timeline.", "contact_id": contact_id})
+        super().__init__("This submission matched a contact, not a lead; it is on the contact's timeline.")
+        self.contact_id = contact_id
 
 
 class LeadViewSet(
@@ -91,6 +91,11 @@ class LeadViewSet(
             self.kwargs = {**self.kwargs, "pk": submission.lead_id}
             self.lookup_field = self.lookup_url_kwarg = "pk"
             return super().get_object()
+
+    def handle_exception(self, exc):
+        if isinstance(exc, SubmissionOnContact):
+            return Response({"detail": str(exc.detail), "contact_id": exc.contact_id}, status=status.HTTP_404_NOT_FOUND)
+        return super().handle_exception(exc)
 
     def editable_lead(self) -> Lead:
         """The URL's lead, if the caller may change it (404 when they may not see it, 403 when only see it)."""

@@ -119,7 +119,8 @@ def test_a_submission_that_matched_a_contact_answers_alike_and_is_no_lead(anon_a
 
     assert response.status_code == 201 and set(response.json()) == CREATE_ANSWER
     assert response.json()["status"] == "new"
-    assert api.get(f"/api/v1/leads/{response.json()['id']}").status_code == 404
+    found = api.get(f"/api/v1/leads/{response.json()['id']}")
+    assert found.status_code == 404 and found.json()["contact_id"] == api_id(Contact.objects.get())
     assert not Lead.objects.exists()
 
 
