@@ -45,7 +45,7 @@ _STATUS_OF_STAGE = {
     DealStage.CLOSED_WON: PipelineStatus.CLOSED_WON,
     DealStage.CLOSED_LOST: PipelineStatus.CLOSED_LOST,
 }
-_RANK = {
+_RANK: dict[str, int] = {
     LeadStatus.NEW: 0, LeadStatus.CONTACTED: 1, LeadStatus.QUALIFIED: 2, LeadStatus.CONVERTED: 2,
     PipelineStatus.PROPOSAL: 3, PipelineStatus.CLOSED_WON: 4, PipelineStatus.CLOSED_LOST: 4,
 }

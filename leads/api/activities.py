@@ -87,7 +87,7 @@ class DescriptionField(serializers.CharField):
     def to_representation(self, value) -> str:
         return document_description(value) if isinstance(value, Activity) else super().to_representation(value)
 
-    def to_internal_value(self, data) -> dict:
+    def to_internal_value(self, data) -> dict:  # type: ignore[override]  # source "*": a dict of attributes
         body = super().to_internal_value(data)
         if self.max_length is not None and len(body) > self.max_length:  # the validators see the dict, not the text
             raise serializers.ValidationError(f"At most {self.max_length} characters.")

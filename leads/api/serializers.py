@@ -89,7 +89,7 @@ class LeadSerializer(serializers.ModelSerializer):
     status = serializers.SerializerMethodField(help_text=(
         "new, contacted, qualified, disqualified or converted; a converted lead whose deal is past qualification "
         "reads as document 002's pipeline: proposal (deal in proposal or negotiation), closed_won or closed_lost."))
-    assigned_to = serializers.PrimaryKeyRelatedField(
+    assigned_to: serializers.PrimaryKeyRelatedField[User] = serializers.PrimaryKeyRelatedField(
         source="owner", read_only=True, help_text="The same as owner (document 002): the user the lead is assigned to."
     )
     # Blank until the lead is first analyzed; the schema says so (a read-only model field would not).

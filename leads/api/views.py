@@ -83,7 +83,8 @@ class LeadViewSet(
         except Http404:
             # Not a lead's id: an anonymous form's receipt names its submission (document 002's create
             # answer), which resolves to the lead it landed on, in the caller's workspace and sight only.
-            submission = find_submission(tenant=self.request.user.tenant_id, submission_id=self.kwargs.get("pk"))
+            user = cast(User, self.request.user)  # HasTenant: signed in, with a workspace
+            submission = find_submission(tenant=cast(int, user.tenant_id), submission_id=self.kwargs.get("pk"))
             if submission is None:
                 raise
             if submission.lead_id is None:
