@@ -139,6 +139,15 @@ def test_a_submission_id_is_nothing_in_another_workspace_or_to_a_rep_who_cannot_
     assert api_client_for(colleague).get(f"/api/v1/leads/{receipt['id']}").status_code == 200
 
 
+def test_a_post_the_spam_trap_caught_answers_alike_and_its_id_finds_nothing(anon_api, api, channel):
+    response = form_post(anon_api, channel, {**CREATE_BODY, "website_url": "http://spam.example"})
+
+    assert response.status_code == 201 and set(response.json()) == CREATE_ANSWER
+    assert response.json()["status"] == "new"
+    assert api.get(f"/api/v1/leads/{response.json()['id']}").status_code == 404
+    assert not Lead.objects.exists()
+
+
 def test_an_authenticated_create_answers_the_lead_in_the_documents_shape(api):
     response = api.post("/api/v1/leads", CREATE_BODY, format="json")
 
@@ -277,6 +286,19 @@ def test_the_whole_pipeline_goes_through_the_status_endpoint(api, tenant, last):
     assert Contact.objects.count() == 1
     listed = api.get(f"/api/v1/leads?status={last}").json()["items"]
     assert [item["id"] for item in listed] == [api_id(lead)]
+
+
+def test_a_won_leads_deal_reopened_through_deals_reads_back_as_proposal_and_open(api, tenant):
+    lead = LeadFactory(tenant=tenant, status=LeadStatus.QUALIFIED)
+    patch_status(api, lead, "closed_won")
+    deal = Deal.objects.get()
+
+    response = api.patch(f"/api/v1/deals/{api_id(deal)}", {"stage": "negotiation"}, format="json")
+
+    assert response.status_code == 200, response.content
+    lead.refresh_from_db()
+    assert lead.closed_at is None
+    assert detail(api, api_id(lead))["status"] == "proposal"
 
 
 def test_a_status_changed_event_carries_old_and_new_status_in_the_documents_words(api, tenant):
