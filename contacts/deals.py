@@ -28,6 +28,9 @@ def change_stage(*, deal: Deal, stage: str, actor: User | None) -> Deal:
     if stage not in DealStage.values:
         raise ValidationError({"stage": [f"Unknown stage {stage!r}; use one of: {', '.join(DealStage.values)}."]})
     with transaction.atomic():
+        # The leads converted into this deal first (lock order: a lead before its deal, docs/architecture.md):
+        # their pipeline ends and reopens with it (Lead.closed_at, kept in step below).
+        list(deal.source_leads.select_for_update().values_list("pk", flat=True))
         locked = Deal.objects.select_for_update().get(pk=deal.pk)
         check_change(actor, locked)
         if locked.stage == stage:
@@ -37,6 +40,7 @@ def change_stage(*, deal: Deal, stage: str, actor: User | None) -> Deal:
         locked.stage = stage
         locked.closed_at = now if stage in CLOSED_STAGES else None
         locked.save(update_fields=["stage", "closed_at", "updated_at"])
+        locked.source_leads.update(closed_at=locked.closed_at)
         timeline.activity(
             tenant=locked.tenant_id,
             deal=locked,

@@ -198,6 +198,11 @@ SPECTACULAR_SETTINGS = {
         "LeadStageEnum": "leads.stages.LeadStage",
         "DealStageEnum": "contacts.choices.DealStage",
         "RecommendationEnum": "leads.choices.Recommendation",
+        "LeadStatusEnum": "leads.api.serializers.STATUS_CHOICES",
+        "LeadSourceEnum": "leads.choices.LeadSource.choices",
+        "PriorityEnum": "leads.choices.Priority.choices",
+        "DocumentActivityTypeEnum": [("created", "created"), ("status_changed", "status_changed"),
+                                     ("note_added", "note_added"), ("contacted", "contacted")],
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -26,12 +26,39 @@ if TYPE_CHECKING:
 # written by the entry points that make those changes; nobody logs or edits it by hand.
 USER_KINDS = frozenset(
     {
-        ActivityKind.NOTE, ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.MEETING, ActivityKind.TASK,
-        ActivityKind.FORM_SUBMITTED, ActivityKind.EMAIL_OPENED, ActivityKind.EMAIL_CLICKED,
+        ActivityKind.NOTE, ActivityKind.CALL, ActivityKind.CONTACTED, ActivityKind.EMAIL, ActivityKind.MEETING,
+        ActivityKind.TASK, ActivityKind.FORM_SUBMITTED, ActivityKind.EMAIL_OPENED, ActivityKind.EMAIL_CLICKED,
         ActivityKind.PAGE_VIEWED, ActivityKind.DEMO_REQUESTED,
     }
 )
 SYSTEM_KINDS = frozenset(ActivityKind) - USER_KINDS
+
+# Document 002's activity types (lead_activities.activity_type): what each is when sent (our kind), and
+# how every kind of ours reads in its words. Entries it has no word for read as notes.
+DOCUMENT_ACTIVITY_TYPES = {
+    "created": ActivityKind.CREATED,
+    "status_changed": ActivityKind.STATUS_CHANGED,
+    "note_added": ActivityKind.NOTE,
+    "contacted": ActivityKind.CONTACTED,
+}
+_DOCUMENT_WORD_OF_KIND: dict[str, str] = {
+    ActivityKind.CREATED: "created", ActivityKind.IMPORTED: "created",
+    ActivityKind.STATUS_CHANGED: "status_changed", ActivityKind.CONVERTED: "status_changed",
+    ActivityKind.CONTACTED: "contacted", ActivityKind.CALL: "contacted", ActivityKind.EMAIL: "contacted",
+    ActivityKind.MEETING: "contacted",
+}
+
+
+def document_activity_type(activity: Activity) -> str:
+    """The entry's type in document 002's words (the form submission that made a lead is its `created`)."""
+    if activity.kind == ActivityKind.FORM_SUBMITTED and (activity.data or {}).get("created_lead"):
+        return "created"
+    return _DOCUMENT_WORD_OF_KIND.get(activity.kind, "note_added")
+
+
+def document_description(activity: Activity) -> str:
+    """The entry's text as one description: its subject and its body."""
+    return "\n".join(filter(None, [activity.subject, activity.body]))
 
 
 def log_activity(

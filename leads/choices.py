@@ -12,6 +12,21 @@ class LeadStatus(models.TextChoices):
 OPEN_STATUSES = (LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED)
 FINAL_STATUSES = (LeadStatus.CONVERTED, LeadStatus.DISQUALIFIED)
 
+# Document 002's pipeline (new -> contacted -> qualified -> proposal -> closed_won / closed_lost). The
+# last three live on the converted lead's deal (leads/pipeline.py); the lead's status reads them back.
+class PipelineStatus(models.TextChoices):
+    NEW = "new", "New"
+    CONTACTED = "contacted", "Contacted"
+    QUALIFIED = "qualified", "Qualified"
+    PROPOSAL = "proposal", "Proposal"
+    CLOSED_WON = "closed_won", "Closed won"
+    CLOSED_LOST = "closed_lost", "Closed lost"
+
+
+# The contract documents' names for our values, accepted wherever the value is sent.
+SOURCE_ALIASES = {"website": "website_form"}
+PRIORITY_ALIASES = {"normal": "medium"}
+
 # The strict pipeline's handoff bar (conversion) and the prediction's "transfer to sales" advice.
 STRICT_MIN_PROBABILITY = 0.6
 

@@ -97,7 +97,8 @@ def change_status(*, lead: Lead, status: str, actor: User | None, notes: str = "
             fields.append("qualified_at")
         if status == LeadStatus.DISQUALIFIED:
             lead.disqualification_reason = reason.strip()
-            fields.append("disqualification_reason")
+            lead.closed_at = now  # the lead's pipeline ends here (document 002's closed_at)
+            fields += ["disqualification_reason", "closed_at"]
         lead.save(update_fields=fields)
         timeline.activity(
             tenant=lead.tenant,

@@ -5,7 +5,7 @@ from rest_framework.response import Response
 class PagePagination(PageNumberPagination):
     """`?page=&limit=` answered as {"items", "total", "page", "limit"}."""
 
-    page_size = 25
+    page_size = 20
     page_size_query_param = "limit"
     max_page_size = 200
 

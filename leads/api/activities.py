@@ -14,9 +14,18 @@ from crm.api.schema import crud_schema
 from crm.api.tenancy import HasTenant
 from crm.api.viewsets import CrudViewSet
 from crm.choices import ActivityKind
-from crm.models import Activity, User
+from crm.models import FREE_TEXT_MAX_LENGTH, Activity, User
 
-from ..activities import SYSTEM_KINDS, USER_KINDS, check_editable, edit_activity, log_activity
+from ..activities import (
+    DOCUMENT_ACTIVITY_TYPES,
+    SYSTEM_KINDS,
+    USER_KINDS,
+    check_editable,
+    document_activity_type,
+    document_description,
+    edit_activity,
+    log_activity,
+)
 
 DATA_MAX_CHARS = 10_000
 _USER_KIND_LIST = ", ".join(sorted(USER_KINDS))
@@ -39,6 +48,52 @@ class ActivityKindFieldExtension(OpenApiSerializerFieldExtension):
         return schema
 
 
+class DocumentActivityTypeField(serializers.Field):
+    """Document 002's `activity_type`: read as its word for the entry; sent, the kind it names (source "*")."""
+
+    def to_representation(self, activity: Activity) -> str:
+        return document_activity_type(activity)
+
+    def to_internal_value(self, data) -> dict:
+        if not isinstance(data, str) or not data:
+            raise serializers.ValidationError("Send one of: " + ", ".join(DOCUMENT_ACTIVITY_TYPES) + ".")
+        kind = DOCUMENT_ACTIVITY_TYPES.get(data, data)
+        if kind in SYSTEM_KINDS:
+            raise serializers.ValidationError(
+                f"{data!r} activities are written by the CRM itself; log note_added or contacted (or a kind: "
+                f"{_USER_KIND_LIST})."
+            )
+        if kind not in USER_KINDS:
+            raise serializers.ValidationError(f"Unknown activity type {data!r}; send note_added or contacted.")
+        return {"kind": kind}
+
+
+class DocumentActivityTypeFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = DocumentActivityTypeField
+
+    def map_serializer_field(self, auto_schema, direction):
+        described = {"description": self.target.help_text} if self.target.help_text else {}
+        if direction == "request":
+            return {"type": "string", "enum": sorted({"note_added", "contacted", *USER_KINDS}), **described}
+        return {"type": "string", "enum": list(DOCUMENT_ACTIVITY_TYPES), **described}
+
+
+class DescriptionField(serializers.CharField):
+    """Document 002's `description`: the entry's subject and body read as one; sent, the body."""
+
+    def get_attribute(self, instance):
+        return instance  # source "*"
+
+    def to_representation(self, value) -> str:
+        return document_description(value) if isinstance(value, Activity) else super().to_representation(value)
+
+    def to_internal_value(self, data) -> dict:  # type: ignore[override]  # source "*": a dict of attributes
+        body = super().to_internal_value(data)
+        if self.max_length is not None and len(body) > self.max_length:  # the validators see the dict, not the text
+            raise serializers.ValidationError(f"At most {self.max_length} characters.")
+        return {"body": body}
+
+
 @extend_schema_field({"type": "object", "additionalProperties": True,
                       "description": f"Names to values, at most {DATA_MAX_CHARS} characters as text."})
 class ActivityDataField(serializers.JSONField):
@@ -47,8 +102,18 @@ class ActivityDataField(serializers.JSONField):
 
 class ActivitySerializer(TenantScopedSerializer):
     kind = ActivityKindField(
-        choices=ActivityKind.choices,
-        help_text=f"You may log: {_USER_KIND_LIST}. The rest ({_SYSTEM_KIND_LIST}) are written by the CRM itself.",
+        choices=ActivityKind.choices, required=False,
+        help_text=f"You may log: {_USER_KIND_LIST}. The rest ({_SYSTEM_KIND_LIST}) are written by the CRM itself. "
+        "Or send activity_type.",
+    )
+    activity_type = DocumentActivityTypeField(
+        source="*", required=False,
+        help_text="Document 002's name for kind: note_added (a note) or contacted, when sent (kind wins when both "
+        "are); read, its word for the entry: created, status_changed, note_added or contacted.",
+    )
+    description = DescriptionField(
+        source="*", required=False, allow_blank=True, max_length=FREE_TEXT_MAX_LENGTH,
+        help_text="Document 002's name for body, when sent (body wins when both are); read, the subject and body.",
     )
     # As `source` in LeadCaptureSerializer: the metaclass takes declared fields off the class (not Serializer.data).
     data = ActivityDataField(required=False)  # type: ignore[assignment]
@@ -57,8 +122,8 @@ class ActivitySerializer(TenantScopedSerializer):
     class Meta:
         model = Activity
         fields = [
-            "id", "kind", "subject", "body", "lead", "contact", "deal", "actor", "actor_name",
-            "occurred_at", "due_at", "done_at", "data",
+            "id", "activity_type", "description", "kind", "subject", "body", "lead", "contact", "deal", "actor",
+            "actor_name", "occurred_at", "due_at", "done_at", "data",
         ]
         read_only_fields = ["actor"]
         extra_kwargs = {
@@ -85,6 +150,9 @@ class ActivitySerializer(TenantScopedSerializer):
         return value
 
     def validate(self, attrs):
+        if self.instance is None and not attrs.get("kind"):
+            message = "Say what happened: send kind (or document 002's activity_type)."
+            raise serializers.ValidationError({"kind": [message], "activity_type": [message]})
         if not any(self.current(attrs, name) for name in ("lead", "contact", "deal")):
             message = "An activity belongs to a lead, a contact or a deal: give at least one."
             raise serializers.ValidationError({"lead": [message], "contact": [message], "deal": [message]})

@@ -1,8 +1,10 @@
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from crm.client_ip import client_ip
+from crm.public_ids import new_public_id
 from leads.capture import cors, idempotency, ratelimit, spam, submission
 from leads.capture.service import capture_lead
 
@@ -10,12 +12,26 @@ from ..choices import LeadSource
 from ..models import Channel
 from .serializers import CaptureReceiptSerializer, ContactMatchSerializer, LeadCaptureSerializer, LeadSerializer
 
-RECEIVED = {"status": "received"}
+RECEIVED_STATUS = "new"
 
 
-def _receipt() -> tuple[int, dict]:
-    """What a website form is told, whatever became of its submission."""
-    return status.HTTP_201_CREATED, CaptureReceiptSerializer(RECEIVED).data
+def _receipt(body: dict, *, submission_id, received_at) -> tuple[int, dict]:
+    """What a website form is told, whatever became of its submission (document 002's shape).
+
+    Everything in it comes from the request, never from what the CRM knew: `id` is this submission's
+    (an authenticated GET /leads/{id} finds the lead it landed on), `name` and `email` are echoed as
+    sent, `status` is always "new" and `created_at` is when it was received. So it reads the same for a
+    new person, a known lead or contact, and a post the spam trap caught.
+    """
+    def text(name: str) -> str:
+        value = body.get(name)
+        return value.strip() if isinstance(value, str) else ""
+
+    name = text("name") or " ".join(filter(None, [text("first_name"), text("last_name")]))
+    receipt = {"id": submission_id, "name": name[:200], "email": text("email").lower()[:254],
+               "status": RECEIVED_STATUS, "created_at": received_at}
+    return status.HTTP_201_CREATED, dict(CaptureReceiptSerializer(receipt).data)
+
 
 
 class LeadCaptureMixin:
@@ -25,7 +41,11 @@ class LeadCaptureMixin:
         summary="Capture a lead",
         description=(
             "Anonymous website forms send their channel's key (`X-Form-Key` header or `form_key` field) and get "
-            '`{"status": "received"}`. Authenticated callers get the lead: 201 when created, 200 when the email '
+            "a receipt in document 002's shape, `{id, name, email, status, created_at}`, the same whatever happened "
+            "(a new person, a known lead or contact, a caught bot): `id` names this submission (an authenticated "
+            "`GET /leads/{id}` answers the lead it landed on), `name` and `email` are echoed as sent, `status` is "
+            'always "new" (it means received, as the `{"status": "received"}` this answered before) and '
+            "`created_at` is when it was received. Authenticated callers get the lead: 201 when created, 200 when the email "
             "matched an open lead, which is updated instead; 403, recording nothing, when that lead or contact is "
             "a colleague's you may not change. Fields the API does not know are kept in "
             "`custom_fields`. A browser form also sends `_token`, the signed time the form was shown "
@@ -76,9 +96,14 @@ class LeadCaptureMixin:
         except idempotency.IdempotencyKeyInvalid as exc:
             raise exceptions.ValidationError({"Idempotency-Key": [str(exc)]}) from exc
         body = submission.as_dict(request.data)
+        # Named before the work, so a retry's replay and the first answer agree (and the receipt is
+        # known before anything is written: idempotency writes it with its claim).
+        submission_id = new_public_id()
+        receipt = _receipt(body, submission_id=submission_id, received_at=timezone.now()) if anonymous else None
 
         def answer() -> tuple[int, dict]:
-            return self._capture(request, tenant=tenant, channel=channel, body=body, anonymous=anonymous)
+            return self._capture(request, tenant=tenant, channel=channel, body=body, receipt=receipt,
+                                 submission_id=submission_id)
 
         if key is None:
             code, payload = answer()
@@ -90,15 +115,18 @@ class LeadCaptureMixin:
                 key=key,
                 body_hash=idempotency.request_hash(body),
                 work=answer,
-                expect=_receipt() if anonymous else None,  # the only answer _capture gives a form
+                expect=receipt,  # the only answer _capture gives a form
             )
         except idempotency.IdempotencyKeyReused as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
         return Response(outcome.body, status=outcome.status,
                         headers={"Idempotent-Replayed": "true"} if outcome.replayed else None)
 
-    def _capture(self, request, *, tenant, channel, body: dict, anonymous: bool) -> tuple[int, dict]:
-        if anonymous:
+    def _capture(
+        self, request, *, tenant, channel, body: dict, receipt: tuple[int, dict] | None, submission_id
+    ) -> tuple[int, dict]:
+        anonymous = receipt is not None
+        if receipt is not None:
             try:
                 ratelimit.hit(channel=channel, client=client_ip(request))
             except ratelimit.RateLimited as exc:
@@ -110,7 +138,7 @@ class LeadCaptureMixin:
                 raise exceptions.ValidationError({spam.TOKEN_FIELD: [str(exc)]}) from exc
             if reason:
                 spam.record_blocked(channel=channel, reason=reason)
-                return _receipt()
+                return receipt  # its id names no submission: nothing was stored
         data = submission.capture_input(body, known=LeadCaptureSerializer.Meta.fields, lenient_attribution=anonymous)
         serializer = LeadCaptureSerializer(data=data)
         serializer.is_valid(raise_exception=True)
@@ -121,11 +149,12 @@ class LeadCaptureMixin:
             source = data.pop("source", None) or (channel.default_source if channel else LeadSource.API)
         data.pop("source", None)
         result = capture_lead(
-            tenant=tenant, data=data, source=source, channel=channel, actor=None if anonymous else request.user
+            tenant=tenant, data=data, source=source, channel=channel, actor=None if anonymous else request.user,
+            submission_id=submission_id,
         )
-        if anonymous:
+        if receipt is not None:
             # The same answer whatever happened, so a form cannot be used to probe who is a lead.
-            return _receipt()
+            return receipt
         if result.lead is None:
             assert result.contact is not None  # no lead: the submission went on a contact's timeline
             return status.HTTP_200_OK, {

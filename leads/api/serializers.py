@@ -8,7 +8,16 @@ from crm.api.fields import EmailField, PhoneField
 from crm.models import Activity, User
 from crm.normalize import split_name
 
-from ..choices import LeadSource, LeadStatus, Recommendation
+from ..activities import document_activity_type, document_description
+from ..choices import (
+    PRIORITY_ALIASES,
+    SOURCE_ALIASES,
+    LeadSource,
+    LeadStatus,
+    PipelineStatus,
+    Priority,
+    Recommendation,
+)
 from ..intake import (
     CUSTOM_FIELD_NAME_MAX,
     CUSTOM_FIELDS_MAX_KEYS,
@@ -20,6 +29,48 @@ from ..intake import (
 )
 from ..models import Lead
 from .stage_fields import BusinessDomainInputMixin, LeadStageFieldsMixin
+from ..pipeline import pipeline_status
+
+# What `status` may read (ours and document 002's), and be sent as to PATCH /leads/{id}/status.
+STATUS_CHOICES = [*LeadStatus.choices, *[(value, label) for value, label in PipelineStatus.choices
+                                         if value not in LeadStatus.values]]
+
+
+class AliasChoiceField(serializers.ChoiceField):
+    """A choice that also takes a contract document's name for some values (`aliases`: theirs -> ours)."""
+
+    def __init__(self, *, choices, aliases: dict[str, str], **kwargs):
+        self.aliases = aliases
+        named = [(alias, f"{alias} (the same as {ours})") for alias, ours in aliases.items()]
+        super().__init__(choices=[*choices, *named], **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        return self.aliases.get(value, value)
+
+
+class DocumentActivitySerializer(serializers.ModelSerializer):
+    """One entry of document 002's `activities`: its four fields in its words, and ours beside them."""
+
+    activity_type = serializers.SerializerMethodField(help_text=(
+        "Document 002's word for `kind`: created, status_changed, note_added (notes, and entries it has no word "
+        "for) or contacted (calls, emails, meetings)."))
+    description = serializers.SerializerMethodField(help_text="The entry's subject and body.")
+    created_at = serializers.DateTimeField(source="occurred_at", read_only=True, help_text="When it happened.")
+    actor: serializers.StringRelatedField[User] = serializers.StringRelatedField()
+
+    class Meta:
+        model = Activity
+        fields = ["id", "activity_type", "description", "created_at", "kind", "subject", "body", "actor",
+                  "occurred_at", "due_at", "done_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=["created", "status_changed", "note_added", "contacted"]))
+    def get_activity_type(self, activity: Activity) -> str:
+        return document_activity_type(activity)
+
+    def get_description(self, activity: Activity) -> str:
+        return document_description(activity)
 
 
 class ActivitySummarySerializer(serializers.ModelSerializer):
@@ -30,8 +81,18 @@ class ActivitySummarySerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "subject", "body", "actor", "occurred_at", "due_at", "done_at"]
 
 
+DETAIL_ACTIVITIES = 100
+
+
 class LeadSerializer(LeadStageFieldsMixin, serializers.ModelSerializer):
     full_name = serializers.CharField(read_only=True)
+    name = serializers.CharField(source="full_name", read_only=True, help_text="The same as full_name (document 002).")
+    status = serializers.SerializerMethodField(help_text=(
+        "new, contacted, qualified, disqualified or converted; a converted lead whose deal is past qualification "
+        "reads as document 002's pipeline: proposal (deal in proposal or negotiation), closed_won or closed_lost."))
+    assigned_to: serializers.PrimaryKeyRelatedField[User] = serializers.PrimaryKeyRelatedField(
+        source="owner", read_only=True, help_text="The same as owner (document 002): the user the lead is assigned to."
+    )
     # Blank until the lead is first analyzed; the schema says so (a read-only model field would not).
     recommendation = serializers.ChoiceField(choices=Recommendation.choices, allow_blank=True, read_only=True)
     owner_name = serializers.SerializerMethodField()
@@ -43,13 +104,18 @@ class LeadSerializer(LeadStageFieldsMixin, serializers.ModelSerializer):
             "industry", "employee_count", "annual_revenue", "website", "country", "message",
             "source", "channel", "campaign", "source_url", "referrer", "utm_source", "utm_medium",
             "utm_campaign", "utm_term", "utm_content", "external_id",
-            "status", "priority", "disqualification_reason", "qualified_at", "owner", "owner_name", "assigned_at",
+            "name", "status", "priority", "disqualification_reason", "qualified_at", "owner", "assigned_to", "owner_name",
+            "assigned_at",
             "last_activity_at", "score_total", "score_band", "grade", "score_version", "score_updated_at",
             "score_factors", "probability", "recommendation", "recommendation_reason",
-            "converted_at", "converted_contact", "converted_company", "converted_deal",
+            "converted_at", "closed_at", "converted_contact", "converted_company", "converted_deal",
             "custom_fields", "created_at", "updated_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=STATUS_CHOICES))
+    def get_status(self, lead: Lead) -> str:
+        return pipeline_status(lead)
 
     def get_owner_name(self, lead: Lead) -> str:
         return str(lead.owner) if lead.owner_id else ""
@@ -57,10 +123,18 @@ class LeadSerializer(LeadStageFieldsMixin, serializers.ModelSerializer):
 
 class LeadDetailSerializer(LeadSerializer):
     latest_activities = serializers.SerializerMethodField()
+    activities = serializers.SerializerMethodField(
+        help_text=f"Document 002's activities: the lead's {DETAIL_ACTIVITIES} latest timeline entries, newest first."
+    )
 
     class Meta(LeadSerializer.Meta):
-        fields = [*LeadSerializer.Meta.fields, "qualification", "latest_activities"]
+        fields = [*LeadSerializer.Meta.fields, "qualification", "latest_activities", "activities"]
         read_only_fields = fields
+
+    @extend_schema_field(DocumentActivitySerializer(many=True))
+    def get_activities(self, lead: Lead) -> list[dict]:
+        activities = Activity.objects.filter(lead=lead).select_related("actor").timeline()[:DETAIL_ACTIVITIES]
+        return DocumentActivitySerializer(activities, many=True).data  # type: ignore[return-value]
 
     def get_latest_activities(self, lead: Lead) -> list[dict]:
         activities = Activity.objects.filter(lead=lead).timeline()[:10]
@@ -122,7 +196,7 @@ class LeadCaptureSerializer(LeadFieldsSerializer):
     form_key = serializers.CharField(required=False, allow_blank=True, write_only=True,
                                      help_text="The website channel's key (or send the X-Form-Key header).")
     # The serializer's metaclass takes declared fields off the class: this does not replace Field.source.
-    source = serializers.ChoiceField(choices=LeadSource.choices, required=False)  # type: ignore[assignment]
+    source = AliasChoiceField(choices=LeadSource.choices, aliases=SOURCE_ALIASES, required=False)  # type: ignore[assignment]
 
     class Meta(LeadFieldsSerializer.Meta):
         fields = [
@@ -160,6 +234,8 @@ class LeadCaptureSerializer(LeadFieldsSerializer):
 class LeadUpdateSerializer(LeadFieldsSerializer):
     """PATCH /leads/{id}: details only; status, owner and score have their own endpoints."""
 
+    priority = AliasChoiceField(choices=Priority.choices, aliases=PRIORITY_ALIASES, required=False)
+
     class Meta(LeadFieldsSerializer.Meta):
         fields = [*LeadFieldsSerializer.Meta.fields, "priority"]
 
@@ -179,7 +255,9 @@ class LeadUpdateSerializer(LeadFieldsSerializer):
 
 
 class StatusChangeSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=LeadStatus.choices)
+    status = serializers.ChoiceField(choices=STATUS_CHOICES, help_text=(
+        "A lifecycle status, or document 002's proposal, closed_won, closed_lost: the first of those converts the "
+        "lead (creating its deal) and each moves the lead's deal to that stage."))
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
     disqualification_reason = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=500,
@@ -188,7 +266,10 @@ class StatusChangeSerializer(serializers.Serializer):
 
 
 class AssignSerializer(serializers.Serializer):
-    owner = serializers.IntegerField(allow_null=True, help_text="User id; null to unassign.")
+    owner = serializers.IntegerField(allow_null=True, required=False, help_text="User id; null to unassign.")
+    assigned_to = serializers.IntegerField(
+        allow_null=True, required=False, help_text="The same as owner (document 002's name); send one of the two."
+    )
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 
     def validate_owner(self, value):
@@ -198,6 +279,17 @@ class AssignSerializer(serializers.Serializer):
         if user is None:
             raise serializers.ValidationError(f"No active user with id {value} in this workspace.")
         return user
+
+    def validate_assigned_to(self, value):
+        return self.validate_owner(value)
+
+    def validate(self, attrs):
+        if "owner" in attrs and "assigned_to" in attrs and attrs["owner"] != attrs["assigned_to"]:
+            raise serializers.ValidationError({"assigned_to": ["owner and assigned_to name different users; send one."]})
+        if "owner" not in attrs and "assigned_to" not in attrs:
+            message = "Send the user to assign (owner, or assigned_to), or null to unassign."
+            raise serializers.ValidationError({"owner": [message], "assigned_to": [message]})
+        return {"owner": attrs["owner"] if "owner" in attrs else attrs["assigned_to"], "reason": attrs["reason"]}
 
 
 class ConvertSerializer(serializers.Serializer):
@@ -252,15 +344,23 @@ class ConversionResultSerializer(serializers.Serializer):
     converted_at = serializers.DateTimeField()
 
 
-@extend_schema_field({"type": "string", "pattern": "^received$"})  # so a lead (whose status is never this) is not one
+@extend_schema_field({"type": "string", "enum": ["new"]})
 class ReceivedField(serializers.CharField):
     pass
 
 
 class CaptureReceiptSerializer(serializers.Serializer):
-    """What an anonymous form post is answered, whatever happened."""
+    """What an anonymous form post is answered, whatever happened: document 002's create answer, from the request alone."""
 
-    status = ReceivedField(help_text='Always "received" for anonymous form posts.')
+    id = serializers.UUIDField(
+        help_text="This submission's id: an authenticated GET /api/v1/leads/{id} answers the lead it landed on "
+        "(404 when it landed on a contact, or was caught as spam). It is not the lead's id.",
+    )
+    name = serializers.CharField(help_text="The name as sent (or first and last name).")
+    email = serializers.CharField(help_text="The email as sent, trimmed and lowercased.")
+    status = ReceivedField(help_text='Always "new": the submission was received. It does not say whether the person '
+                           'was already known (this answer was {"status": "received"} before; same meaning).')
+    created_at = serializers.DateTimeField(help_text="When the submission was received.")
 
 
 class ContactMatchSerializer(serializers.Serializer):

@@ -1,6 +1,7 @@
 from collections.abc import Mapping
 from typing import cast
 
+from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -19,10 +20,12 @@ from leads.prediction.features import LeadNotPredictable
 from leads.prediction.service import predict_lead
 
 from ..assignment import AssignmentError, assign_lead
+from ..capture.service import find_submission
 from ..conversion import ConversionInputError, LeadNotConvertible
 from ..editing import update_lead
-from ..lifecycle import MissingReason, TransitionError, change_status
+from ..lifecycle import MissingReason, TransitionError
 from ..models import Lead
+from ..pipeline import move_lead
 from ..qualification import qualify_lead
 from ..stages import with_activity_count
 from .activities import ActivitySerializer
@@ -42,11 +45,19 @@ from .serializers import (
 from .stages import LeadStageMixin, refusal
 
 
+class SubmissionOnContact(exceptions.NotFound):
+    """A submission id that landed on a contact's timeline (no lead): 404, naming the contact."""
+
+    def __init__(self, contact_id):
+        super().__init__("This submission matched a contact, not a lead; it is on the contact's timeline.")
+        self.contact_id = contact_id
+
+
 class LeadViewSet(
     LeadCaptureMixin, LeadStageMixin, VersionedMixin, TenantScopedMixin, mixins.ListModelMixin,
     mixins.RetrieveModelMixin, viewsets.GenericViewSet,
 ):
-    queryset = with_activity_count(Lead.objects.select_related("owner"))
+    queryset = with_activity_count(Lead.objects.select_related("owner", "converted_deal"))  # the deal: a converted lead's status
     serializer_class = LeadSerializer
     filterset_class = LeadFilterSet
 
@@ -67,6 +78,27 @@ class LeadViewSet(
         "convert": ConvertSerializer,
         "log_activity": ActivitySerializer,
     }
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except Http404:
+            # Not a lead's id: an anonymous form's receipt names its submission (document 002's create
+            # answer), which resolves to the lead it landed on, in the caller's workspace and sight only.
+            user = cast(User, self.request.user)  # HasTenant: signed in, with a workspace
+            submission = find_submission(tenant=cast(int, user.tenant_id), submission_id=self.kwargs.get("pk"))
+            if submission is None:
+                raise
+            if submission.lead_id is None:
+                raise SubmissionOnContact(submission.contact_id) from None
+            self.kwargs = {**self.kwargs, "pk": submission.lead_id}
+            self.lookup_field = self.lookup_url_kwarg = "pk"
+            return super().get_object()
+
+    def handle_exception(self, exc):
+        if isinstance(exc, SubmissionOnContact):
+            return Response({"detail": str(exc.detail), "contact_id": exc.contact_id}, status=status.HTTP_404_NOT_FOUND)
+        return super().handle_exception(exc)
 
     def editable_lead(self) -> Lead:
         """The URL's lead, if the caller may change it (404 when they may not see it, 403 when only see it)."""
@@ -98,7 +130,10 @@ class LeadViewSet(
         summary="Move a lead along the lifecycle",
         description="new -> contacted -> qualified; disqualified (with a reason) from any open status. "
         "Converted and disqualified are final; conversion has its own endpoint. With the strict pipeline "
-        "on, no step may be skipped.",
+        "on, no step may be skipped. Document 002's pipeline goes on: proposal (converts the lead, creating its "
+        "deal, and moves the deal to proposal), then closed_won or closed_lost (the deal's stage; the lead's "
+        "closed_at is stamped). The lead's status reads back in those words. Asking for the status the lead "
+        "already has changes nothing.",
         request=StatusChangeSerializer,
         responses={200: LeadDetailSerializer, 400: OpenApiResponse(description="Field errors"),
                    409: OpenApiResponse(description="Transition not allowed; the detail says why")},
@@ -110,13 +145,13 @@ class LeadViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            lead = change_status(
+            lead = move_lead(
                 lead=lead, status=data["status"], actor=request.user, notes=data["notes"],
                 reason=data["disqualification_reason"],
             )
         except MissingReason as exc:
             raise serializers.ValidationError({exc.field: [str(exc)]}) from exc
-        except TransitionError as exc:
+        except (TransitionError, LeadNotConvertible) as exc:
             raise Conflict(str(exc)) from exc
         return Response(LeadDetailSerializer(lead).data)
 

@@ -19,6 +19,7 @@ its owner. Anonymous forms have no actor and fold into anyone, answering the sam
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
@@ -29,6 +30,7 @@ from crm import timeline
 from crm.access import AccessDenied, can_change
 from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event, Tenant, User
+from crm.public_ids import parse_public_id
 from leads.choices import OPEN_STATUSES, LeadStatus
 from leads.insights import refresh_insights
 from leads.intake import FILLABLE_FIELDS, empty_fields_filled, submitted_values, values_differing
@@ -53,8 +55,12 @@ def capture_lead(
     source: str,
     channel: Channel | None = None,
     actor: User | None = None,
+    submission_id: uuid.UUID | None = None,
 ) -> CaptureResult:
     """Create a lead, or fold the submission into the open lead / contact with the same email.
+
+    `submission_id`: the public id the submission's timeline entry gets (the door may have promised it
+    to the sender already: an anonymous form's receipt names it); `find_submission` resolves it.
 
     `tenant` is the row this request read: its config_version says which cached scoring and
     routing rules apply (leads/rules/config.py), so a row kept from long ago would score with
@@ -66,10 +72,12 @@ def capture_lead(
             # First, before routing locks a rep (leads/locks.py): a concurrent capture of this email
             # waits here holding nothing, then finds the lead this one creates.
             claim_email(tenant_id=tenant.pk, email=email)
-            merged = _merge_into_existing(tenant=tenant, email=email, data=data, channel=channel, actor=actor)
+            merged = _merge_into_existing(tenant=tenant, email=email, data=data, channel=channel, actor=actor,
+                                          submission_id=submission_id)
             if merged is not None:
                 return merged
-            return _create(tenant=tenant, data=data, source=source, channel=channel, actor=actor)
+            return _create(tenant=tenant, data=data, source=source, channel=channel, actor=actor,
+                           submission_id=submission_id)
     except IntegrityError:
         if not email:
             raise
@@ -77,14 +85,16 @@ def capture_lead(
         # we looked: add to it instead.
         with transaction.atomic():
             claim_email(tenant_id=tenant.pk, email=email)
-            merged = _merge_into_existing(tenant=tenant, email=email, data=data, channel=channel, actor=actor)
+            merged = _merge_into_existing(tenant=tenant, email=email, data=data, channel=channel, actor=actor,
+                                          submission_id=submission_id)
             if merged is None:
                 raise
             return merged
 
 
 def _merge_into_existing(
-    *, tenant: Tenant, email: str, data: dict, channel: Channel | None, actor: User | None
+    *, tenant: Tenant, email: str, data: dict, channel: Channel | None, actor: User | None,
+    submission_id: uuid.UUID | None = None,
 ) -> CaptureResult | None:
     if not email:
         return None
@@ -108,13 +118,14 @@ def _merge_into_existing(
         # What the lead kept instead (its own value, or a person's edit) is offered on its timeline.
         differs = values_differing(current=lambda name: getattr(lead, name), incoming=data)
         _log_submission(tenant=tenant, lead=lead, data=data, channel=channel, actor=actor, filled=filled, now=now,
-                        differs=differs)
+                        differs=differs, submission_id=submission_id)
         lead = refresh_insights(lead=lead, actor=actor)
         return CaptureResult(lead=lead, created=False)
     if "contact" in known:
         contact = Contact.objects.get(pk=known["contact"])
         _refuse_unless_changeable(actor, contact)
-        _log_submission(tenant=tenant, contact=contact, data=data, channel=channel, actor=actor, filled=[], now=now)
+        _log_submission(tenant=tenant, contact=contact, data=data, channel=channel, actor=actor, filled=[], now=now,
+                        submission_id=submission_id)
         return CaptureResult(lead=None, created=False, contact=contact)
     return None
 
@@ -145,7 +156,10 @@ def _who_has(*, tenant: Tenant, email: str) -> dict[str, int]:
         return dict(cursor.fetchall())
 
 
-def _create(*, tenant: Tenant, data: dict, source: str, channel: Channel | None, actor: User | None) -> CaptureResult:
+def _create(
+    *, tenant: Tenant, data: dict, source: str, channel: Channel | None, actor: User | None,
+    submission_id: uuid.UUID | None = None,
+) -> CaptureResult:
     now = timezone.now()
     owner_id = channel.default_owner_id if channel is not None else None
     fields = {name: value for name, value in data.items() if name in FILLABLE_FIELDS or name in ("email", "custom_fields")}
@@ -177,7 +191,8 @@ def _create(*, tenant: Tenant, data: dict, source: str, channel: Channel | None,
         )
     lead.save(force_insert=True)
     activities = [_submission_entry(
-        tenant=tenant, lead=lead, data=data, channel=channel, actor=actor, filled=[], now=now, kind=kind
+        tenant=tenant, lead=lead, data=data, channel=channel, actor=actor, filled=[], now=now, kind=kind,
+        submission_id=submission_id, created_lead=True,
     )]
     events = [timeline.event(**created_event(
         tenant=tenant, lead_id=lead.pk, source=source, channel_id=channel.pk if channel else None, now=now,
@@ -214,11 +229,12 @@ def _submission_kind(*, channel: Channel | None, lead_created: bool) -> str:
 def _log_submission(
     *, tenant: Tenant, data: dict, channel: Channel | None, actor: User | None, filled: list[str], now,
     lead: Lead | None = None, contact: Contact | None = None, differs: dict | None = None,
+    submission_id: uuid.UUID | None = None,
 ) -> None:
     """A later submission, on the open lead or the contact it matched."""
     _submission_entry(
         tenant=tenant, data=data, channel=channel, actor=actor, filled=filled, now=now, lead=lead, contact=contact,
-        kind=_submission_kind(channel=channel, lead_created=False), differs=differs,
+        kind=_submission_kind(channel=channel, lead_created=False), differs=differs, submission_id=submission_id,
     ).save()
 
 
@@ -234,11 +250,14 @@ def _submission_entry(
     lead: Lead | None = None,
     contact: Contact | None = None,
     differs: dict | None = None,
+    submission_id: uuid.UUID | None = None,
+    created_lead: bool = False,
 ) -> Activity:
     """The submission's timeline entry. Its data keeps what was submitted (leads.intake.submitted_values),
     what it filled, and `differs`: {field: submitted value} for what the lead kept instead (offered as
-    "Use this value" on the lead's page)."""
-    return timeline.activity(
+    "Use this value" on the lead's page); `created_lead` marks the submission that made the lead (document
+    002 shows it as the lead's `created` activity)."""
+    entry = timeline.activity(
         tenant=tenant,
         lead=lead,
         contact=contact,
@@ -250,5 +269,34 @@ def _submission_entry(
         data={
             "channel_id": channel.pk if channel else None, "filled": filled, "submitted": submitted_values(data),
             "differs": differs or {},
+            **({"created_lead": True} if created_lead else {}),
         },
     )
+    if submission_id is not None:
+        entry.public_id = submission_id
+    return entry
+
+
+# The timeline entries a submission writes: its public id is the submission's id (a form's receipt names it).
+SUBMISSION_KINDS = (ActivityKind.FORM_SUBMITTED, ActivityKind.CREATED)
+
+
+@dataclass(frozen=True)
+class Submission:
+    lead_id: int | None
+    contact_id: int | None
+
+
+def find_submission(*, tenant: Tenant | int, submission_id: object) -> Submission | None:
+    """Where the workspace's submission with this public id landed (its lead, or the contact it matched); None
+    when the id is no submission of this workspace (another workspace's is none of ours, as a spam-trapped one)."""
+    public_id = parse_public_id(submission_id)
+    if public_id is None:
+        return None
+    tenant_id = tenant.pk if isinstance(tenant, Tenant) else tenant
+    row = (
+        Activity.objects.filter(tenant_id=tenant_id, public_id=public_id, kind__in=SUBMISSION_KINDS)
+        .values("lead_id", "contact_id")
+        .first()
+    )
+    return Submission(lead_id=row["lead_id"], contact_id=row["contact_id"]) if row else None

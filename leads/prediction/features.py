@@ -50,6 +50,7 @@ ACTIVITY_NOUNS = {
     ActivityKind.EMAIL_CLICKED: ("email click", "email clicks"),
     ActivityKind.PAGE_VIEWED: ("page view", "page views"),
     ActivityKind.CALL: ("call", "calls"),
+    ActivityKind.CONTACTED: ("contact made", "contacts made"),
     ActivityKind.MEETING: ("meeting", "meetings"),
     ActivityKind.EMAIL: ("email", "emails"),
     ActivityKind.NOTE: ("note", "notes"),

@@ -37,7 +37,8 @@ def test_a_note_on_a_lead_is_logged_by_the_caller_and_moves_last_activity_at(api
     activity = Activity.objects.get(pk=data["id"])
     assert (activity.tenant, activity.actor, activity.lead) == (tenant, manager, lead)
     assert data == {
-        "id": activity.pk, "kind": "note", "subject": "Intro", "body": "Wants pricing", "lead": lead.pk,
+        "id": activity.pk, "activity_type": "note_added", "description": "Intro\nWants pricing",
+        "kind": "note", "subject": "Intro", "body": "Wants pricing", "lead": lead.pk,
         "contact": None, "deal": None, "actor": manager.pk, "actor_name": "manny",
         "occurred_at": data["occurred_at"], "due_at": None, "done_at": None, "data": {},
     }

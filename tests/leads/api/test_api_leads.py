@@ -9,6 +9,7 @@ from leads.choices import LeadSource, LeadStatus
 from leads.models import Lead
 from tests.conftest import api_client_for, session_client_for
 from tests.factories import ChannelFactory, CompanyFactory, ContactFactory, DealFactory, LeadFactory, UserFactory
+from tests.receipts import assert_receipt
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,7 @@ def test_a_website_form_posts_a_lead_with_its_key(anon_api, channel, path):
     response = anon_api.post(path, body, format="json", HTTP_X_FORM_KEY=channel.form_key)
 
     assert response.status_code == 201
-    assert response.json() == {"status": "received"}
+    assert_receipt(response.json(), email=body["email"])
     lead = Lead.objects.get()
     assert lead.tenant == channel.tenant and lead.channel == channel
     assert (lead.first_name, lead.last_name) == ("Ada King", "Lovelace")

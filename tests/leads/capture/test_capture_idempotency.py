@@ -10,6 +10,7 @@ from crm.models import Activity, Event
 from leads.models import IdempotencyRecord, Lead
 from tests.conftest import api_client_for
 from tests.factories import ChannelFactory, ManagerFactory
+from tests.receipts import assert_receipt
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,8 @@ def test_a_retried_form_post_replays_the_answer_and_creates_nothing_more(anon_ap
     again = form_post(anon_api, channel, body, "key-1")
 
     assert (first.status_code, again.status_code) == (201, 201)
-    assert first.json() == again.json() == {"status": "received"}
+    assert first.json() == again.json()
+    assert_receipt(first.json(), email=body["email"])
     assert again["Idempotent-Replayed"] == "true" and not first.has_header("Idempotent-Replayed")
     assert Lead.objects.count() == 1
     assert Activity.objects.count() == 1 and Event.objects.count() == 1, "the open-lead merge did not run either"

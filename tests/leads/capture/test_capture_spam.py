@@ -12,10 +12,10 @@ from crm.models import Activity, Event
 from leads.capture.spam import TOKEN_FIELD, issue_token, spam_reason, token_age
 from leads.models import Lead
 from tests.factories import ChannelFactory
+from tests.receipts import assert_receipt
 
 pytestmark = pytest.mark.django_db
 
-RECEIVED = {"status": "received"}
 SITE = "https://www.acme.example"
 
 
@@ -46,7 +46,7 @@ def post(anon_api, channel):
 
 def assert_caught(response, channel, blocked=1):
     assert response.status_code == 201
-    assert response.json() == RECEIVED, "a bot gets the answer a person gets"
+    assert_receipt(response.json())  # a bot gets the answer a person gets
     assert not Lead.objects.exists() and not Activity.objects.exists() and not Event.objects.exists()
     channel.refresh_from_db()
     assert channel.blocked_count == blocked
