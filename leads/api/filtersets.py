@@ -9,6 +9,7 @@ from crm.api.filters import DateTimeFilter, OwnerFilter
 from leads.choices import SOURCE_ALIASES, LeadSource, LeadStatus, PipelineStatus, ScoreBand
 from leads.models import Lead
 
+from .serializers import STATUS_CHOICES
 from .stage_fields import StageFilter
 
 # Document 002's statuses past qualified are a converted lead's deal stage (leads/pipeline.py).
@@ -17,8 +18,6 @@ _DEAL_STATUS_STAGES = {
     PipelineStatus.CLOSED_WON: [DealStage.CLOSED_WON],
     PipelineStatus.CLOSED_LOST: [DealStage.CLOSED_LOST],
 }
-STATUS_CHOICES = [*LeadStatus.choices, *[(value, label) for value, label in PipelineStatus.choices
-                                         if value not in LeadStatus.values]]
 
 
 def _status_match(value: str) -> Q:
@@ -33,6 +32,7 @@ class LeadFilterSet(django_filters.FilterSet):
         help_text="Ours, or document 002's proposal, closed_won, closed_lost (a converted lead's deal stage; "
         "converted matches every converted lead).",
     )
+    stage = StageFilter()
     source = django_filters.MultipleChoiceFilter(
         choices=[*LeadSource.choices, *[(alias, f"{alias} (= {ours})") for alias, ours in SOURCE_ALIASES.items()]],
         method="filter_source", help_text="website is document 002's name for website_form.",
