@@ -116,7 +116,7 @@ def user_update(*, user: User, actor: User | None, changes: Mapping[str, Any]) -
         if changed:
             locked.save(update_fields=sorted(changed))
         if "is_active" in changed and not locked.is_active:
-            tokens_revoke_for_user(user=locked, reason=TokenRevokeReason.USER_DEACTIVATED, actor=_token_actor(actor, locked))
+            user_deactivated(user=locked, actor=actor)
     return locked
 
 
@@ -125,10 +125,13 @@ def user_deactivate(*, user: User, actor: User | None) -> User:
     return user_update(user=user, actor=actor, changes={"is_active": False})
 
 
-def _token_actor(actor: User | None, user: User) -> User | None:
-    # Token revocation has its own rule (tenant admins manage tokens); a manager who may deactivate a
-    # rep revokes the rep's tokens as part of that, so the revocation is recorded as the system's.
-    return actor if actor is not None and may_manage_tokens(actor, user) else None
+def user_deactivated(*, user: User, actor: User | None) -> int:
+    """What follows a deactivation, whichever door saved it (this module, the admin's form): the user's API
+    tokens are revoked. Call it in the transaction that deactivated them; returns the tokens revoked."""
+    # Tokens have their own rule (tenant admins manage them); a manager who may deactivate a rep revokes
+    # the rep's tokens as part of that, so the revocation is then recorded as the system's.
+    token_actor = actor if actor is not None and may_manage_tokens(actor, user) else None
+    return tokens_revoke_for_user(user=user, reason=TokenRevokeReason.USER_DEACTIVATED, actor=token_actor)
 
 
 def _username(value: str) -> str:
