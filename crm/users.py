@@ -14,7 +14,7 @@ audit trail is the user's own row and, for deactivations, their revoked tokens.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from django.contrib.auth.password_validation import validate_password
@@ -91,7 +91,7 @@ def user_update(*, user: User, actor: User | None, changes: Mapping[str, Any]) -
     unknown = set(changes) - CHANGEABLE_FIELDS
     if unknown:
         raise ValidationError({name: ["This field cannot be changed here."] for name in sorted(unknown)})
-    cleaners = {
+    cleaners: dict[str, Callable[[Any], Any]] = {
         "first_name": lambda v: _name(v, "first_name"),
         "last_name": lambda v: _name(v, "last_name"),
         "email": lambda v: _email(v, required=True),

@@ -139,7 +139,7 @@ class UserViewSet(
 
     def get_queryset(self):
         user = cast(User, self.request.user)
-        people = User.objects.filter(tenant_id=user.tenant_id, is_superuser=False)
+        people = User.objects.filter(tenant=user.tenant, is_superuser=False)  # HasTenant: the caller has one
         return access.visible(user, people).order_by("username", "id")
 
     def get_serializer_class(self):
@@ -148,7 +148,9 @@ class UserViewSet(
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         data.pop("is_active", None)  # a new user is active
-        serializer.instance = user_create(tenant=cast(User, self.request.user).tenant, actor=self.request.user, **data)
+        actor = cast(User, self.request.user)  # HasTenant: signed in, with a workspace
+        assert actor.tenant is not None
+        serializer.instance = user_create(tenant=actor.tenant, actor=actor, **data)
 
     def perform_update(self, serializer):
         serializer.instance = user_update(
