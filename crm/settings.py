@@ -192,6 +192,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field name with another set get a name of their own (`status`: a lead's, a contact's).
+    "ENUM_NAME_OVERRIDES": {
+        "ContactStatusEnum": "contacts.choices.ContactStatus",
+        "LeadStatusEnum": "leads.choices.LeadStatus",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "crm.api.schema.document_errors",
