@@ -10,7 +10,7 @@ from crm.admin import ActivityNoteInline, ActivityTimelineInline, PersonForm
 from crm.admin_tenancy import TenantScopedAdmin
 from crm.admin_versions import VersionedAdmin
 
-from .deals import change_stage
+from .deals import change_stage, settle_deal
 from .models import Company, Contact, Deal
 
 CRM_CSS = {"all": ("crm/admin.css",)}
@@ -114,8 +114,8 @@ class CompanyAdmin(VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
 class ContactAdmin(VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
     change_form_template = "admin/crm/versioned_change_form.html"
     form = PersonForm
-    list_display = ("__str__", "email", "phone", "company", "owner", "created_at")
-    list_filter = ("owner", "created_at")
+    list_display = ("__str__", "email", "phone", "company", "status", "owner", "created_at")
+    list_filter = ("status", "owner", "created_at")
     list_select_related = ("company", "owner")
     search_fields = ("first_name", "last_name", "email", "phone", "company__name")
     autocomplete_fields = ("company",)
@@ -127,6 +127,7 @@ class ContactAdmin(VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
         "job_title",
         "company",
         "owner",
+        "status",
         "came_from",
         "created_at",
         "updated_at",
@@ -187,6 +188,10 @@ class DealAdmin(VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
         css = CRM_CSS
 
     def save_model(self, request, obj, form, change):
+        if not change:  # a new deal starts where it is put; created won, its contact is a customer
+            super().save_model(request, obj, form, change)
+            settle_deal(deal=obj, actor=request.user)
+            return
         # Stage moves go through change_stage, which keeps closed_at in step and logs the move.
         stage = obj.stage
         if "stage" in form.changed_data:
@@ -195,3 +200,5 @@ class DealAdmin(VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
         if stage != obj.stage:
             moved = change_stage(deal=obj, stage=stage, actor=request.user)
             obj.stage, obj.closed_at = moved.stage, moved.closed_at
+        elif "contact" in form.changed_data:
+            settle_deal(deal=obj, actor=request.user)  # a won deal's (new) contact is a customer

@@ -1,4 +1,13 @@
-"""Moving a deal through its stages: the one way a stage changes, whatever the door."""
+"""Moving a deal through its stages: the one way a stage changes, whatever the door.
+
+Every door (the deals API, the admin, conversion, a lead's status moved to `closed_won`) calls
+`change_stage` to move an existing deal, and `settle_deal` after it creates a deal or gives one a
+contact, so the outcome's consequences hold whichever way a deal got where it is:
+
+- a closed deal (won or lost) has `closed_at`; a reopened one has none;
+- a won deal makes its contact a `customer` (document 000), with a `status_changed` entry on the
+  contact's timeline. Reopening the deal later does not take that back: they bought once.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +21,8 @@ from crm import timeline
 from crm.access import check_change
 from crm.choices import ActivityKind
 
-from .choices import CLOSED_STAGES, DealStage
-from .models import Deal
+from .choices import CLOSED_STAGES, ContactStatus, DealStage
+from .models import Contact, Deal
 
 if TYPE_CHECKING:
     from crm.models import User
@@ -51,4 +60,39 @@ def change_stage(*, deal: Deal, stage: str, actor: User | None) -> Deal:
             occurred_at=now,
             data={"from": previous.value, "to": stage},
         ).save()
+        _customer_if_won(locked, actor=actor, now=now)
     return locked
+
+
+def settle_deal(*, deal: Deal, actor: User | None) -> Deal:
+    """After a door created `deal` or changed its contact: a closed deal gets `closed_at`, a won deal's
+    contact becomes a customer. Changes nothing when all that holds already; returns the deal."""
+    with transaction.atomic():
+        now = timezone.now()
+        if deal.stage in CLOSED_STAGES and deal.closed_at is None:
+            deal.closed_at = deal.updated_at = now
+            Deal.objects.filter(pk=deal.pk).update(closed_at=now, updated_at=now)
+        _customer_if_won(deal, actor=actor, now=now)
+    return deal
+
+
+def _customer_if_won(deal: Deal, *, actor: User | None, now) -> None:
+    if deal.stage != DealStage.CLOSED_WON or deal.contact_id is None:
+        return
+    # Locked after the deal (leads/locks.py's order: the deal, then its contact).
+    contact = Contact.objects.select_for_update().filter(pk=deal.contact_id).first()
+    if contact is None or contact.status == ContactStatus.CUSTOMER:
+        return
+    previous = ContactStatus(contact.status)
+    contact.status = ContactStatus.CUSTOMER
+    contact.save(update_fields=["status", "updated_at"])
+    timeline.activity(
+        tenant=deal.tenant_id,
+        contact=contact,
+        deal=deal,
+        kind=ActivityKind.STATUS_CHANGED,
+        subject=f"Status: {previous.label} → {ContactStatus.CUSTOMER.label} (deal won: {deal.name})",
+        actor=actor,
+        occurred_at=now,
+        data={"from": previous.value, "to": ContactStatus.CUSTOMER.value, "deal_id": deal.pk},
+    ).save()

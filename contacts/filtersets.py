@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from crm.api.filters import DateTimeFilter, IdFilter, OwnerFilter
 
-from .choices import DealStage
+from .choices import ContactStatus, DealStage
 from .models import Company, Contact, Deal
 
 
@@ -33,10 +33,13 @@ class ContactFilterSet(CreatedRangeFilterSet):
     search = django_filters.CharFilter(method="filter_search", help_text="Name, email, phone or company name.")
     company = IdFilter(field_name="company")
     owner = OwnerFilter(field_name="owner")
+    status = django_filters.MultipleChoiceFilter(
+        choices=ContactStatus.choices, help_text="active, inactive or customer; repeat for several."
+    )
 
     class Meta:
         model = Contact
-        fields = ["search", "company", "owner", "created_after", "created_before"]
+        fields = ["search", "company", "owner", "status", "created_after", "created_before"]
 
     def filter_search(self, queryset, name, value: str):
         fields = ["first_name", "last_name", "email", "phone", "company__name"]

@@ -9,6 +9,9 @@
 - Timeline: an activity is seen when its lead, contact or deal is (so a rep misses only entries on a
   colleague's lead alone), and changed by its author or a manager.
 - Assignment: a rep gives a row to themselves or to nobody; handing it to a colleague is a manager's call.
+- People: everyone reads their workspace's users (to assign). Managers create and change reps; tenant
+  admins anyone of the workspace. Anyone may mark themselves away or back; nobody changes their own role
+  or deactivates themselves (another admin does, so a workspace never locks itself out).
 
 crm is the bottom app: rows are told apart by their fields (`tenant_id`, `owner_id`) and their model
 label, never by importing leads or contacts.
@@ -21,6 +24,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
+from .choices import Role
 from .models import Activity
 
 if TYPE_CHECKING:
@@ -92,6 +96,57 @@ def check_delete(user: User | None, row: Model) -> None:
         raise AccessDenied(f"No such {row._meta.verbose_name} in your workspace.")
     if not user.is_manager:
         raise AccessDenied(f"Deleting {row._meta.verbose_name_plural} is for managers; disqualify it instead.")
+
+
+# Who manages whom: the roles a role may create, change and deactivate.
+MANAGED_ROLES: dict[str, frozenset[str]] = {Role.MANAGER: frozenset({Role.REP}), Role.ADMIN: frozenset(Role)}
+# What a person may change of their own account without managing it.
+SELF_SERVICE_USER_FIELDS = frozenset({"is_available", "first_name", "last_name"})
+
+
+def roles_managed_by(user: User) -> frozenset[str]:
+    """The roles of the users `user` may create and change (platform superusers: every role)."""
+    if user.is_superuser:
+        return frozenset(Role)
+    if user.tenant_id is None:
+        return frozenset()
+    return MANAGED_ROLES.get(user.role, frozenset())
+
+
+def check_user_create(actor: User | None, *, role: str) -> None:
+    """Raise AccessDenied unless `actor` may create a user with `role` in their workspace (None: an operator)."""
+    if actor is None or role in roles_managed_by(actor):
+        return
+    raise AccessDenied(_refusal(actor, "create", role))
+
+
+def check_user_change(actor: User | None, target: User, fields: set[str], *, role: str | None = None) -> None:
+    """Raise AccessDenied unless `actor` may change `fields` of `target` (`role`: the new role, if it changes)."""
+    if actor is None:
+        return
+    if not actor.is_superuser and (actor.tenant_id is None or actor.tenant_id != target.tenant_id or target.is_superuser):
+        raise AccessDenied("No such user in your workspace.")
+    if actor.pk == target.pk:
+        if fields & {"role", "is_active"}:
+            raise AccessDenied("Nobody changes their own role or deactivates themselves; ask another admin.")
+        if fields <= SELF_SERVICE_USER_FIELDS or actor.is_superuser:
+            return
+    managed = roles_managed_by(actor)
+    if target.role not in managed:
+        raise AccessDenied(_refusal(actor, "change", target.role))
+    if role is not None and role not in managed:
+        raise AccessDenied(_refusal(actor, "promote", role))
+
+
+def _refusal(actor: User, verb: str, role: str) -> str:
+    label = Role(role).label.lower() if role in Role.values else role
+    if actor.role == Role.MANAGER:
+        if verb == "promote":
+            return f"Managers cannot make anyone a {label}; ask a tenant admin."
+        return f"Managers {verb} sales reps only, not a {label}; ask a tenant admin."
+    if verb == "change":
+        return "Reps change only their own availability and name; ask a manager."
+    return "Only managers and tenant admins create users; ask one of them."
 
 
 def visible(user: User, queryset: QuerySet) -> QuerySet:

@@ -15,6 +15,7 @@ from .choices import ActivityKind, Role, TokenRevokeReason
 from .models import Activity, ApiToken, Event, Tenant, User
 from .normalize import normalize_email, normalize_phone
 from .tokens import MAX_DAYS, token_create, token_revoke, tokens_revoke_for_user
+from .users import CHANGEABLE_FIELDS, user_deactivated
 
 admin.site.site_header = "Lead CRM"
 admin.site.site_title = "Lead CRM"
@@ -107,20 +108,56 @@ class UserAdmin(TenantScopedAdmin, DjangoUserAdmin):
             for name, options in fieldsets
         ]
 
+    def has_change_permission(self, request, obj=None):
+        # Managers change reps, tenant admins anyone (crm.access); the others' pages are read-only.
+        allowed = super().has_change_permission(request, obj)
+        if not allowed or obj is None or request.user.is_superuser:
+            return allowed
+        return obj.pk == request.user.pk or obj.role in access.roles_managed_by(request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.pk == request.user.pk and not request.user.is_superuser:
+            return (*fields, "role", "is_active")  # nobody promotes or deactivates themselves
+        return fields
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "role" and not request.user.is_superuser:
+            managed = access.roles_managed_by(request.user)
+            kwargs["choices"] = [(value, label) for value, label in Role.choices if value in managed]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
     # Django's UserAdmin.get_form takes no `change`; its stubs ignore the same override.
     def get_form(self, request, obj=None, **kwargs):  # type: ignore[override]
         form = super().get_form(request, obj, **kwargs)
         if obj is None and "tenant" in form.base_fields:
             # The add form makes an ordinary user, and ordinary users need a tenant (a DB constraint).
             form.base_fields["tenant"].required = True
-        return form
+        actor = request.user
+
+        class PolicyForm(form):  # type: ignore[valid-type, misc]  # a class made for this request
+            """The API's rules (crm.access) as a form error: who may create or change whom, and which fields."""
+
+            def clean(self):
+                cleaned = super().clean()
+                try:
+                    if obj is None:
+                        access.check_user_create(actor, role=cleaned.get("role") or Role.REP)
+                    else:
+                        fields = set(self.changed_data) & CHANGEABLE_FIELDS
+                        access.check_user_change(actor, obj, fields, role=cleaned.get("role") if "role" in fields else None)
+                except access.AccessDenied as exc:
+                    raise ValidationError(str(exc)) from exc
+                return cleaned
+
+        return PolicyForm
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        # Deactivating is done here and nowhere else (password changes revoke through
-        # crm.tokens.RevokeTokensOnPasswordChange, whichever door changed the password).
+        # Deactivating revokes the user's tokens, as crm.users does for the API (password changes revoke
+        # through crm.tokens.RevokeTokensOnPasswordChange, whichever door changed the password).
         if change and "is_active" in form.changed_data and not obj.is_active:
-            tokens_revoke_for_user(user=obj, reason=TokenRevokeReason.USER_DEACTIVATED, actor=request.user)
+            user_deactivated(user=obj, actor=request.user)
         elif change and "tenant" in form.changed_data:
             tokens_revoke_for_user(user=obj, reason=TokenRevokeReason.WORKSPACE_CHANGED, actor=request.user)
 

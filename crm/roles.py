@@ -28,6 +28,7 @@ _MANAGER = {
     "leads.predictionmodel": ["view"],
     "crm.activity": ["view", "add", "change", "delete"],
     "crm.event": ["view"],
+    "crm.user": ["view", "add", "change"],  # reps only: crm.access.check_user_change decides whom
     "contacts.contact": ["view", "add", "change", "delete"],
     "contacts.company": ["view", "add", "change", "delete"],
     "contacts.deal": ["view", "add", "change", "delete"],

@@ -203,6 +203,7 @@ SPECTACULAR_SETTINGS = {
         "PriorityEnum": "leads.choices.Priority.choices",
         "DocumentActivityTypeEnum": [("created", "created"), ("status_changed", "status_changed"),
                                      ("note_added", "note_added"), ("contacted", "contacted")],
+        "ContactStatusEnum": "contacts.choices.ContactStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from contacts.choices import CLOSED_STAGES, DealStage
 from contacts.companies import company_key, find_companies
+from contacts.deals import settle_deal
 from contacts.models import Company, Contact, Deal
 from crm import timeline
 from crm.access import check_change
@@ -145,6 +146,8 @@ def _convert_locked(
         _complete_deal(deal, contact=contact, company=company)
     elif create_deal:
         deal = _create_deal(lead, contact=contact, company=company, actor=actor, name=deal_name, amount=amount)
+    if deal is not None:
+        settle_deal(deal=deal, actor=actor)  # an attached won deal makes the contact a customer
 
     now = timezone.now()
     claimed = Lead.objects.filter(pk=lead.pk, status__in=OPEN_STATUSES).update(

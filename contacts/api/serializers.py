@@ -1,14 +1,13 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import DomainNameValidator
 from django.db import transaction
-from django.utils import timezone
 from rest_framework import serializers
 
 from crm.api.fields import EmailField, PhoneField
 from crm.normalize import domain_from_url
 
-from ..choices import CLOSED_STAGES
-from ..deals import change_stage
+from ..choices import ContactStatus
+from ..deals import change_stage, settle_deal
 from ..models import Company, Contact, Deal
 
 
@@ -63,12 +62,16 @@ class ContactSerializer(OwnedSerializer):
     phone = PhoneField(help_text="Stored as E.164, e.g. +14155550100.")
     company_name = serializers.SerializerMethodField()
     source_leads = SourceLeadSerializer(many=True, read_only=True, help_text="The lead(s) this contact came from.")
+    status = serializers.ChoiceField(
+        choices=ContactStatus.choices, required=False,
+        help_text="active (default), inactive or customer; becomes customer by itself when one of their deals is won.",
+    )
 
     class Meta:
         model = Contact
         fields = [
             "id", "full_name", "first_name", "last_name", "email", "phone", "job_title", "company", "company_name",
-            "owner", "owner_name", "source_leads", "created_at", "updated_at",
+            "owner", "owner_name", "status", "source_leads", "created_at", "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
 
@@ -164,9 +167,10 @@ class DealSerializer(OwnedSerializer):
         return currency
 
     def create(self, validated_data):
-        if validated_data.get("stage") in CLOSED_STAGES:
-            validated_data["closed_at"] = timezone.now()
-        return super().create(validated_data)
+        with transaction.atomic():
+            deal = super().create(validated_data)
+            # A deal created closed gets closed_at; created won, its contact becomes a customer.
+            return settle_deal(deal=deal, actor=self.context["request"].user)
 
     def update(self, instance, validated_data):
         stage = validated_data.pop("stage", None)
@@ -174,4 +178,6 @@ class DealSerializer(OwnedSerializer):
             deal = super().update(instance, validated_data)
             if stage is not None and stage != deal.stage:
                 deal = change_stage(deal=deal, stage=stage, actor=self.context["request"].user)
+            elif "contact" in validated_data:
+                deal = settle_deal(deal=deal, actor=self.context["request"].user)
         return deal

@@ -4,6 +4,10 @@ The caller hands over data that is already validated and normalised (email lower
 phone in E.164, names split); this module decides whether it is a new lead, more news
 about an open lead, or a known contact, and writes the timeline and outbox rows.
 
+A chat lead (source `chat`, document 001) starts `contacted`: the person is talking to us already.
+Every new lead without an owner is routed (leads/routing) before its INSERT, chat leads included, so
+one lands with an available rep at once.
+
 Final leads are never reopened. A converted person's email belongs to their contact, so the
 submission is logged there. A returning disqualified person gets a fresh lead (a reason such as
 "no budget" holds for that time, not forever), and nothing is written on the old lead, whose
@@ -31,7 +35,7 @@ from crm.access import AccessDenied, can_change
 from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event, Tenant, User
 from crm.public_ids import parse_public_id
-from leads.choices import OPEN_STATUSES, LeadStatus
+from leads.choices import OPEN_STATUSES, LeadSource, LeadStatus
 from leads.insights import refresh_insights
 from leads.intake import FILLABLE_FIELDS, empty_fields_filled, submitted_values, values_differing
 from leads.locks import claim_email, lock_open_lead
@@ -166,6 +170,7 @@ def _create(
     lead = Lead(
         tenant=tenant,
         source=source,
+        status=_first_status(source),
         channel=channel,
         owner_id=owner_id,
         assigned_at=now if owner_id else None,
@@ -208,6 +213,12 @@ def _create(
         placement.settle(lead)
     lead = auto_qualify(lead=lead)
     return CaptureResult(lead=lead, created=True)
+
+
+def _first_status(source: str) -> str:
+    # Document 001: someone in a live chat is already talking to us, so a chat lead starts contacted (and,
+    # like every new lead without an owner, is routed to an available rep in this same transaction).
+    return LeadStatus.CONTACTED if source == LeadSource.CHAT else LeadStatus.NEW
 
 
 def created_event(*, tenant: Tenant | int, lead_id: int, source: str, channel_id: int | None, now, **more) -> dict:

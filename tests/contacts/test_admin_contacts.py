@@ -86,6 +86,7 @@ def contact_form(contact, **overrides):
     return {
         "first_name": contact.first_name, "last_name": contact.last_name, "email": contact.email, "phone": "",
         "job_title": contact.job_title, "company": contact.company_id or "", "owner": contact.owner_id or "",
+        "status": contact.status,
         "deals-TOTAL_FORMS": "0", "deals-INITIAL_FORMS": "0", **NO_TIMELINE_ROWS, **overrides,
     }
 

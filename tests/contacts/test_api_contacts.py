@@ -40,7 +40,7 @@ def test_a_contact_is_created_in_the_callers_tenant_with_normalised_details(api,
         "id": contact.pk, "full_name": "Ada Lovelace", "first_name": "Ada", "last_name": "Lovelace",
         "email": "ada@analytical.example", "phone": "+14155550132", "job_title": "Countess",
         "company": company.pk, "company_name": "Analytical Engines", "owner": rep.pk, "owner_name": "rita",
-        "source_leads": [], "created_at": data["created_at"], "updated_at": data["updated_at"],
+        "status": "active", "source_leads": [], "created_at": data["created_at"], "updated_at": data["updated_at"],
     }
 
 

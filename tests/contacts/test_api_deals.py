@@ -88,12 +88,14 @@ def test_closing_a_deal_sets_closed_at_and_logs_the_change(api, tenant, manager)
     assert response.json()["closed_at"] is not None
     deal.refresh_from_db()
     assert deal.closed_at is not None
-    activity = Activity.objects.get()
-    assert (activity.kind, activity.deal, activity.contact, activity.actor) == (
+    stage_entry, customer_entry = Activity.objects.order_by("id")
+    assert (stage_entry.kind, stage_entry.deal, stage_entry.contact, stage_entry.actor) == (
         ActivityKind.STATUS_CHANGED, deal, contact, manager
     )
-    assert activity.tenant == tenant
-    assert activity.data == {"from": "negotiation", "to": "closed_won"}
+    assert stage_entry.tenant == tenant
+    assert stage_entry.data == {"from": "negotiation", "to": "closed_won"}
+    # Won: the contact became a customer, on their timeline too (issue 13, document 000).
+    assert customer_entry.data == {"from": "active", "to": "customer", "deal_id": deal.pk}
 
 
 def test_reopening_a_deal_clears_closed_at_and_logs_it(api, tenant):

@@ -13,7 +13,7 @@ from django.test import Client, override_settings
 
 from contacts.models import Company, Contact, Deal
 from crm.choices import Role
-from crm.models import Activity, Event, WebhookDelivery, WebhookEndpoint
+from crm.models import Activity, Event, User, WebhookDelivery, WebhookEndpoint
 from leads.models import Lead
 from tests.conftest import api_client_for
 from tests.factories import ActivityFactory, CompanyFactory, ContactFactory, DealFactory, LeadFactory, UserFactory
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 HUGE = 10**30
 OVERFLOWING_DATE = "9999-12-31T23:59:59-12:00"
 BODY_METHODS = {"post", "put", "patch"}
-WRITTEN = (Lead, Contact, Company, Deal, Activity, Event, WebhookEndpoint, WebhookDelivery)
+WRITTEN = (Lead, Contact, Company, Deal, Activity, Event, WebhookEndpoint, WebhookDelivery, User)
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +63,7 @@ def rows(tenant, manager):
         "companies": CompanyFactory(tenant=tenant, owner=manager),
         "deals": DealFactory(tenant=tenant, owner=manager, contact=contact),
         "activities": ActivityFactory(lead=lead, actor=manager),
+        "users": UserFactory(tenant=tenant, username="corpus-rep"),
         "webhook-endpoints": WebhookEndpoint.objects.create(tenant=tenant, url="https://hooks.example.com/crm",
                                                             secret="whsec_corpus"),
     }
