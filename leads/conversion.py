@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -17,6 +17,7 @@ from crm import timeline
 from crm.access import check_change
 from crm.choices import ActivityKind, EventType
 from crm.models import Activity, User
+from crm.public_ids import public_id_of
 
 from .choices import OPEN_STATUSES, STRICT_MIN_PROBABILITY, LeadStatus
 from .locks import lock_lead
@@ -47,6 +48,8 @@ class ConversionResult:
     deal_id: int | None
     converted_at: dt.datetime
     created: bool
+    # The same rows by the ids the API and events show (issue 13): lead_id, contact_id, company_id, deal_id.
+    public_ids: dict = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(cls, lead: Lead, *, created: bool) -> ConversionResult:
@@ -58,12 +61,27 @@ class ConversionResult:
             deal_id=lead.converted_deal_id,
             converted_at=lead.converted_at,
             created=created,
+            public_ids=_public_ids(lead, lead.converted_contact, lead.converted_company, lead.converted_deal),
         )
 
     def as_dict(self) -> dict:
+        """Internal ids (admin, commands)."""
         data = asdict(self)
-        del data["created"]
+        del data["created"], data["public_ids"]
         return data
+
+    def public_dict(self) -> dict:
+        """As the API and events show it: public ids."""
+        return {**self.public_ids, "converted_at": self.converted_at}
+
+
+def _public_ids(lead: Lead, contact: Contact | None, company: Company | None, deal: Deal | None) -> dict:
+    return {
+        "lead_id": public_id_of(lead),
+        "contact_id": public_id_of(contact),
+        "company_id": public_id_of(company),
+        "deal_id": public_id_of(deal),
+    }
 
 
 class _LostRace(Exception):
@@ -173,12 +191,13 @@ def _convert_locked(
         deal_id=deal.pk if deal else None,
         converted_at=now,
         created=True,
+        public_ids=_public_ids(lead, contact, company, deal),
     )
     timeline.event(
         tenant=lead.tenant,
         type=EventType.LEAD_CONVERTED,
-        payload={**result.as_dict(), "email": lead.email, "source": lead.source, "converted_at": now.isoformat(),
-                 "actor_id": actor.pk if actor else None},
+        payload={**result.public_ids, "email": lead.email, "source": lead.source, "converted_at": now.isoformat(),
+                 "actor_id": public_id_of(actor)},
         created_at=now,
     ).save()
     return result
@@ -187,7 +206,7 @@ def _convert_locked(
 def _check_convertible(lead: Lead) -> None:
     if lead.status == LeadStatus.DISQUALIFIED:
         raise LeadNotConvertible(
-            f"Lead {lead.pk} is disqualified ({lead.disqualification_reason}); a disqualified lead cannot be converted."
+            f"Lead {lead.public_id} is disqualified ({lead.disqualification_reason}); a disqualified lead cannot be converted."
         )
     if lead.tenant.strict_pipeline:
         missing = []
@@ -197,7 +216,7 @@ def _check_convertible(lead: Lead) -> None:
         if not lead.industry:
             missing.append("industry is unknown")
         if missing:
-            raise LeadNotConvertible(f"Strict pipeline: lead {lead.pk} cannot be handed to sales yet: {'; '.join(missing)}.")
+            raise LeadNotConvertible(f"Strict pipeline: lead {lead.public_id} cannot be handed to sales yet: {'; '.join(missing)}.")
 
 
 def _check_same_tenant(lead: Lead, *, contact: Contact | None, company: Company | None, deal: Deal | None) -> None:

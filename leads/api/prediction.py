@@ -8,7 +8,7 @@ class PredictionFactorSerializer(serializers.Serializer):
 
 
 class LeadAnalysisSerializer(serializers.Serializer):
-    lead_id = serializers.IntegerField()
+    lead_id = serializers.UUIDField(source="lead_public_id")
     probability = serializers.FloatField(help_text="Predicted chance (0-1) that the lead converts.")
     recommendation = serializers.CharField(help_text="transfer_to_sales, continue_qualification or drop_lead.")
     reason = serializers.CharField(help_text="The top factors, or why the rule score was used instead.")

@@ -180,7 +180,7 @@ def _create(*, tenant: Tenant, data: dict, source: str, channel: Channel | None,
         tenant=tenant, lead=lead, data=data, channel=channel, actor=actor, filled=[], now=now, kind=kind
     )]
     events = [timeline.event(**created_event(
-        tenant=tenant, lead_id=lead.pk, source=source, channel_id=channel.pk if channel else None, now=now,
+        tenant=tenant, lead_id=str(lead.public_id), source=source, channel_id=channel.pk if channel else None, now=now,
         email=lead.email, status=lead.status,
     ))]
     if placement is not None:
@@ -195,8 +195,9 @@ def _create(*, tenant: Tenant, data: dict, source: str, channel: Channel | None,
     return CaptureResult(lead=lead, created=True)
 
 
-def created_event(*, tenant: Tenant | int, lead_id: int, source: str, channel_id: int | None, now, **more) -> dict:
-    """Arguments of crm.timeline.event for a new lead's LeadCreated (`more`: e.g. the import job)."""
+def created_event(*, tenant: Tenant | int, lead_id: str, source: str, channel_id: int | None, now, **more) -> dict:
+    """Arguments of crm.timeline.event for a new lead's LeadCreated (`lead_id`: its public id; `more`: e.g. the
+    import job)."""
     return {
         "tenant": tenant,
         "type": EventType.LEAD_CREATED,
