@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from crm.normalize import normalize_email, normalize_phone
-from crm.public_ids import parse_public_id, public_id_of
+from crm.public_ids import parse_public_id
 
 
 class EmailField(serializers.CharField):
@@ -101,13 +101,3 @@ class PublicIdRelatedField(serializers.SlugRelatedField):
     def to_representation(self, obj):
         return str(getattr(obj, self.slug_field))
 
-
-class PublicIdRefField(serializers.Field):
-    """A related row's public id in a plain Serializer's answer (read-only; `source` names the row)."""
-
-    def __init__(self, **kwargs):
-        kwargs["read_only"] = True
-        super().__init__(**kwargs)
-
-    def to_representation(self, value):
-        return public_id_of(value)

@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from .fields import INVALID_PUBLIC_ID, UUID_PATTERN
 
+
 class IdFilter(django_filters.UUIDFilter):
     """A related row's id: its public id (a UUID); anything else is a 400 naming the filter."""
 
