@@ -14,6 +14,11 @@ def new_public_id() -> uuid.UUID:
     return uuid.UUID(int=uuid7().int)
 
 
+def public_id_of(row) -> str | None:
+    """The id the API and events show for a row (None for no row)."""
+    return None if row is None else str(row.public_id)
+
+
 def parse_public_id(value: object) -> uuid.UUID | None:
     """The UUID a client sent, or None when it is not one (the caller answers 404 or names the field)."""
     if isinstance(value, uuid.UUID):

@@ -26,7 +26,7 @@ def version_of(row: Model) -> str:
     """An opaque token for the row's current version."""
     updated_at = getattr(row, "updated_at", None)
     stamp = int(updated_at.timestamp() * 1_000_000) if updated_at else 0
-    return f"{row.pk}-{stamp}"
+    return f"{getattr(row, 'public_id', None) or row.pk}-{stamp}"  # the API's ETag: no integer key
 
 
 def etag_of(row: Model) -> str:

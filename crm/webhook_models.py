@@ -46,6 +46,7 @@ class WebhookDelivery(models.Model):
     """One event to one endpoint: its attempts so far, the last answer, and when it is tried next."""
 
     tenant = models.ForeignKey("crm.Tenant", on_delete=models.CASCADE, related_name="+")
+    public_id = public_id_field()
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
     event = models.ForeignKey("crm.Event", on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
@@ -63,6 +64,7 @@ class WebhookDelivery(models.Model):
         verbose_name_plural = "webhook deliveries"
         constraints = [
             models.UniqueConstraint(fields=["tenant", "endpoint", "event"], name="webhook_delivery_once_per_event"),
+            unique_per_tenant("webhook_delivery"),
         ]
         indexes = [
             models.Index(fields=["tenant", "endpoint", "-id"], name="webhook_delivery_endpoint_idx"),

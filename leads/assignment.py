@@ -18,6 +18,7 @@ from crm import timeline
 from crm.access import check_assign, check_change
 from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event, User
+from crm.public_ids import public_id_of
 
 from .models import Lead
 
@@ -53,10 +54,11 @@ def assign_lead(
             lead = Lead.objects.select_for_update().get(pk=lead.pk)
         check_change(actor, lead)
         if not lead.is_open:
-            raise AssignmentError(f"Lead {lead.pk} is {lead.status}; only open leads are assigned.")
+            raise AssignmentError(f"Lead {lead.public_id} is {lead.status}; only open leads are assigned.")
         if lead.owner_id == (owner.pk if owner else None):
             return lead
-        previous_id, now = lead.owner_id, timezone.now()
+        # Events and entries name people by public id (issue 13).
+        previous_id, now = public_id_of(lead.owner) if lead.owner_id else None, timezone.now()
         lead.owner = owner
         lead.assigned_at = now if owner else None
         lead.save(update_fields=["owner", "assigned_at", "updated_at"])
@@ -70,7 +72,7 @@ def assign_lead(
 
 
 def assignment_records(
-    *, lead: Lead, owner: User | None, previous_id: int | None, actor: User | None, reason: str,
+    *, lead: Lead, owner: User | None, previous_id: str | None, actor: User | None, reason: str,
     details: dict | None, now,
 ) -> tuple[Activity, Event]:
     """The assignment's timeline entry and LeadAssigned event (unsaved: capture writes them with its own)."""
@@ -83,10 +85,11 @@ def assignment_records(
 
 
 def assigned_entry(
-    *, lead: Lead | int, owner: User | None, previous_id: int | None, actor: User | int | None, reason: str,
+    *, lead: Lead | int, owner: User | None, previous_id: str | None, actor: User | int | None, reason: str,
     details: dict | None, now, tenant_id: int | None = None,
 ) -> dict:
-    """Arguments of crm.timeline.activity for an assignment (`lead` a row, or an id with `tenant_id`)."""
+    """Arguments of crm.timeline.activity for an assignment (`lead` a row, or an id with `tenant_id`;
+    `previous_id`: the previous owner's public id)."""
     return {
         "tenant": tenant_id if tenant_id is not None else cast(Lead, lead).tenant_id,  # an id comes with tenant_id
         "lead": lead,
@@ -95,19 +98,21 @@ def assigned_entry(
         "body": reason,
         "actor": actor,
         "occurred_at": now,
-        "data": {**(details or {}), "from": previous_id, "to": owner.pk if owner else None, "reason": reason},
+        "data": {**(details or {}), "from": previous_id, "to": public_id_of(owner), "reason": reason},
     }
 
 
 def assigned_event(
-    *, lead: Lead | int, owner: User | None, previous_id: int | None, reason: str, details: dict | None, now,
+    *, lead: Lead | int, owner: User | None, previous_id: str | None, reason: str, details: dict | None, now,
     tenant_id: int | None = None, email: str | None = None, source: str | None = None,
+    lead_public_id: str | None = None,
 ) -> dict:
-    """Arguments of crm.timeline.event for an assignment's LeadAssigned event (`email`, `source`: given with an id)."""
-    lead_id = lead if isinstance(lead, int) else lead.pk
+    """Arguments of crm.timeline.event for an assignment's LeadAssigned event (`email`, `source`, `lead_public_id`:
+    given with an id). The event names the lead and the people by public id (issue 13)."""
     if not isinstance(lead, int):
-        email, source = lead.email, lead.source
-    to = owner.pk if owner else None
+        email, source, lead_public_id = lead.email, lead.source, str(lead.public_id)
+    lead_id = lead_public_id
+    to = public_id_of(owner)
     return {
         "tenant": tenant_id if tenant_id is not None else cast(Lead, lead).tenant_id,  # an id comes with tenant_id
         "type": EventType.LEAD_ASSIGNED,

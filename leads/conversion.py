@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -18,6 +18,7 @@ from crm import timeline
 from crm.access import check_change
 from crm.choices import ActivityKind, EventType
 from crm.models import Activity, User
+from crm.public_ids import public_id_of
 
 from .choices import OPEN_STATUSES, STRICT_MIN_PROBABILITY, LeadStatus
 from .lifecycle import PIPELINE, Rule
@@ -53,6 +54,8 @@ class ConversionResult:
     deal_id: int | None
     converted_at: dt.datetime
     created: bool
+    # The same rows by the ids the API and events show (issue 13): lead_id, contact_id, company_id, deal_id.
+    public_ids: dict = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(cls, lead: Lead, *, created: bool) -> ConversionResult:
@@ -64,12 +67,27 @@ class ConversionResult:
             deal_id=lead.converted_deal_id,
             converted_at=lead.converted_at,
             created=created,
+            public_ids=_public_ids(lead, lead.converted_contact, lead.converted_company, lead.converted_deal),
         )
 
     def as_dict(self) -> dict:
+        """Internal ids (admin, commands)."""
         data = asdict(self)
-        del data["created"]
+        del data["created"], data["public_ids"]
         return data
+
+    def public_dict(self) -> dict:
+        """As the API and events show it: public ids."""
+        return {**self.public_ids, "converted_at": self.converted_at}
+
+
+def _public_ids(lead: Lead, contact: Contact | None, company: Company | None, deal: Deal | None) -> dict:
+    return {
+        "lead_id": public_id_of(lead),
+        "contact_id": public_id_of(contact),
+        "company_id": public_id_of(company),
+        "deal_id": public_id_of(deal),
+    }
 
 
 class _LostRace(Exception):
@@ -181,12 +199,13 @@ def _convert_locked(
         deal_id=deal.pk if deal else None,
         converted_at=now,
         created=True,
+        public_ids=_public_ids(lead, contact, company, deal),
     )
     timeline.event(
         tenant=lead.tenant,
         type=EventType.LEAD_CONVERTED,
-        payload={**result.as_dict(), "email": lead.email, "source": lead.source, "converted_at": now.isoformat(),
-                 "actor_id": actor.pk if actor else None},
+        payload={**result.public_ids, "email": lead.email, "source": lead.source, "converted_at": now.isoformat(),
+                 "actor_id": public_id_of(actor)},
         created_at=now,
     ).save()
     return result
@@ -197,7 +216,7 @@ def _check_convertible(lead: Lead) -> None:
     only from qualified, with a predicted probability of at least 0.6 and a known industry."""
     if lead.status == LeadStatus.DISQUALIFIED:
         raise LeadNotConvertible(
-            f"Lead {lead.pk} is disqualified ({lead.disqualification_reason}); a disqualified lead cannot be converted.",
+            f"Lead {lead.public_id} is disqualified ({lead.disqualification_reason}); a disqualified lead cannot be converted.",
             rule=Rule.FINAL,
         )
     if lead.tenant.strict_pipeline:
@@ -215,7 +234,7 @@ def _check_convertible(lead: Lead) -> None:
             missing.append("industry is unknown")
         if missing:
             raise LeadNotConvertible(
-                f"Strict pipeline: lead {lead.pk} cannot be handed to sales yet: {'; '.join(missing)}.",
+                f"Strict pipeline: lead {lead.public_id} cannot be handed to sales yet: {'; '.join(missing)}.",
                 rule=Rule.HANDOFF_GATE,
             )
 

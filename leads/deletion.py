@@ -15,6 +15,7 @@ from crm import timeline
 from crm.access import check_delete
 from crm.choices import EventType
 from crm.models import Activity, User
+from crm.public_ids import public_id_of
 
 from .models import Lead
 
@@ -51,7 +52,8 @@ def delete_lead(*, lead: Lead, actor: User | None, reason: str) -> DeletedLead:
             tenant=lead.tenant_id,
             type=EventType.LEAD_DELETED,
             payload={
-                "lead_id": lead.pk, "status": lead.status, "reason": reason, "actor_id": actor.pk if actor else None,
+                "lead_id": str(lead.public_id), "status": lead.status, "reason": reason,
+                "actor_id": public_id_of(actor),
                 "kept_entries": kept, "deleted_entries": deleted,
             },
         ).save()

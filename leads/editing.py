@@ -11,6 +11,7 @@ from crm import timeline
 from crm.access import check_change
 from crm.choices import EventType
 from crm.models import User
+from crm.public_ids import public_id_of
 from crm.versions import check_version
 
 from .insights import refresh_insights
@@ -42,7 +43,7 @@ def update_lead(*, lead: Lead, changes: dict, actor: User | None, expected_versi
         check_change(actor, lead)
         check_version(lead, expected_version)
         if not lead.is_open:
-            raise TransitionError(f"Lead {lead.pk} is {lead.status}; a closed lead is read-only.")
+            raise TransitionError(f"Lead {lead.public_id} is {lead.status}; a closed lead is read-only.")
         changed = [name for name, value in changes.items() if getattr(lead, name) != value]
         if not changed:
             return lead
@@ -53,8 +54,8 @@ def update_lead(*, lead: Lead, changes: dict, actor: User | None, expected_versi
         timeline.event(
             tenant=lead.tenant_id,
             type=EventType.LEAD_UPDATED,
-            payload={"lead_id": lead.pk, "email": lead.email, "source": lead.source, "fields": changed,
-                     "actor_id": actor.pk if actor else None},
+            payload={"lead_id": str(lead.public_id), "email": lead.email, "source": lead.source, "fields": changed,
+                     "actor_id": public_id_of(actor)},
         ).save()
         return refresh_insights(lead=lead, actor=actor)
 

@@ -59,7 +59,7 @@ def check_transition(lead: Lead, target: str) -> None:
     """Raise TransitionError unless `lead` may move from its status to `target`."""
     current = lead.status
     if current in FINAL_STATUSES:
-        raise TransitionError(f"Lead {lead.pk} is {current}; a {current} lead cannot change status.", rule=Rule.FINAL)
+        raise TransitionError(f"Lead {lead.public_id} is {current}; a {current} lead cannot change status.", rule=Rule.FINAL)
     if target == LeadStatus.CONVERTED:
         raise TransitionError(
             "Convert the lead with POST /api/v1/leads/{id}/convert; it creates the contact.", rule=Rule.CONVERT_DOOR
@@ -74,7 +74,7 @@ def check_transition(lead: Lead, target: str) -> None:
         )
     if lead.tenant.strict_pipeline and there > here + 1:
         raise TransitionError(
-            f"Strict pipeline: lead {lead.pk} must be {PIPELINE[here + 1]} before it can be {target}.",
+            f"Strict pipeline: lead {lead.public_id} must be {PIPELINE[here + 1]} before it can be {target}.",
             rule=Rule.NO_SKIPPING,
         )
 
@@ -113,7 +113,8 @@ def change_status(*, lead: Lead, status: str, actor: User | None, notes: str = "
         timeline.event(
             tenant=lead.tenant,
             type=EventType.LEAD_STATUS_CHANGED,
-            payload={"lead_id": lead.pk, "email": lead.email, "source": lead.source, "from": previous, "to": status,
+            payload={"lead_id": str(lead.public_id), "email": lead.email, "source": lead.source,
+                     "from": previous, "to": status,
                      "reason": lead.disqualification_reason},
             created_at=now,
         ).save()

@@ -35,6 +35,7 @@ from crm import timeline
 from crm.access import check_change
 from crm.choices import ActivityKind, EventType
 from crm.models import Activity, User
+from crm.public_ids import public_id_of
 
 from .activities import log_activity
 from .choices import LeadStatus
@@ -100,7 +101,7 @@ def qualify_lead(
         lead = Lead.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=lead.pk)
         check_change(actor, lead)
         if not lead.is_open:
-            raise TransitionError(f"Lead {lead.pk} is {lead.status}; only open leads are qualified.")
+            raise TransitionError(f"Lead {lead.public_id} is {lead.status}; only open leads are qualified.")
         if unmet:
             outcome = Outcome.KEPT_OPEN if keep_open else Outcome.DISQUALIFIED
         else:
@@ -114,7 +115,7 @@ def qualify_lead(
             "notes": notes,
             "unmet": unmet,
             "outcome": outcome,
-            "answered_by": actor.pk if actor else None,
+            "answered_by": public_id_of(actor),
             "answered_by_name": str(actor) if actor else "",
             "answered_at": now.isoformat(),
         }
@@ -124,8 +125,8 @@ def qualify_lead(
             tenant=lead.tenant_id,
             type=EventType.LEAD_UPDATED,
             payload={
-                "lead_id": lead.pk, "email": lead.email, "source": lead.source, "fields": ["qualification"],
-                "actor_id": actor.pk if actor else None,
+                "lead_id": str(lead.public_id), "email": lead.email, "source": lead.source, "fields": ["qualification"],
+                "actor_id": public_id_of(actor),
                 "outcome": outcome, "unmet": unmet,
             },
             created_at=now,
@@ -169,8 +170,8 @@ def _discovery_call_task(*, lead: Lead, actor: User | None, now: dt.datetime) ->
         occurred_at=now,
         due_at=next_working_day_at(now),
         data={
-            "assignee_id": assignee.pk if assignee else None,
-            "created_by_id": actor.pk if actor else None,
+            "assignee_id": public_id_of(assignee),  # the API shows an entry's data: people by public id
+            "created_by_id": public_id_of(actor),
             "reason": "qualified (BANT met)",
         },
     )

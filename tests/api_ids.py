@@ -3,6 +3,6 @@
 from typing import Any
 
 
-def api_id(obj: Any) -> Any:
-    """The id the API shows for obj, and takes back in paths, bodies and filters."""
-    return obj.pk
+def api_id(obj: Any) -> str:
+    """The id the API shows for obj, and takes back in paths, bodies and filters: its public id (a UUID)."""
+    return str(obj.public_id)

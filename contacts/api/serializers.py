@@ -3,7 +3,8 @@ from django.core.validators import DomainNameValidator
 from django.db import transaction
 from rest_framework import serializers
 
-from crm.api.fields import EmailField, PhoneField
+from crm.api.fields import EmailField, PhoneField, PublicIdField
+from crm.api.serializers import PublicIdModelSerializer
 from crm.normalize import domain_from_url
 
 from ..choices import ContactStatus
@@ -11,22 +12,9 @@ from ..deals import change_stage, settle_deal
 from ..models import Company, Contact, Deal
 
 
-class TenantScopedSerializer(serializers.ModelSerializer):
-    """Related rows named in a body (company, owner, lead, ...) are looked up in the caller's tenant only."""
-
-    def get_fields(self):
-        fields = super().get_fields()
-        request = self.context.get("request")
-        tenant = getattr(getattr(request, "user", None), "tenant", None)
-        for field in fields.values():
-            if isinstance(field, serializers.PrimaryKeyRelatedField) and not field.read_only:
-                queryset = field.get_queryset()
-                assert queryset is not None  # DRF requires one of a writable related field
-                name = queryset.model._meta.verbose_name
-                # The stubs type .queryset as possibly a Manager, whose __get__ mypy then applies here.
-                field.queryset = queryset.filter(tenant=tenant) if tenant else queryset.none()  # type: ignore[arg-type]
-                field.error_messages["does_not_exist"] = f"No {name} with id {{pk_value}} in your workspace."
-        return fields
+class TenantScopedSerializer(PublicIdModelSerializer):
+    """Related rows named in a body (company, owner, lead, ...) are looked up, by public id, in the caller's
+    tenant only (crm.api.fields.PublicIdRelatedField)."""
 
     def current(self, attrs: dict, name: str):
         """The value after this write: from the body, else from the row being updated."""
@@ -50,7 +38,7 @@ class OwnedSerializer(TenantScopedSerializer):
 class SourceLeadSerializer(serializers.Serializer):
     """A lead this contact was converted from (read through the reverse relation)."""
 
-    id = serializers.IntegerField()
+    id = PublicIdField()
     full_name = serializers.CharField()
     email = serializers.CharField()
     converted_at = serializers.DateTimeField(allow_null=True)

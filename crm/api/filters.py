@@ -6,28 +6,33 @@ import django_filters
 from django import forms
 from django.core.validators import RegexValidator
 from django_filters.constants import EMPTY_VALUES
+from drf_spectacular.utils import extend_schema_field
 
-MAX_ID = 2**63 - 1  # the database's bigint; larger numbers are a 400, not an overflow
+from .fields import INVALID_PUBLIC_ID, UUID_PATTERN
 
 
-class IdFilter(django_filters.NumberFilter):
-    """A related row's id (whole numbers only)."""
-
-    # The stubs pin NumberFilter's field to DecimalField; django-filter documents swapping it.
-    field_class = forms.IntegerField  # type: ignore[assignment]
+class IdFilter(django_filters.UUIDFilter):
+    """A related row's id: its public id (a UUID); anything else is a 400 naming the filter."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
+        kwargs.setdefault("error_messages", {"invalid": INVALID_PUBLIC_ID})
         super().__init__(*args, **kwargs)
 
+    def filter(self, qs, value):
+        if value in EMPTY_VALUES:
+            return qs
+        return qs.filter(**{f"{self.field_name}__public_id": value})
 
+
+@extend_schema_field({"type": "string", "pattern": f"^({UUID_PATTERN}|me|none)$"})
 class OwnerFilter(django_filters.CharFilter):
-    """A user id, `me` (the caller) or `none` (no one)."""
+    """A user id (a UUID), `me` (the caller) or `none` (no one)."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("validators", [RegexValidator(r"^(\d{1,18}|me|none)$", 'Give a user id, "me" or "none".')])
-        kwargs.setdefault("help_text", 'A user id, "me" for yourself, or "none" for unassigned rows.')
+        kwargs.setdefault(
+            "validators", [RegexValidator(rf"^({UUID_PATTERN}|me|none)$", 'Give a user id (a UUID), "me" or "none".')]
+        )
+        kwargs.setdefault("help_text", 'A user id (a UUID), "me" for yourself, or "none" for unassigned rows.')
         super().__init__(*args, **kwargs)
 
     def filter(self, qs, value):
@@ -38,7 +43,7 @@ class OwnerFilter(django_filters.CharFilter):
             return qs.filter(**{f"{self.field_name}__exact": self.parent.request.user})  # type: ignore[attr-defined]
         if value == "none":
             return qs.filter(**{f"{self.field_name}__isnull": True})
-        return qs.filter(**{f"{self.field_name}_id": int(value)})
+        return qs.filter(**{f"{self.field_name}__public_id": value})
 
 
 class UTCDateTimeField(django_filters.fields.IsoDateTimeField):

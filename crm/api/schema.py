@@ -9,6 +9,8 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 
+from .fields import UUID_PATTERN
+
 ERROR_DETAIL = {
     "type": "object",
     "properties": {"detail": {"type": "string"}},
@@ -77,6 +79,7 @@ def document_errors(result, generator, request, public):
         if not path.startswith("/api/v1/"):
             continue
         for method, operation in operations.items():
+            _uuid_path_ids(operation)
             codes = {"400", "401", "403", "404", "429"}  # 429: after repeated bad tokens (crm/api/authentication.py)
             if method in BODY_METHODS:
                 codes |= {"409", "413"}
@@ -120,6 +123,14 @@ def _state_shapes(schema: dict) -> None:
             prop.setdefault("description", shape["description"])
 
 
+def _uuid_path_ids(operation: dict) -> None:
+    # A row in a path is named by its public id (crm.api.tenancy): the routers' regex is a UUID's.
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") == "path" and parameter.get("schema", {}).get("pattern") == f"^{UUID_PATTERN}$":
+            parameter["schema"] = {"type": "string", "format": "uuid"}
+            parameter.setdefault("description", "The row's id (a UUID); an integer is not an id here (404).")
+
+
 def _json_only(operation: dict) -> None:
     # Integrators send JSON; forms post only to capture. A form body cannot carry the nested objects
     # some operations take (qualify's answers), so documenting it would promise what cannot work.
@@ -157,8 +168,20 @@ class DecimalFieldExtension(OpenApiSerializerFieldExtension):
         return schema
 
 
+class PublicIdRelatedExtension(OpenApiSerializerFieldExtension):
+    """A related row's id: its public id, a UUID (issue 13)."""
+
+    target_class = "crm.api.fields.PublicIdRelatedField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        schema.pop("pattern", None)
+        return {**schema, "type": "string", "format": "uuid"}
+
+
 class RelatedIdExtension(OpenApiSerializerFieldExtension):
-    """A related row's id: a positive bigint."""
+    """A related row without a public id (a lead's channel): a positive bigint."""
 
     target_class = "rest_framework.relations.PrimaryKeyRelatedField"
     match_subclasses = True

@@ -4,6 +4,8 @@ from rest_framework.permissions import BasePermission
 
 from crm import access
 
+from .fields import UUID_PATTERN
+
 
 class HasTenant(BasePermission):
     """Signed in and belonging to a workspace (platform superusers without one see nothing)."""
@@ -19,22 +21,17 @@ _ViewHooks: Any = object
 
 
 class TenantScopedMixin(_ViewHooks):
-    """Viewset mixin: the queryset is what the caller may see (crm.access), so every other row is 404."""
+    """Viewset mixin: the queryset is what the caller may see (crm.access), so every other row is 404.
+
+    A detail route names its row by public id (a UUID, issue 13): `/leads/12` matches no route (404), and
+    another workspace's id is not in the queryset (404). The URL keyword stays `pk`, so actions keep `pk=None`.
+    """
+
+    lookup_field = "public_id"
+    lookup_url_kwarg: str | None = "pk"
+    lookup_value_regex = UUID_PATTERN
 
     def get_queryset(self):
         user = self.request.user
         # The API works in the caller's workspace, a platform superuser's too (the policy lets them see every one).
         return access.visible(user, super().get_queryset().for_tenant(user.tenant))
-
-    def get_object(self: Any):
-        # TRANSITIONAL (issue 13): a UUID names the row by its public id; integer pks still answer until the
-        # API speaks public ids everywhere, then this fallback goes.
-        from crm.public_ids import parse_public_id
-
-        key = self.lookup_url_kwarg or self.lookup_field
-        value = self.kwargs.get(key)
-        public_id = parse_public_id(value) if value is not None and not str(value).isdigit() else None
-        if public_id is not None:
-            self.lookup_field, self.lookup_url_kwarg = "public_id", key
-            self.kwargs = {**self.kwargs, key: public_id}
-        return super().get_object()

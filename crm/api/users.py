@@ -21,11 +21,12 @@ from ..choices import Role
 from ..models import User
 from ..users import CAPACITY_MAX, user_create, user_deactivate, user_update
 from .fields import EmailField
+from .serializers import PublicIdModelSerializer
 from .tenancy import HasTenant, TenantScopedMixin
 from .viewsets import StableOrderingFilter
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(PublicIdModelSerializer):
     name = serializers.SerializerMethodField(help_text="First and last name; the username when neither is set.")
     email = EmailField(required=True, allow_blank=False, help_text="Stored lowercased; lead notifications go here.")
     role = serializers.ChoiceField(

@@ -3,7 +3,8 @@
 from typing import cast
 
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
@@ -11,9 +12,11 @@ from rest_framework.response import Response
 
 from ..choices import Role
 from ..models import User, WebhookDelivery, WebhookEndpoint
-from ..outbox import routing_key
+from ..outbox import event_id, routing_key
 from ..webhooks import EVENT_TYPES, check_target, endpoint_create, endpoint_update, resend
+from .fields import UUID_PATTERN
 from .schema import crud_schema
+from .serializers import PublicIdModelSerializer
 from .tenancy import HasTenant, TenantScopedMixin
 
 
@@ -24,7 +27,7 @@ class IsWorkspaceAdmin(BasePermission):
         return request.user.is_superuser or request.user.role == Role.ADMIN
 
 
-class WebhookEndpointSerializer(serializers.ModelSerializer):
+class WebhookEndpointSerializer(PublicIdModelSerializer):
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=EVENT_TYPES), required=False, max_length=len(EVENT_TYPES),
         help_text="Event types as routing keys; empty or omitted: every type.",
@@ -56,7 +59,8 @@ class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
         fields = [*WebhookEndpointSerializer.Meta.fields, "secret"]
 
 
-class WebhookDeliverySerializer(serializers.ModelSerializer):
+class WebhookDeliverySerializer(PublicIdModelSerializer):
+    event = serializers.SerializerMethodField(help_text="The event's id, as its message's event_id.")
     event_type = serializers.SerializerMethodField()
     status = serializers.CharField(read_only=True, help_text="pending (being tried), succeeded or failed (gave up).")
 
@@ -67,6 +71,10 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
             "next_attempt_at", "last_attempt_at", "delivered_at", "created_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.UUID)
+    def get_event(self, delivery: WebhookDelivery) -> str:
+        return event_id(delivery.event)
 
     def get_event_type(self, delivery: WebhookDelivery) -> str:
         return routing_key(delivery.event.type)
@@ -102,9 +110,9 @@ class WebhookEndpointViewSet(
         return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
 
     @extend_schema(summary="Send a delivery again", request=None, responses={202: WebhookDeliverySerializer})
-    @action(detail=True, methods=["post"], url_path=r"deliveries/(?P<delivery_id>\d+)/resend")
+    @action(detail=True, methods=["post"], url_path=rf"deliveries/(?P<delivery_id>{UUID_PATTERN})/resend")
     def resend(self, request, pk=None, delivery_id=None):
-        deliveries = WebhookDelivery.objects.filter(endpoint=self.get_object(), pk=delivery_id)
+        deliveries = WebhookDelivery.objects.filter(endpoint=self.get_object(), public_id=delivery_id)
         if not deliveries.exists():
             return Response({"detail": "No such delivery of this endpoint."}, status=status.HTTP_404_NOT_FOUND)
         with transaction.atomic():

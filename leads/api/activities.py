@@ -173,7 +173,9 @@ class ActivityFilterSet(django_filters.FilterSet):
     contact = IdFilter(field_name="contact")
     deal = IdFilter(field_name="deal")
     kind = django_filters.MultipleChoiceFilter(choices=ActivityKind.choices, help_text="Repeat for several kinds.")
-    actor = OwnerFilter(field_name="actor", help_text='Who logged it: a user id, "me", or "none" (the system).')
+    actor = OwnerFilter(
+        field_name="actor", help_text='Who logged it: a user id (a UUID), "me", or "none" (the system).'
+    )
     occurred_after = DateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     occurred_before = DateTimeFilter(field_name="occurred_at", lookup_expr="lt")
     open_task = django_filters.BooleanFilter(
@@ -209,7 +211,7 @@ class EditOwnActivities(BasePermission):
     ),
 )
 class ActivityViewSet(CrudViewSet):
-    queryset = Activity.objects.select_related("actor")
+    queryset = Activity.objects.select_related("actor", "lead", "contact", "deal")  # their public ids are shown
     serializer_class = ActivitySerializer
     filterset_class = ActivityFilterSet
     ordering_fields = ["occurred_at", "due_at", "done_at", "kind"]

@@ -159,7 +159,7 @@ class LeadCaptureMixin:
             assert result.contact is not None  # no lead: the submission went on a contact's timeline
             return status.HTTP_200_OK, {
                 "detail": "This email belongs to a contact; the submission was logged on their timeline.",
-                "contact_id": result.contact.pk,
+                "contact_id": str(result.contact.public_id),
             }
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         return code, LeadSerializer(result.lead).data

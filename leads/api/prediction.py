@@ -8,7 +8,7 @@ class PredictionFactorSerializer(serializers.Serializer):
 
 
 class LeadAnalysisSerializer(serializers.Serializer):
-    lead_id = serializers.IntegerField()
+    lead_id = serializers.UUIDField(source="lead_public_id")
     probability = serializers.FloatField(help_text="Predicted chance (0-1) that the lead converts.")
     score = serializers.FloatField(
         source="probability", help_text="Document 004's name for `probability` (the same value); kept on the lead as "

@@ -70,7 +70,7 @@ class QualificationSerializer(serializers.Serializer):
     notes = serializers.CharField()
     unmet = serializers.ListField(child=serializers.ChoiceField(choices=CRITERIA))
     outcome = serializers.ChoiceField(choices=["qualified", "disqualified", "kept_open"])
-    answered_by = serializers.IntegerField(allow_null=True)
+    answered_by = serializers.UUIDField(allow_null=True, help_text="The user's id.")
     answered_by_name = serializers.CharField()
     answered_at = serializers.DateTimeField()
 

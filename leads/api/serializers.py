@@ -4,7 +4,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from contacts.models import Company, Contact, Deal
-from crm.api.fields import EmailField, PhoneField
+from crm.api.fields import EmailField, PhoneField, PublicIdRelatedField
+from crm.api.serializers import PublicIdModelSerializer
 from crm.models import Activity, User
 from crm.normalize import split_name
 
@@ -73,7 +74,7 @@ class DocumentActivitySerializer(serializers.ModelSerializer):
         return document_description(activity)
 
 
-class ActivitySummarySerializer(serializers.ModelSerializer):
+class ActivitySummarySerializer(PublicIdModelSerializer):
     actor: serializers.StringRelatedField[User] = serializers.StringRelatedField()
 
     class Meta:
@@ -84,13 +85,13 @@ class ActivitySummarySerializer(serializers.ModelSerializer):
 DETAIL_ACTIVITIES = 100
 
 
-class LeadSerializer(LeadStageFieldsMixin, serializers.ModelSerializer):
+class LeadSerializer(LeadStageFieldsMixin, PublicIdModelSerializer):
     full_name = serializers.CharField(read_only=True)
     name = serializers.CharField(source="full_name", read_only=True, help_text="The same as full_name (document 002).")
     status = serializers.SerializerMethodField(help_text=(
         "new, contacted, qualified, disqualified or converted; a converted lead whose deal is past qualification "
         "reads as document 002's pipeline: proposal (deal in proposal or negotiation), closed_won or closed_lost."))
-    assigned_to: serializers.PrimaryKeyRelatedField[User] = serializers.PrimaryKeyRelatedField(
+    assigned_to = PublicIdRelatedField(
         source="owner", read_only=True, help_text="The same as owner (document 002): the user the lead is assigned to."
     )
     # Blank until the lead is first analyzed; the schema says so (a read-only model field would not).
@@ -155,7 +156,7 @@ class CustomFieldsField(serializers.JSONField):
     """A lead's custom fields as a client sends them (leads.intake says what fits)."""
 
 
-class LeadFieldsSerializer(BusinessDomainInputMixin, serializers.ModelSerializer):
+class LeadFieldsSerializer(BusinessDomainInputMixin, PublicIdModelSerializer):
     """Field-level normalisation shared by capture and editing."""
 
     email = EmailField()
@@ -250,7 +251,7 @@ class LeadUpdateSerializer(LeadFieldsSerializer):
         if email and email != lead.email and lead.is_open:
             taken = Lead.objects.for_tenant(lead.tenant).open().with_email(email).exclude(pk=lead.pk).first()
             if taken is not None:
-                raise serializers.ValidationError({"email": [f"Lead {taken.pk} is already open with this email."]})
+                raise serializers.ValidationError({"email": [f"Lead {taken.public_id} is already open with this email."]})
         return attrs
 
 
@@ -266,22 +267,17 @@ class StatusChangeSerializer(serializers.Serializer):
 
 
 class AssignSerializer(serializers.Serializer):
-    owner = serializers.IntegerField(allow_null=True, required=False, help_text="User id; null to unassign.")
-    assigned_to = serializers.IntegerField(
-        allow_null=True, required=False, help_text="The same as owner (document 002's name); send one of the two."
+    owner = PublicIdRelatedField(
+        queryset=User.objects.filter(is_active=True), allow_null=True, required=False,
+        help_text="User id; null to unassign.",
+        error_messages={"does_not_exist": "No active user with id {value} in this workspace."},
+    )
+    assigned_to = PublicIdRelatedField(
+        queryset=User.objects.filter(is_active=True), allow_null=True, required=False,
+        help_text="The same as owner (document 002's name); send one of the two.",
+        error_messages={"does_not_exist": "No active user with id {value} in this workspace."},
     )
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
-
-    def validate_owner(self, value):
-        if value is None:
-            return None
-        user = User.objects.filter(tenant=self.context["tenant"], pk=value, is_active=True).first()
-        if user is None:
-            raise serializers.ValidationError(f"No active user with id {value} in this workspace.")
-        return user
-
-    def validate_assigned_to(self, value):
-        return self.validate_owner(value)
 
     def validate(self, attrs):
         if "owner" in attrs and "assigned_to" in attrs and attrs["owner"] != attrs["assigned_to"]:
@@ -296,32 +292,15 @@ class ConvertSerializer(serializers.Serializer):
     create_deal = serializers.BooleanField(default=True)
     deal_name = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True)
-    contact_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    company_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    deal_id = serializers.IntegerField(
+    contact_id = PublicIdRelatedField(queryset=Contact.objects.all(), required=False, allow_null=True)
+    company_id = PublicIdRelatedField(queryset=Company.objects.all(), required=False, allow_null=True)
+    deal_id = PublicIdRelatedField(
+        queryset=Deal.objects.all(),
         required=False,
         allow_null=True,
-        min_value=1,
         help_text="An existing deal to attach instead of creating one (leave out deal_name and amount). It must not "
         "belong to another contact or company than the ones the lead becomes.",
     )
-
-    def _in_tenant(self, model, pk):
-        if pk is None:
-            return None
-        found = model.objects.for_tenant(self.context["tenant"]).filter(pk=pk).first()
-        if found is None:
-            raise serializers.ValidationError(f"No {model._meta.verbose_name} with id {pk} in this workspace.")
-        return found
-
-    def validate_contact_id(self, value):
-        return self._in_tenant(Contact, value)
-
-    def validate_company_id(self, value):
-        return self._in_tenant(Company, value)
-
-    def validate_deal_id(self, value):
-        return self._in_tenant(Deal, value)
 
     def validate(self, attrs):
         if not attrs["create_deal"] and (attrs.get("deal_name") or attrs.get("amount") is not None):
@@ -337,10 +316,10 @@ class ConvertSerializer(serializers.Serializer):
 
 
 class ConversionResultSerializer(serializers.Serializer):
-    lead_id = serializers.IntegerField()
-    contact_id = serializers.IntegerField()
-    company_id = serializers.IntegerField(allow_null=True)
-    deal_id = serializers.IntegerField(allow_null=True)
+    lead_id = serializers.UUIDField()
+    contact_id = serializers.UUIDField()
+    company_id = serializers.UUIDField(allow_null=True)
+    deal_id = serializers.UUIDField(allow_null=True)
     converted_at = serializers.DateTimeField()
 
 
@@ -365,4 +344,4 @@ class CaptureReceiptSerializer(serializers.Serializer):
 
 class ContactMatchSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="The email belongs to a contact: the submission went on their timeline.")
-    contact_id = serializers.IntegerField()
+    contact_id = serializers.UUIDField()

@@ -57,7 +57,10 @@ class LeadViewSet(
     LeadCaptureMixin, LeadStageMixin, VersionedMixin, TenantScopedMixin, mixins.ListModelMixin,
     mixins.RetrieveModelMixin, viewsets.GenericViewSet,
 ):
-    queryset = with_activity_count(Lead.objects.select_related("owner", "converted_deal"))  # the deal: a converted lead's status
+    # The related rows' public ids are the API's ids, and the deal is a converted lead's status: read in the same query.
+    queryset = with_activity_count(
+        Lead.objects.select_related("owner", "converted_contact", "converted_company", "converted_deal")
+    )
     serializer_class = LeadSerializer
     filterset_class = LeadFilterSet
 
@@ -190,7 +193,9 @@ class LeadViewSet(
         lead = self.editable_lead()
         if not isinstance(request.data, Mapping):
             raise exceptions.ValidationError({"non_field_errors": ["Send a JSON object."]})
-        serializer = ActivitySerializer(data={**request.data, "lead": lead.pk}, context=self.get_serializer_context())
+        serializer = ActivitySerializer(
+            data={**request.data, "lead": str(lead.public_id)}, context=self.get_serializer_context()
+        )
         serializer.is_valid(raise_exception=True)
         activity = serializer.save(tenant=request.user.tenant, actor=request.user)
         return Response(serializer.to_representation(activity), status=status.HTTP_201_CREATED)
@@ -246,7 +251,7 @@ class LeadViewSet(
         except ConversionInputError as exc:
             raise exceptions.ValidationError({exc.field: [str(exc)]}) from exc
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
-        return Response(ConversionResultSerializer(result.as_dict()).data, status=code)
+        return Response(ConversionResultSerializer(result.public_dict()).data, status=code)
 
     @extend_schema(
         summary="Predict a lead's chance to convert and recommend the next step",

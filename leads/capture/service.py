@@ -200,7 +200,7 @@ def _create(
         submission_id=submission_id, created_lead=True,
     )]
     events = [timeline.event(**created_event(
-        tenant=tenant, lead_id=lead.pk, source=source, channel_id=channel.pk if channel else None, now=now,
+        tenant=tenant, lead_id=str(lead.public_id), source=source, channel_id=channel.pk if channel else None, now=now,
         email=lead.email, status=lead.status,
     ))]
     if placement is not None:
@@ -221,8 +221,9 @@ def _first_status(source: str) -> str:
     return LeadStatus.CONTACTED if source == LeadSource.CHAT else LeadStatus.NEW
 
 
-def created_event(*, tenant: Tenant | int, lead_id: int, source: str, channel_id: int | None, now, **more) -> dict:
-    """Arguments of crm.timeline.event for a new lead's LeadCreated (`more`: e.g. the import job)."""
+def created_event(*, tenant: Tenant | int, lead_id: str, source: str, channel_id: int | None, now, **more) -> dict:
+    """Arguments of crm.timeline.event for a new lead's LeadCreated (`lead_id`: its public id; `more`: e.g. the
+    import job)."""
     return {
         "tenant": tenant,
         "type": EventType.LEAD_CREATED,

@@ -32,6 +32,7 @@ from contacts.models import Contact
 from crm.choices import ActivityKind
 from crm.models import Activity, Event, Tenant, User
 from crm.outbox import relay_soon
+from crm.public_ids import new_public_id
 from crm.timeline import activity_fields, event_fields
 from leads.assignment import assigned_entry, assigned_event, not_assigned_entry
 from leads.capture.service import created_event
@@ -416,6 +417,7 @@ class _Run:
         ids = allocate_ids(Lead, len(new))
         for row, pk in zip(new, ids, strict=True):
             row["id"] = pk
+            row["public_id"] = new_public_id()  # here, not in the COPY: the batch's events name the lead by it
         insert(self.leads_table, (self.leads_table.row(row) for row in new))
         insert(self.activities, (self.activities.row(a) for a in self._activities(new, routed, now)))
         insert(self.events, (self.events.row(e) for e in self._events(new, routed, now)))
@@ -486,7 +488,8 @@ class _Run:
         tenant_id, job_id = self.tenant.pk, self.job.pk
         for row in new:
             yield event_fields(**created_event(
-                tenant=tenant_id, lead_id=row["id"], source=row["source"], channel_id=row.get("channel_id"), now=now,
+                tenant=tenant_id, lead_id=str(row["public_id"]), source=row["source"],
+                channel_id=row.get("channel_id"), now=now,
                 import_job_id=job_id, email=row["email"], status=row["status"],
             ))
         for one in routed:
@@ -495,7 +498,7 @@ class _Run:
                 yield event_fields(**assigned_event(
                     tenant_id=tenant_id, lead=one.values["id"], owner=one.owner, previous_id=None,
                     reason=decision.reason, details=decision.details(), now=now,
-                    email=one.values["email"], source=one.values["source"],
+                    email=one.values["email"], source=one.values["source"], lead_public_id=str(one.values["public_id"]),
                 ))
 
     def _mark_rotation(self, routed) -> None:

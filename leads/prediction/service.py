@@ -48,6 +48,7 @@ class Prediction:
     fallback: bool
     predicted_at: dt.datetime
     factors: list[Factor] = field(default_factory=list)
+    lead_public_id: str = ""  # the lead as the API names it (issue 13)
 
 
 def recommend(probability: float) -> str:
@@ -89,7 +90,8 @@ def _model_prediction(
     counts = activity_counts_for(lead) if activity_counts is None else activity_counts
     probability, shown, reason = explain(model, lead_facts(lead, counts))
     return Prediction(
-        lead_id=lead.pk, probability=probability, recommendation=recommend(probability), reason=reason,
+        lead_id=lead.pk, lead_public_id=str(lead.public_id), probability=probability,
+        recommendation=recommend(probability), reason=reason,
         model_version=model.version, fallback=False, predicted_at=now, factors=shown,
     )
 
@@ -104,7 +106,8 @@ def _rules_prediction(lead: Lead, now: dt.datetime, history: tuple[int, int] | N
         why = f"No learned model trained yet ({counts}; run manage.py train_conversion_model)"
     probability = min(max(lead.score_total / 100, 0.0), 1.0)
     return Prediction(
-        lead_id=lead.pk, probability=probability, recommendation=recommend(probability),
+        lead_id=lead.pk, lead_public_id=str(lead.public_id), probability=probability,
+        recommendation=recommend(probability),
         reason=f"{why}: based on the rule score {lead.score_total}.", model_version=RULES_VERSION,
         fallback=True, predicted_at=now,
     )
@@ -119,7 +122,7 @@ def predict_lead(*, lead: Lead, actor: User | None = None) -> Prediction:
     """
     if not lead.is_open:
         raise LeadNotPredictable(
-            f"Lead {lead.pk} is {lead.status}; predictions are for open leads (its outcome is known)."
+            f"Lead {lead.public_id} is {lead.status}; predictions are for open leads (its outcome is known)."
         )
     now = timezone.now()
     model = config_for(lead.tenant).model

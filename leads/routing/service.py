@@ -176,7 +176,7 @@ def route_lead(*, lead: Lead, actor: User | None = None) -> RoutingResult:
     with transaction.atomic():
         lead = lock_lead(lead.pk)
         if not lead.is_open:
-            raise AssignmentError(f"Lead {lead.pk} is {lead.status}; only open leads are routed.")
+            raise AssignmentError(f"Lead {lead.public_id} is {lead.status}; only open leads are routed.")
         return _route(lead=lead, actor=actor)
 
 

@@ -5,13 +5,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from contacts.models import Company
+from tests.api_ids import api_id
 from tests.conftest import api_client_for
 from tests.factories import CompanyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def ids(response) -> list[int]:
+def ids(response) -> list[str]:
     assert response.status_code == 200, response.content
     return [item["id"] for item in response.json()["items"]]
 
@@ -24,19 +25,19 @@ def test_a_company_is_created_in_the_callers_tenant(api, tenant, other_tenant, r
     body = {
         "name": "Acme Rockets", "domain": "https://www.ACME-rockets.example/about", "industry": "Aerospace",
         "employee_count": 250, "annual_revenue": "1200000.50", "country": "de", "phone": "+49 30 901820",
-        "owner": rep.pk, "tenant": other_tenant.pk,
+        "owner": api_id(rep), "tenant": other_tenant.pk,
     }
 
     response = api.post(path, body, format="json")
 
     assert response.status_code == 201, response.content
     data = response.json()
-    company = Company.objects.get(pk=data["id"])
+    company = Company.objects.get(public_id=data["id"])
     assert company.tenant == tenant
     assert data == {
-        "id": company.pk, "name": "Acme Rockets", "domain": "acme-rockets.example", "website": "",
+        "id": api_id(company), "name": "Acme Rockets", "domain": "acme-rockets.example", "website": "",
         "industry": "Aerospace", "employee_count": 250, "annual_revenue": "1200000.50", "country": "DE",
-        "phone": "+4930901820", "owner": rep.pk, "owner_name": "rita",
+        "phone": "+4930901820", "owner": api_id(rep), "owner_name": "rita",
         "created_at": data["created_at"], "updated_at": data["updated_at"],
     }
 
@@ -55,13 +56,13 @@ def test_the_list_is_paginated_and_holds_only_the_callers_tenant(api, tenant, ot
     body = api.get("/api/v1/companies?limit=2").json()
 
     assert (body["total"], body["page"], body["limit"], len(body["items"])) == (3, 1, 2, 2)
-    assert set(ids(api.get("/api/v1/companies/"))) == {c.pk for c in mine}
+    assert set(ids(api.get("/api/v1/companies/"))) == {api_id(c) for c in mine}
 
 
 @pytest.mark.parametrize("suffix", ["", "/"])
 def test_put_and_patch(api, tenant, suffix):
     company = CompanyFactory(tenant=tenant, name="Old Name", domain="old.example")
-    url = f"/api/v1/companies/{company.pk}{suffix}"
+    url = f"/api/v1/companies/{api_id(company)}{suffix}"
 
     put = api.put(url, {"name": "New Name", "domain": "new.example", "industry": "Retail"}, format="json")
     patch = api.patch(url, {"country": "fr"}, format="json")
@@ -76,7 +77,7 @@ def test_put_and_patch(api, tenant, suffix):
 def test_there_is_no_delete(api, tenant):
     company = CompanyFactory(tenant=tenant)
 
-    assert api.delete(f"/api/v1/companies/{company.pk}").status_code == 405
+    assert api.delete(f"/api/v1/companies/{api_id(company)}").status_code == 405
 
 
 # --- bad input -----------------------------------------------------------------------------
@@ -90,7 +91,7 @@ def test_duplicate_domain_or_name_is_400_naming_the_field(api, tenant, other_ten
     by_domain = api.post("/api/v1/companies", {"name": "Acme 2", "domain": "www.ACME.example"}, format="json")
     by_website = api.post("/api/v1/companies", {"name": "Acme 3", "website": "https://acme.example"}, format="json")
     by_name = api.post("/api/v1/companies", {"name": "  aCME "}, format="json")
-    renamed = api.patch(f"/api/v1/companies/{other.pk}", {"name": "ACME"}, format="json")
+    renamed = api.patch(f"/api/v1/companies/{api_id(other)}", {"name": "ACME"}, format="json")
     elsewhere = api.post("/api/v1/companies", {"name": "Globex", "domain": "globex.example"}, format="json")
 
     assert by_domain.status_code == 400 and by_domain.json() == {"domain": ["A company with the domain acme.example already exists."]}
@@ -122,10 +123,10 @@ def test_bad_input_is_400_naming_the_field(api, body, field):
 def test_an_owner_of_another_tenant_is_400(api, other_tenant):
     foreign = UserFactory(tenant=other_tenant, username="gus")
 
-    response = api.post("/api/v1/companies", {"name": "X", "owner": foreign.pk}, format="json")
+    response = api.post("/api/v1/companies", {"name": "X", "owner": api_id(foreign)}, format="json")
 
     assert response.status_code == 400
-    assert response.json()["owner"] == [f"No user with id {foreign.pk} in your workspace."]
+    assert response.json()["owner"] == [f"No user with id {api_id(foreign)} in your workspace."]
 
 
 # --- filters and ordering ------------------------------------------------------------------
@@ -136,13 +137,13 @@ def test_filters(api, tenant, rep):
                           country="US", owner=rep, created_at=dt.datetime(2024, 1, 5, tzinfo=dt.UTC))
     initech = CompanyFactory(tenant=tenant, name="Initech", domain="initech.example", industry="Software", country="DE")
 
-    assert ids(api.get("/api/v1/companies", {"search": "rocket"})) == [acme.pk]
-    assert ids(api.get("/api/v1/companies", {"search": "initech.ex"})) == [initech.pk]
-    assert ids(api.get("/api/v1/companies", {"industry": "software"})) == [initech.pk]
-    assert ids(api.get("/api/v1/companies", {"country": "us"})) == [acme.pk]
-    assert ids(api.get("/api/v1/companies", {"owner": rep.pk})) == [acme.pk]
-    assert ids(api.get("/api/v1/companies", {"owner": "none"})) == [initech.pk]
-    assert ids(api.get("/api/v1/companies", {"created_before": "2024-02-01T00:00:00Z"})) == [acme.pk]
+    assert ids(api.get("/api/v1/companies", {"search": "rocket"})) == [api_id(acme)]
+    assert ids(api.get("/api/v1/companies", {"search": "initech.ex"})) == [api_id(initech)]
+    assert ids(api.get("/api/v1/companies", {"industry": "software"})) == [api_id(initech)]
+    assert ids(api.get("/api/v1/companies", {"country": "us"})) == [api_id(acme)]
+    assert ids(api.get("/api/v1/companies", {"owner": api_id(rep)})) == [api_id(acme)]
+    assert ids(api.get("/api/v1/companies", {"owner": "none"})) == [api_id(initech)]
+    assert ids(api.get("/api/v1/companies", {"created_before": "2024-02-01T00:00:00Z"})) == [api_id(acme)]
 
 
 def test_ordering(api, tenant):
@@ -150,8 +151,8 @@ def test_ordering(api, tenant):
     big = CompanyFactory(tenant=tenant, name="C Big", employee_count=5000)
     mid = CompanyFactory(tenant=tenant, name="A Mid", employee_count=300)
 
-    assert ids(api.get("/api/v1/companies")) == [mid.pk, small.pk, big.pk], "default: by name"
-    assert ids(api.get("/api/v1/companies", {"ordering": "-employee_count"})) == [big.pk, mid.pk, small.pk]
+    assert ids(api.get("/api/v1/companies")) == [api_id(mid), api_id(small), api_id(big)], "default: by name"
+    assert ids(api.get("/api/v1/companies", {"ordering": "-employee_count"})) == [api_id(big), api_id(mid), api_id(small)]
 
 
 def test_the_list_query_count_does_not_grow_with_rows(api, tenant, rep, django_assert_max_num_queries):
@@ -173,9 +174,9 @@ def test_a_rep_edits_own_and_unassigned_companies_but_not_a_colleagues(tenant, r
     unassigned = CompanyFactory(tenant=tenant)
     colleagues = CompanyFactory(tenant=tenant, owner=manager, industry="Retail")
 
-    assert client.patch(f"/api/v1/companies/{own.pk}", {"industry": "Energy"}, format="json").status_code == 200
-    assert client.patch(f"/api/v1/companies/{unassigned.pk}", {"industry": "Energy"}, format="json").status_code == 200
-    refused = client.put(f"/api/v1/companies/{colleagues.pk}", {"name": colleagues.name, "industry": "Energy"}, format="json")
+    assert client.patch(f"/api/v1/companies/{api_id(own)}", {"industry": "Energy"}, format="json").status_code == 200
+    assert client.patch(f"/api/v1/companies/{api_id(unassigned)}", {"industry": "Energy"}, format="json").status_code == 200
+    refused = client.put(f"/api/v1/companies/{api_id(colleagues)}", {"name": colleagues.name, "industry": "Energy"}, format="json")
     assert refused.status_code == 403
     assert "own and unassigned companies" in refused.json()["detail"]
     colleagues.refresh_from_db()
@@ -187,7 +188,7 @@ def test_a_rep_edits_own_and_unassigned_companies_but_not_a_colleagues(tenant, r
 def test_another_tenants_company_is_404(api, other_tenant, method, suffix):
     foreign = CompanyFactory(tenant=other_tenant, name="Theirs")
 
-    response = getattr(api, method)(f"/api/v1/companies/{foreign.pk}{suffix}", {"name": "Mine"}, format="json")
+    response = getattr(api, method)(f"/api/v1/companies/{api_id(foreign)}{suffix}", {"name": "Mine"}, format="json")
 
     assert response.status_code == 404
     foreign.refresh_from_db()

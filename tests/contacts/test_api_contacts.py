@@ -8,13 +8,15 @@ from contacts.api.serializers import ContactSerializer
 from contacts.models import Contact
 from crm.normalize import normalize_email
 from leads.models import Lead
+from tests.api_ids import api_id
 from tests.conftest import api_client_for, session_client_for
 from tests.factories import CompanyFactory, ContactFactory, LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+NO_SUCH_ID = "0190b2a4-5c1e-7d3f-9a0b-1c2d3e4f5a6b"  # a well-formed id no row has
 
 
-def ids(response) -> list[int]:
+def ids(response) -> list[str]:
     assert response.status_code == 200, response.content
     return [item["id"] for item in response.json()["items"]]
 
@@ -27,19 +29,19 @@ def test_a_contact_is_created_in_the_callers_tenant_with_normalised_details(api,
     company = CompanyFactory(tenant=tenant, name="Analytical Engines")
     body = {
         "first_name": "Ada", "last_name": "Lovelace", "email": "  Ada@Analytical.Example ", "phone": "(415) 555-0132",
-        "job_title": "Countess", "company": company.pk, "owner": rep.pk, "tenant": other_tenant.pk,
+        "job_title": "Countess", "company": api_id(company), "owner": api_id(rep), "tenant": other_tenant.pk,
     }
 
     response = api.post(path, body, format="json")
 
     assert response.status_code == 201, response.content
     data = response.json()
-    contact = Contact.objects.get(pk=data["id"])
+    contact = Contact.objects.get(public_id=data["id"])
     assert contact.tenant == tenant, "the tenant comes from the caller, never the body"
     assert data == {
-        "id": contact.pk, "full_name": "Ada Lovelace", "first_name": "Ada", "last_name": "Lovelace",
+        "id": api_id(contact), "full_name": "Ada Lovelace", "first_name": "Ada", "last_name": "Lovelace",
         "email": "ada@analytical.example", "phone": "+14155550132", "job_title": "Countess",
-        "company": company.pk, "company_name": "Analytical Engines", "owner": rep.pk, "owner_name": "rita",
+        "company": api_id(company), "company_name": "Analytical Engines", "owner": api_id(rep), "owner_name": "rita",
         "status": "active", "source_leads": [], "created_at": data["created_at"], "updated_at": data["updated_at"],
     }
 
@@ -52,13 +54,13 @@ def test_the_list_is_paginated_and_holds_only_the_callers_tenant(api, tenant, ot
 
     assert set(body) == {"items", "total", "page", "limit"}
     assert (body["total"], body["page"], body["limit"], len(body["items"])) == (5, 2, 2, 2)
-    assert set(ids(api.get("/api/v1/contacts/", {"limit": 100}))) == {c.pk for c in mine}
+    assert set(ids(api.get("/api/v1/contacts/", {"limit": 100}))) == {api_id(c) for c in mine}
 
 
 @pytest.mark.parametrize("suffix", ["", "/"])
 def test_put_replaces_and_patch_changes_some_fields(api, tenant, suffix):
     contact = ContactFactory(tenant=tenant, first_name="Old", last_name="Name", job_title="CTO")
-    url = f"/api/v1/contacts/{contact.pk}{suffix}"
+    url = f"/api/v1/contacts/{api_id(contact)}{suffix}"
 
     put = api.put(url, {"first_name": "Grace", "last_name": "Hopper", "email": "grace@navy.example"}, format="json")
     assert put.status_code == 200, put.content
@@ -74,7 +76,7 @@ def test_put_replaces_and_patch_changes_some_fields(api, tenant, suffix):
 def test_keeping_the_own_email_is_not_a_duplicate(api, tenant):
     contact = ContactFactory(tenant=tenant, email="same@x.example")
 
-    response = api.put(f"/api/v1/contacts/{contact.pk}", {"email": "SAME@x.example", "first_name": "Sam"}, format="json")
+    response = api.put(f"/api/v1/contacts/{api_id(contact)}", {"email": "SAME@x.example", "first_name": "Sam"}, format="json")
 
     assert response.status_code == 200, response.content
 
@@ -82,7 +84,7 @@ def test_keeping_the_own_email_is_not_a_duplicate(api, tenant):
 def test_there_is_no_delete(api, tenant):
     contact = ContactFactory(tenant=tenant)
 
-    assert api.delete(f"/api/v1/contacts/{contact.pk}").status_code == 405
+    assert api.delete(f"/api/v1/contacts/{api_id(contact)}").status_code == 405
     assert Contact.objects.filter(pk=contact.pk).exists()
 
 
@@ -90,16 +92,16 @@ def test_a_contact_shows_the_lead_it_came_from(api, tenant):
     lead = LeadFactory(tenant=tenant, first_name="Lin", last_name="Cheng", email="lin@cheng.example")
     result = Lead.objects.convert(lead=lead)
 
-    response = api.get(f"/api/v1/contacts/{result.contact_id}")
+    response = api.get(f"/api/v1/contacts/{result.public_ids['contact_id']}")
 
     assert response.status_code == 200
     [source] = response.json()["source_leads"]
     lead.refresh_from_db()
-    assert source["id"] == lead.pk
+    assert source["id"] == api_id(lead)
     assert (source["full_name"], source["email"]) == ("Lin Cheng", "lin@cheng.example")
     assert source["converted_at"] is not None
-    assert ids(api.get("/api/v1/contacts"))[0] == result.contact_id
-    assert api.get("/api/v1/contacts").json()["items"][0]["source_leads"][0]["id"] == lead.pk
+    assert ids(api.get("/api/v1/contacts"))[0] == result.public_ids["contact_id"]
+    assert api.get("/api/v1/contacts").json()["items"][0]["source_leads"][0]["id"] == api_id(lead)
 
 
 # --- bad input -----------------------------------------------------------------------------
@@ -111,7 +113,8 @@ def test_a_contact_shows_the_lead_it_came_from(api, tenant):
         ({"email": "not-an-email"}, "email", "valid email"),
         ({"email": "a@b.example", "phone": "12"}, "phone", "phone"),
         ({"job_title": "Nobody"}, "email", "name, an email or a phone"),
-        ({"email": "a@b.example", "company": 999999}, "company", "No company with id 999999"),
+        ({"email": "a@b.example", "company": NO_SUCH_ID}, "company", f"No company with id {NO_SUCH_ID}"),
+        ({"email": "a@b.example", "company": 999999}, "company", "Give the id as a UUID"),
         ({"email": "a@b.example", "owner": "abc"}, "owner", ""),
     ],
 )
@@ -130,7 +133,7 @@ def test_a_duplicate_email_is_400_on_create_and_update(api, tenant, other_tenant
     other = ContactFactory(tenant=tenant, email="other@x.example")
 
     created = api.post("/api/v1/contacts", {"email": "Taken@X.example"}, format="json")
-    updated = api.patch(f"/api/v1/contacts/{other.pk}", {"email": "taken@x.example"}, format="json")
+    updated = api.patch(f"/api/v1/contacts/{api_id(other)}", {"email": "taken@x.example"}, format="json")
     elsewhere = api.post("/api/v1/contacts", {"email": "elsewhere@x.example"}, format="json")
 
     assert created.status_code == 400 and created.json() == {"email": ["A contact with this email already exists."]}
@@ -143,11 +146,11 @@ def test_a_company_or_owner_of_another_tenant_is_400(api, tenant, other_tenant):
     foreign_user = UserFactory(tenant=other_tenant, username="gus")
     contact = ContactFactory(tenant=tenant)
 
-    created = api.post("/api/v1/contacts", {"email": "a@b.example", "company": foreign_company.pk}, format="json")
-    updated = api.patch(f"/api/v1/contacts/{contact.pk}", {"owner": foreign_user.pk}, format="json")
+    created = api.post("/api/v1/contacts", {"email": "a@b.example", "company": api_id(foreign_company)}, format="json")
+    updated = api.patch(f"/api/v1/contacts/{api_id(contact)}", {"owner": api_id(foreign_user)}, format="json")
 
     assert created.status_code == 400
-    assert created.json()["company"] == [f"No company with id {foreign_company.pk} in your workspace."]
+    assert created.json()["company"] == [f"No company with id {api_id(foreign_company)} in your workspace."]
     assert updated.status_code == 400 and "owner" in updated.json()
     contact.refresh_from_db()
     assert contact.owner is None
@@ -180,11 +183,11 @@ def test_search_matches_name_email_phone_and_company(api, tenant):
     grace = ContactFactory(tenant=tenant, first_name="Grace", last_name="Hopper", company=acme)
     phoned = ContactFactory(tenant=tenant, first_name="Phil", last_name="Phone", phone="+14155550199")
 
-    assert ids(api.get("/api/v1/contacts", {"search": "lovelace"})) == [ada.pk]
-    assert ids(api.get("/api/v1/contacts", {"search": "ENGINES"})) == [ada.pk]
-    assert ids(api.get("/api/v1/contacts", {"search": "rockets"})) == [grace.pk]
-    assert ids(api.get("/api/v1/contacts", {"search": "5550199"})) == [phoned.pk]
-    assert ids(api.get("/api/v1/contacts", {"search": "grace acme"})) == [grace.pk], "every term must match"
+    assert ids(api.get("/api/v1/contacts", {"search": "lovelace"})) == [api_id(ada)]
+    assert ids(api.get("/api/v1/contacts", {"search": "ENGINES"})) == [api_id(ada)]
+    assert ids(api.get("/api/v1/contacts", {"search": "rockets"})) == [api_id(grace)]
+    assert ids(api.get("/api/v1/contacts", {"search": "5550199"})) == [api_id(phoned)]
+    assert ids(api.get("/api/v1/contacts", {"search": "grace acme"})) == [api_id(grace)], "every term must match"
     assert ids(api.get("/api/v1/contacts", {"search": "ada hopper"})) == []
 
 
@@ -194,13 +197,13 @@ def test_filter_by_company_owner_and_created_range(api, tenant, rep, manager):
     mine = ContactFactory(tenant=tenant, owner=manager, created_at=dt.datetime(2024, 1, 10, tzinfo=dt.UTC))
     unassigned = ContactFactory(tenant=tenant, created_at=dt.datetime(2024, 3, 1, tzinfo=dt.UTC))
 
-    assert ids(api.get("/api/v1/contacts", {"company": acme.pk})) == [at_acme.pk]
-    assert ids(api.get("/api/v1/contacts", {"owner": rep.pk})) == [at_acme.pk]
-    assert ids(api.get("/api/v1/contacts", {"owner": "me"})) == [mine.pk]
-    assert ids(api.get("/api/v1/contacts", {"owner": "none"})) == [unassigned.pk]
+    assert ids(api.get("/api/v1/contacts", {"company": api_id(acme)})) == [api_id(at_acme)]
+    assert ids(api.get("/api/v1/contacts", {"owner": api_id(rep)})) == [api_id(at_acme)]
+    assert ids(api.get("/api/v1/contacts", {"owner": "me"})) == [api_id(mine)]
+    assert ids(api.get("/api/v1/contacts", {"owner": "none"})) == [api_id(unassigned)]
     window = {"created_after": "2024-01-01T00:00:00Z", "created_before": "2024-02-01T00:00:00Z"}
-    assert ids(api.get("/api/v1/contacts", window)) == [mine.pk]
-    assert set(ids(api.get("/api/v1/contacts", {"created_after": "2024-02-01T00:00:00Z"}))) == {unassigned.pk, at_acme.pk}
+    assert ids(api.get("/api/v1/contacts", window)) == [api_id(mine)]
+    assert set(ids(api.get("/api/v1/contacts", {"created_after": "2024-02-01T00:00:00Z"}))) == {api_id(unassigned), api_id(at_acme)}
 
 
 @pytest.mark.parametrize("params, field", [({"owner": "someone"}, "owner"), ({"company": "x"}, "company"),
@@ -217,10 +220,10 @@ def test_ordering(api, tenant):
     a = ContactFactory(tenant=tenant, email="a@x.example", last_name="Zulu")
     c = ContactFactory(tenant=tenant, email="c@x.example", last_name="Mike")
 
-    assert ids(api.get("/api/v1/contacts")) == [b.pk, c.pk, a.pk], "default: by last name"
-    assert ids(api.get("/api/v1/contacts", {"ordering": "email"})) == [a.pk, b.pk, c.pk]
-    assert ids(api.get("/api/v1/contacts", {"ordering": "-email"})) == [c.pk, b.pk, a.pk]
-    assert ids(api.get("/api/v1/contacts", {"ordering": "tenant__name"})) == [b.pk, c.pk, a.pk], "unknown: ignored"
+    assert ids(api.get("/api/v1/contacts")) == [api_id(b), api_id(c), api_id(a)], "default: by last name"
+    assert ids(api.get("/api/v1/contacts", {"ordering": "email"})) == [api_id(a), api_id(b), api_id(c)]
+    assert ids(api.get("/api/v1/contacts", {"ordering": "-email"})) == [api_id(c), api_id(b), api_id(a)]
+    assert ids(api.get("/api/v1/contacts", {"ordering": "tenant__name"})) == [api_id(b), api_id(c), api_id(a)], "unknown: ignored"
 
 
 def test_the_list_query_count_does_not_grow_with_rows(api, tenant, rep, django_assert_max_num_queries):
@@ -247,10 +250,10 @@ def test_a_rep_edits_own_and_unassigned_contacts_but_not_a_colleagues(tenant, re
     unassigned = ContactFactory(tenant=tenant)
     colleagues = ContactFactory(tenant=tenant, owner=manager, job_title="Buyer")
 
-    assert client.patch(f"/api/v1/contacts/{own.pk}", {"job_title": "CEO"}, format="json").status_code == 200
-    assert client.patch(f"/api/v1/contacts/{unassigned.pk}", {"owner": rep.pk}, format="json").status_code == 200
-    assert client.get(f"/api/v1/contacts/{colleagues.pk}").status_code == 200, "reps read the whole tenant"
-    refused = client.patch(f"/api/v1/contacts/{colleagues.pk}", {"job_title": "Mine now"}, format="json")
+    assert client.patch(f"/api/v1/contacts/{api_id(own)}", {"job_title": "CEO"}, format="json").status_code == 200
+    assert client.patch(f"/api/v1/contacts/{api_id(unassigned)}", {"owner": api_id(rep)}, format="json").status_code == 200
+    assert client.get(f"/api/v1/contacts/{api_id(colleagues)}").status_code == 200, "reps read the whole tenant"
+    refused = client.patch(f"/api/v1/contacts/{api_id(colleagues)}", {"job_title": "Mine now"}, format="json")
     assert refused.status_code == 403
     assert "own and unassigned" in refused.json()["detail"]
     colleagues.refresh_from_db()
@@ -260,7 +263,7 @@ def test_a_rep_edits_own_and_unassigned_contacts_but_not_a_colleagues(tenant, re
 def test_a_manager_edits_any_contact_of_the_tenant(api, tenant, rep):
     contact = ContactFactory(tenant=tenant, owner=rep)
 
-    assert api.patch(f"/api/v1/contacts/{contact.pk}", {"job_title": "VP"}, format="json").status_code == 200
+    assert api.patch(f"/api/v1/contacts/{api_id(contact)}", {"job_title": "VP"}, format="json").status_code == 200
 
 
 @pytest.mark.parametrize("method", ["get", "put", "patch"])
@@ -268,7 +271,7 @@ def test_a_manager_edits_any_contact_of_the_tenant(api, tenant, rep):
 def test_another_tenants_contact_is_404(api, other_tenant, method, suffix):
     foreign = ContactFactory(tenant=other_tenant, first_name="Theirs")
 
-    response = getattr(api, method)(f"/api/v1/contacts/{foreign.pk}{suffix}", {"first_name": "Mine"}, format="json")
+    response = getattr(api, method)(f"/api/v1/contacts/{api_id(foreign)}{suffix}", {"first_name": "Mine"}, format="json")
 
     assert response.status_code == 404
     foreign.refresh_from_db()

@@ -10,13 +10,14 @@ from contacts.deals import change_stage
 from contacts.models import Deal
 from crm.choices import ActivityKind
 from crm.models import Activity
+from tests.api_ids import api_id
 from tests.conftest import api_client_for
 from tests.factories import CompanyFactory, ContactFactory, DealFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def ids(response) -> list[int]:
+def ids(response) -> list[str]:
     assert response.status_code == 200, response.content
     return [item["id"] for item in response.json()["items"]]
 
@@ -28,19 +29,19 @@ def ids(response) -> list[int]:
 def test_a_deal_is_created_in_the_callers_tenant(api, tenant, other_tenant, rep, path):
     company = CompanyFactory(tenant=tenant, name="Acme")
     contact = ContactFactory(tenant=tenant, first_name="Ada", last_name="Lovelace", company=company)
-    body = {"name": "Pilot", "amount": "5000.00", "currency": "eur", "contact": contact.pk, "company": company.pk,
-            "owner": rep.pk, "expected_close_date": "2030-06-30", "tenant": other_tenant.pk, "closed_at": "2020-01-01T00:00:00Z"}
+    body = {"name": "Pilot", "amount": "5000.00", "currency": "eur", "contact": api_id(contact), "company": api_id(company),
+            "owner": api_id(rep), "expected_close_date": "2030-06-30", "tenant": other_tenant.pk, "closed_at": "2020-01-01T00:00:00Z"}
 
     response = api.post(path, body, format="json")
 
     assert response.status_code == 201, response.content
     data = response.json()
-    deal = Deal.objects.get(pk=data["id"])
+    deal = Deal.objects.get(public_id=data["id"])
     assert deal.tenant == tenant
     assert data == {
-        "id": deal.pk, "name": "Pilot", "stage": "qualification", "amount": "5000.00", "currency": "EUR",
-        "owner": rep.pk, "owner_name": "rita", "contact": contact.pk, "contact_name": "Ada Lovelace",
-        "company": company.pk, "company_name": "Acme", "expected_close_date": "2030-06-30", "closed_at": None,
+        "id": api_id(deal), "name": "Pilot", "stage": "qualification", "amount": "5000.00", "currency": "EUR",
+        "owner": api_id(rep), "owner_name": "rita", "contact": api_id(contact), "contact_name": "Ada Lovelace",
+        "company": api_id(company), "company_name": "Acme", "expected_close_date": "2030-06-30", "closed_at": None,
         "created_at": data["created_at"], "updated_at": data["updated_at"],
     }
 
@@ -56,7 +57,7 @@ def test_creating_a_deal_in_a_closed_stage_sets_closed_at(api):
 @pytest.mark.parametrize("suffix", ["", "/"])
 def test_put_and_patch(api, tenant, suffix):
     deal = DealFactory(tenant=tenant, name="Old", amount=Decimal("10"))
-    url = f"/api/v1/deals/{deal.pk}{suffix}"
+    url = f"/api/v1/deals/{api_id(deal)}{suffix}"
 
     put = api.put(url, {"name": "New", "amount": "20.50"}, format="json")
     patch = api.patch(url, {"expected_close_date": "2031-01-31"}, format="json")
@@ -71,7 +72,7 @@ def test_put_and_patch(api, tenant, suffix):
 def test_there_is_no_delete(api, tenant):
     deal = DealFactory(tenant=tenant)
 
-    assert api.delete(f"/api/v1/deals/{deal.pk}").status_code == 405
+    assert api.delete(f"/api/v1/deals/{api_id(deal)}").status_code == 405
 
 
 # --- stage changes -------------------------------------------------------------------------
@@ -81,7 +82,7 @@ def test_closing_a_deal_sets_closed_at_and_logs_the_change(api, tenant, manager)
     contact = ContactFactory(tenant=tenant)
     deal = DealFactory(tenant=tenant, contact=contact, stage=DealStage.NEGOTIATION)
 
-    response = api.patch(f"/api/v1/deals/{deal.pk}", {"stage": "closed_won"}, format="json")
+    response = api.patch(f"/api/v1/deals/{api_id(deal)}", {"stage": "closed_won"}, format="json")
 
     assert response.status_code == 200, response.content
     assert response.json()["stage"] == "closed_won"
@@ -101,7 +102,7 @@ def test_closing_a_deal_sets_closed_at_and_logs_the_change(api, tenant, manager)
 def test_reopening_a_deal_clears_closed_at_and_logs_it(api, tenant):
     deal = DealFactory(tenant=tenant, stage=DealStage.CLOSED_LOST, closed_at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
 
-    response = api.put(f"/api/v1/deals/{deal.pk}", {"name": deal.name, "stage": "proposal"}, format="json")
+    response = api.put(f"/api/v1/deals/{api_id(deal)}", {"name": deal.name, "stage": "proposal"}, format="json")
 
     assert response.status_code == 200, response.content
     assert response.json()["closed_at"] is None
@@ -114,7 +115,7 @@ def test_sending_the_same_stage_changes_nothing(api, tenant):
     closed_at = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
     deal = DealFactory(tenant=tenant, stage=DealStage.CLOSED_WON, closed_at=closed_at)
 
-    assert api.patch(f"/api/v1/deals/{deal.pk}", {"stage": "closed_won", "amount": "7"}, format="json").status_code == 200
+    assert api.patch(f"/api/v1/deals/{api_id(deal)}", {"stage": "closed_won", "amount": "7"}, format="json").status_code == 200
 
     deal.refresh_from_db()
     assert (deal.closed_at, deal.amount) == (closed_at, Decimal("7"))
@@ -160,8 +161,8 @@ def test_a_contact_or_company_of_another_tenant_is_400(api, tenant, other_tenant
     foreign = {"contact": ContactFactory, "company": CompanyFactory}[field](tenant=other_tenant)
     deal = DealFactory(tenant=tenant)
 
-    created = api.post("/api/v1/deals", {"name": "X", field: foreign.pk}, format="json")
-    updated = api.patch(f"/api/v1/deals/{deal.pk}", {field: foreign.pk}, format="json")
+    created = api.post("/api/v1/deals", {"name": "X", field: api_id(foreign)}, format="json")
+    updated = api.patch(f"/api/v1/deals/{api_id(deal)}", {field: api_id(foreign)}, format="json")
 
     assert created.status_code == 400 and "in your workspace" in created.json()[field][0]
     assert updated.status_code == 400 and field in updated.json()
@@ -179,15 +180,15 @@ def test_filters(api, tenant, rep):
     won = DealFactory(tenant=tenant, amount=Decimal("5000"), stage=DealStage.CLOSED_WON,
                       closed_at=dt.datetime(2024, 5, 1, tzinfo=dt.UTC))
 
-    assert ids(api.get("/api/v1/deals", {"stage": "proposal"})) == [big.pk]
-    assert set(ids(api.get("/api/v1/deals?stage=proposal&stage=closed_won"))) == {big.pk, won.pk}
-    assert ids(api.get("/api/v1/deals", {"owner": rep.pk})) == [small.pk]
-    assert ids(api.get("/api/v1/deals", {"company": company.pk})) == [small.pk]
-    assert ids(api.get("/api/v1/deals", {"contact": contact.pk})) == [big.pk]
-    assert set(ids(api.get("/api/v1/deals", {"open": "true"}))) == {small.pk, big.pk}
-    assert ids(api.get("/api/v1/deals", {"open": "false"})) == [won.pk]
-    assert ids(api.get("/api/v1/deals", {"amount_min": "1000", "amount_max": "10000"})) == [won.pk]
-    assert ids(api.get("/api/v1/deals", {"created_before": "2024-02-01T00:00:00Z"})) == [small.pk]
+    assert ids(api.get("/api/v1/deals", {"stage": "proposal"})) == [api_id(big)]
+    assert set(ids(api.get("/api/v1/deals?stage=proposal&stage=closed_won"))) == {api_id(big), api_id(won)}
+    assert ids(api.get("/api/v1/deals", {"owner": api_id(rep)})) == [api_id(small)]
+    assert ids(api.get("/api/v1/deals", {"company": api_id(company)})) == [api_id(small)]
+    assert ids(api.get("/api/v1/deals", {"contact": api_id(contact)})) == [api_id(big)]
+    assert set(ids(api.get("/api/v1/deals", {"open": "true"}))) == {api_id(small), api_id(big)}
+    assert ids(api.get("/api/v1/deals", {"open": "false"})) == [api_id(won)]
+    assert ids(api.get("/api/v1/deals", {"amount_min": "1000", "amount_max": "10000"})) == [api_id(won)]
+    assert ids(api.get("/api/v1/deals", {"created_before": "2024-02-01T00:00:00Z"})) == [api_id(small)]
     assert api.get("/api/v1/deals", {"stage": "nope"}).status_code == 400
 
 
@@ -196,9 +197,9 @@ def test_ordering(api, tenant):
     b = DealFactory(tenant=tenant, amount=Decimal("100"))
     c = DealFactory(tenant=tenant, amount=Decimal("200"))
 
-    assert ids(api.get("/api/v1/deals")) == [c.pk, b.pk, a.pk], "default: newest first"
-    assert ids(api.get("/api/v1/deals", {"ordering": "amount"})) == [b.pk, c.pk, a.pk]
-    assert ids(api.get("/api/v1/deals", {"ordering": "-amount"})) == [a.pk, c.pk, b.pk]
+    assert ids(api.get("/api/v1/deals")) == [api_id(c), api_id(b), api_id(a)], "default: newest first"
+    assert ids(api.get("/api/v1/deals", {"ordering": "amount"})) == [api_id(b), api_id(c), api_id(a)]
+    assert ids(api.get("/api/v1/deals", {"ordering": "-amount"})) == [api_id(a), api_id(c), api_id(b)]
 
 
 def test_the_list_query_count_does_not_grow_with_rows(api, tenant, rep, django_assert_max_num_queries):
@@ -224,9 +225,9 @@ def test_a_rep_edits_own_and_unassigned_deals_but_not_a_colleagues(tenant, rep, 
     unassigned = DealFactory(tenant=tenant)
     colleagues = DealFactory(tenant=tenant, owner=manager)
 
-    assert client.patch(f"/api/v1/deals/{own.pk}", {"stage": "closed_won"}, format="json").status_code == 200
-    assert client.patch(f"/api/v1/deals/{unassigned.pk}", {"amount": "1"}, format="json").status_code == 200
-    refused = client.patch(f"/api/v1/deals/{colleagues.pk}", {"stage": "closed_lost"}, format="json")
+    assert client.patch(f"/api/v1/deals/{api_id(own)}", {"stage": "closed_won"}, format="json").status_code == 200
+    assert client.patch(f"/api/v1/deals/{api_id(unassigned)}", {"amount": "1"}, format="json").status_code == 200
+    refused = client.patch(f"/api/v1/deals/{api_id(colleagues)}", {"stage": "closed_lost"}, format="json")
     assert refused.status_code == 403
     assert "own and unassigned deals" in refused.json()["detail"]
     colleagues.refresh_from_db()
@@ -239,7 +240,7 @@ def test_a_rep_edits_own_and_unassigned_deals_but_not_a_colleagues(tenant, rep, 
 def test_another_tenants_deal_is_404(api, other_tenant, method, suffix):
     foreign = DealFactory(tenant=other_tenant, name="Theirs")
 
-    response = getattr(api, method)(f"/api/v1/deals/{foreign.pk}{suffix}", {"name": "Mine", "stage": "closed_won"},
+    response = getattr(api, method)(f"/api/v1/deals/{api_id(foreign)}{suffix}", {"name": "Mine", "stage": "closed_won"},
                                     format="json")
 
     assert response.status_code == 404

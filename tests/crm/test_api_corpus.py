@@ -15,6 +15,7 @@ from contacts.models import Company, Contact, Deal
 from crm.choices import Role
 from crm.models import Activity, Event, User, WebhookDelivery, WebhookEndpoint
 from leads.models import Lead
+from tests.api_ids import api_id
 from tests.conftest import api_client_for
 from tests.factories import ActivityFactory, CompanyFactory, ContactFactory, DealFactory, LeadFactory, UserFactory
 
@@ -22,6 +23,7 @@ pytestmark = pytest.mark.django_db
 
 HUGE = 10**30
 OVERFLOWING_DATE = "9999-12-31T23:59:59-12:00"
+NO_SUCH_ID = "0190b2a4-5c1e-7d3f-9a0b-1c2d3e4f5a6b"  # well-formed, no row's
 BODY_METHODS = {"post", "put", "patch"}
 WRITTEN = (Lead, Contact, Company, Deal, Activity, Event, WebhookEndpoint, WebhookDelivery, User)
 
@@ -71,7 +73,7 @@ def rows(tenant, manager):
 
 def _url(path: str, rows: dict) -> str:
     resource = path.split("/")[3]
-    return path.replace("{id}", str(rows[resource].pk)).replace("{delivery_id}", "1")
+    return path.replace("{id}", api_id(rows[resource])).replace("{delivery_id}", NO_SUCH_ID)
 
 
 def _fields(operation: dict, components: dict) -> list[str]:

@@ -5,6 +5,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from leads.models import Channel, Lead
+from tests.api_ids import api_id
 from tests.factories import ApiTokenFactory, ChannelFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +32,7 @@ def test_an_id_filter_out_of_range_is_400_not_a_crash(api, path, field):
 def test_a_json_array_body_is_400(api, tenant):
     lead = LeadFactory(tenant=tenant)
 
-    response = api.post(f"/api/v1/leads/{lead.pk}/activities/", [None, None], format="json")
+    response = api.post(f"/api/v1/leads/{api_id(lead)}/activities/", [None, None], format="json")
 
     assert response.status_code == 400
     assert "non_field_errors" in response.json()
@@ -132,7 +133,7 @@ def test_activity_data_nested_past_the_limit_is_400(api, tenant, depth, status):
     data = '{"a": ' * depth + "1" + "}" * depth
 
     response = api.post(
-        f"/api/v1/leads/{lead.pk}/activities/", '{"kind": "note", "body": "hi", "data": ' + data + "}",
+        f"/api/v1/leads/{api_id(lead)}/activities/", '{"kind": "note", "body": "hi", "data": ' + data + "}",
         content_type="application/json",
     )
 
@@ -154,7 +155,7 @@ def test_a_nul_character_in_activity_data_is_400(api, tenant):
     lead = LeadFactory(tenant=tenant)
 
     response = api.post(
-        f"/api/v1/leads/{lead.pk}/activities/", {"kind": "note", "body": "hi", "data": {"x\x00": 1}}, format="json"
+        f"/api/v1/leads/{api_id(lead)}/activities/", {"kind": "note", "body": "hi", "data": {"x\x00": 1}}, format="json"
     )
 
     assert response.status_code == 400

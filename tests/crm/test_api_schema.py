@@ -38,7 +38,7 @@ def test_the_schema_states_the_limits_the_api_checks(client):
     assert capture["country"]["pattern"] == company["country"]["pattern"] == "^([A-Za-z]{2})?$"
     assert deal["currency"]["pattern"] == "^[A-Za-z]{3}$"
     assert capture["custom_fields"]["maxProperties"] == 50
-    assert deal["contact"]["minimum"] == 1 and deal["contact"]["maximum"] == 2**63 - 1
+    assert deal["contact"]["format"] == "uuid" and "minimum" not in deal["contact"]  # a public id (issue 13)
     assert activity["properties"]["body"]["maxLength"] == 10_000
     sendable = activity["properties"]["kind"]["allOf"][0]["enum"]
     assert "task" in sendable and "status_changed" not in sendable

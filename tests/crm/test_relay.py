@@ -13,6 +13,7 @@ from crm.relay import backlog, purge_delivered, relay_pending
 from leads.conversion import convert_lead
 from leads.lifecycle import change_status
 from leads.models import Lead
+from tests.api_ids import api_id
 from tests.crm.events_support import EventQueue
 from tests.factories import LeadFactory
 
@@ -46,7 +47,7 @@ def test_a_captured_lead_is_published_once_its_request_commits(anon_api, channel
     key, body = received[0]
     assert key == "lead.created"
     assert body["event_type"] == "lead.created"
-    assert body["lead_id"] == Lead.objects.get(email="ada@example.com").pk
+    assert body["lead_id"] == api_id(Lead.objects.get(email="ada@example.com"))
     assert body["email"] == "ada@example.com"
     assert body["source"] == "website_form"
     assert body["new_status"] == "new" and body["old_status"] is None
@@ -63,12 +64,12 @@ def test_status_changes_and_conversions_carry_what_consumers_need(tenant, manage
     bodies = {key: body for key, body in events_queue.drain()}
     changed = bodies["lead.status_changed"]
     assert (changed["old_status"], changed["new_status"]) == ("new", "contacted")
-    assert changed["lead_id"] == lead.pk and changed["email"] == "grace@example.com"
+    assert changed["lead_id"] == api_id(lead) and changed["email"] == "grace@example.com"
     converted = bodies["lead.converted"]
-    assert converted["lead_id"] == lead.pk
-    assert converted["contact_id"] == result.contact_id
-    assert converted["company_id"] == result.company_id
-    assert converted["deal_id"] == result.deal_id is not None
+    assert converted["lead_id"] == api_id(lead)
+    assert converted["contact_id"] == result.public_ids["contact_id"]
+    assert converted["company_id"] == result.public_ids["company_id"]
+    assert converted["deal_id"] == result.public_ids["deal_id"] is not None
 
 
 def test_events_of_a_lead_arrive_in_the_order_they_happened(tenant, manager, events_queue):
@@ -79,7 +80,7 @@ def test_events_of_a_lead_arrive_in_the_order_they_happened(tenant, manager, eve
         else:
             change_status(lead=lead, status=status, actor=manager)
     relay_pending(batch_size=1)
-    keys = [key for key, body in events_queue.drain() if body["lead_id"] == lead.pk]
+    keys = [key for key, body in events_queue.drain() if body["lead_id"] == api_id(lead)]
     assert keys == ["lead.status_changed", "lead.status_changed", "lead.converted"]
 
 
@@ -95,7 +96,7 @@ def test_an_unreachable_broker_leaves_events_in_the_outbox_until_it_is_back(tena
     settings.EVENTS_BROKER_URL = "memory://"
     assert relay_pending() == 3
     assert backlog().undelivered == 0
-    assert sorted(body["lead_id"] for _, body in events_queue.drain()) == sorted(lead.pk for lead in leads)
+    assert sorted(body["lead_id"] for _, body in events_queue.drain()) == sorted(api_id(lead) for lead in leads)
 
 
 class DiesMidBatch(EventPublisher):
@@ -121,7 +122,7 @@ def test_a_relay_killed_mid_batch_redelivers_every_event_on_restart(tenant, mana
     relay_pending()
     received = [body for _, body in events_queue.drain()]
     assert len(received) == 7  # two went out twice: at least once, never lost
-    assert {body["lead_id"] for body in received} == {lead.pk for lead in leads}
+    assert {body["lead_id"] for body in received} == {api_id(lead) for lead in leads}
     # A consumer drops the repeats by event_id: the redelivered copies carry the same id.
     assert len({body["event_id"] for body in received}) == 5
 
@@ -133,13 +134,13 @@ def test_delivered_events_are_purged_after_the_retention_period(tenant, manager,
         change_status(lead=lead, status="contacted", actor=manager)
     relay_pending()
     now = timezone.now()
-    Event.objects.filter(payload__lead_id=old.pk).update(delivered_at=now - dt.timedelta(days=8))
+    Event.objects.filter(payload__lead_id=api_id(old)).update(delivered_at=now - dt.timedelta(days=8))
     change_status(lead=waiting, status="contacted", actor=manager)
-    Event.objects.filter(payload__lead_id=waiting.pk).update(created_at=now - dt.timedelta(days=30))
+    Event.objects.filter(payload__lead_id=api_id(waiting)).update(created_at=now - dt.timedelta(days=30))
 
     assert purge_delivered(now=now) == 1
     remaining = set(Event.objects.values_list("payload__lead_id", flat=True))
-    assert remaining == {recent.pk, waiting.pk}  # undelivered events stay however old
+    assert remaining == {api_id(recent), api_id(waiting)}  # undelivered events stay however old
 
 
 def test_relay_events_command_delivers_the_backlog(tenant, manager, events_queue, capsys):

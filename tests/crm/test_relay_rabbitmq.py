@@ -21,6 +21,7 @@ from crm.relay import backlog, relay_pending
 from leads.conversion import convert_lead
 from leads.lifecycle import change_status
 from leads.models import Lead
+from tests.api_ids import api_id
 from tests.crm.events_support import RABBITMQ_URL, EventQueue
 from tests.factories import LeadFactory
 
@@ -47,7 +48,7 @@ def test_events_reach_a_bound_queue_with_their_routing_keys_persistent_and_in_or
     lead = LeadFactory(tenant=tenant, email="ada@example.com", source="api")
     change_status(lead=lead, status="contacted", actor=manager)
     result = convert_lead(lead=lead, actor=manager)
-    events = list(Event.objects.filter(payload__lead_id=lead.pk))
+    events = list(Event.objects.filter(payload__lead_id=api_id(lead)))
 
     assert relay_pending() == len(events)
     messages = ours(rabbit_queue.messages(), events)
@@ -57,7 +58,7 @@ def test_events_reach_a_bound_queue_with_their_routing_keys_persistent_and_in_or
     assert changed["event_type"] == "lead.status_changed"
     assert (changed["old_status"], changed["new_status"], changed["email"], changed["source"]) == (
         "new", "contacted", "ada@example.com", "api")
-    assert (converted["contact_id"], converted["deal_id"]) == (result.contact_id, result.deal_id)
+    assert (converted["contact_id"], converted["deal_id"]) == (result.public_ids["contact_id"], result.public_ids["deal_id"])
     assert converted["tenant"] == tenant.slug
 
 
@@ -146,7 +147,7 @@ def test_a_lead_posted_to_the_api_reaches_rabbitmq_through_a_real_worker(real_wo
     response = anon_api.post("/api/v1/leads", {"email": "worker@example.com"}, format="json",
                              HTTP_X_FORM_KEY=channel.form_key)
     assert response.status_code == 201, response.content
-    events = list(Event.objects.filter(payload__lead_id=Lead.objects.get(email="worker@example.com").pk))
+    events = list(Event.objects.filter(payload__lead_id=api_id(Lead.objects.get(email="worker@example.com"))))
     received = []
     deadline = time.monotonic() + 60  # a generous wait for the worker to start, not a latency check
     while time.monotonic() < deadline and len(received) < len(events):

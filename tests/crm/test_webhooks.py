@@ -13,6 +13,7 @@ from crm.relay import relay_pending
 from crm.webhook_models import DeliveryStatus
 from crm.webhooks import WebhookTargetError, check_target, deliver, due_deliveries, endpoint_create
 from leads.lifecycle import change_status
+from tests.api_ids import api_id
 from tests.crm.webhook_receiver import Receiver
 from tests.factories import LeadFactory, UserFactory
 
@@ -62,7 +63,7 @@ def test_the_receiver_gets_the_event_signed_with_the_endpoints_secret(tenant, ma
     assert delivery.status == DeliveryStatus.SUCCEEDED and delivery.status_code == 200
     request = hook.requests[0]
     body = Webhook(endpoint.secret).verify(request.body, request.headers)  # raises unless the signature holds
-    assert body["event_type"] == "lead.status_changed" and body["lead_id"] == lead.pk
+    assert body["event_type"] == "lead.status_changed" and body["lead_id"] == api_id(lead)
     assert (body["old_status"], body["new_status"]) == ("new", "contacted")
     assert request.headers["webhook-id"] == body["event_id"] == event_id(Event.objects.get(type="LeadStatusChanged"))
     with pytest.raises(WebhookVerificationError):

@@ -13,6 +13,7 @@ from crm.models import Activity, ApiToken, Event, Tenant, User
 from demo.data import DEMO_ADMIN, DEMO_TEAM, OTHER_ADMIN, band_for, build_demo, grade_for
 from leads.choices import LeadStatus
 from leads.models import Channel, Lead
+from tests.api_ids import api_id
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -190,7 +191,7 @@ def test_printed_token_sees_only_demo_leads(demo, demo_out):
     assert response.status_code == 200
     body = response.json()
     assert body["total"] == Lead.objects.for_tenant(demo).count()
-    assert {item["id"] for item in body["items"]} == set(Lead.objects.for_tenant(demo).values_list("pk", flat=True))
+    assert {item["id"] for item in body["items"]} == {api_id(lead) for lead in Lead.objects.for_tenant(demo)}
 
 
 # What it prints works ----------------------------------------------------------------------------

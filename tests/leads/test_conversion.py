@@ -9,6 +9,7 @@ from crm.models import Activity, Event
 from leads.choices import LeadStatus
 from leads.conversion import ConversionInputError, LeadNotConvertible, attachable_deals
 from leads.models import Lead
+from tests.api_ids import api_id
 from tests.factories import ActivityFactory, CompanyFactory, ContactFactory, DealFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -186,9 +187,9 @@ def test_writes_a_lead_converted_event_in_the_same_transaction(tenant):
 
     event = Event.objects.get(type=EventType.LEAD_CONVERTED)
     assert event.tenant == tenant and event.delivered_at is None
-    assert event.payload["lead_id"] == lead.pk
-    assert event.payload["contact_id"] == result.contact_id
-    assert event.payload["deal_id"] == result.deal_id
+    assert event.payload["lead_id"] == api_id(lead)
+    assert event.payload["contact_id"] == result.public_ids["contact_id"]
+    assert event.payload["deal_id"] == result.public_ids["deal_id"]
 
     with mock.patch("crm.timeline.event", side_effect=RuntimeError("outbox full")):
         other = LeadFactory(tenant=tenant)
@@ -268,7 +269,7 @@ def test_attaches_an_existing_deal_instead_of_creating_one(tenant, manager, acme
     assert (pilot.name, pilot.amount, pilot.contact, pilot.company) == ("Acme pilot", Decimal("900"), grace, acme)
     converted = Activity.objects.get(kind=ActivityKind.CONVERTED)
     assert converted.deal == pilot and "Deal: Acme pilot (existing)" in converted.body
-    assert Event.objects.get(type=EventType.LEAD_CONVERTED).payload["deal_id"] == pilot.pk
+    assert Event.objects.get(type=EventType.LEAD_CONVERTED).payload["deal_id"] == api_id(pilot)
     call.refresh_from_db()
     assert call.contact == grace
 

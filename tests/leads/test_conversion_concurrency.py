@@ -15,6 +15,7 @@ from crm.choices import EventType
 from crm.models import Event
 from leads.choices import LeadStatus
 from leads.models import Lead
+from tests.api_ids import api_id
 from tests.concurrency import run_together
 from tests.factories import ApiTokenFactory, LeadFactory, ManagerFactory, TenantFactory
 
@@ -51,7 +52,7 @@ def test_twenty_concurrent_http_conversions_name_the_same_contact(live_server):
     tenant = TenantFactory()
     token = ApiTokenFactory(user=ManagerFactory(tenant=tenant))
     lead = LeadFactory(tenant=tenant, email="http-race@contested.example", company="Contested Inc")
-    url = f"{live_server.url}/api/v1/leads/{lead.pk}/convert"
+    url = f"{live_server.url}/api/v1/leads/{api_id(lead)}/convert"
 
     def post(i):
         request = urllib.request.Request(

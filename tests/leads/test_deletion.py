@@ -7,6 +7,7 @@ from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event
 from leads.deletion import DeletionError, delete_lead
 from leads.models import Lead
+from tests.api_ids import api_id
 from tests.factories import ActivityFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,8 +31,8 @@ def test_deleting_a_converted_lead_keeps_the_timeline_its_contact_shows(tenant, 
     assert set(Activity.objects.filter(contact_id=result.contact_id).values_list("pk", flat=True)) == on_contact
     assert deleted.kept_entries == len(on_contact)
     event = Event.objects.get(type=EventType.LEAD_DELETED)
-    assert event.payload["lead_id"] == lead.pk and event.payload["reason"] == "Duplicate of another lead"
-    assert event.payload["actor_id"] == manager.pk
+    assert event.payload["lead_id"] == api_id(lead) and event.payload["reason"] == "Duplicate of another lead"
+    assert event.payload["actor_id"] == api_id(manager)
 
 
 def test_a_lead_only_entry_goes_with_the_lead(tenant, manager):

@@ -10,6 +10,7 @@ from crm.choices import ActivityKind
 from crm.models import FREE_TEXT_MAX_LENGTH, Activity
 from leads.activities import edit_activity, log_activity
 from leads.models import Lead
+from tests.api_ids import api_id
 from tests.factories import ActivityFactory, CompanyFactory, ContactFactory, LeadFactory
 from tests.leads.importers.support import run_import, write_csv
 
@@ -38,7 +39,7 @@ def test_a_negative_number_is_refused_by_capture(api, field, value):
 def test_a_negative_number_is_refused_by_an_edit(api, tenant, field, value):
     lead = LeadFactory(tenant=tenant)
 
-    response = api.patch(f"/api/v1/leads/{lead.pk}/", {field: value}, format="json")
+    response = api.patch(f"/api/v1/leads/{api_id(lead)}/", {field: value}, format="json")
 
     assert response.status_code == 400 and field in response.json()
     lead.refresh_from_db()
@@ -89,7 +90,7 @@ def test_capture_refuses_a_message_over_the_limit(api):
 def test_an_edit_refuses_a_message_over_the_limit_as_capture_does(api, tenant):
     lead = LeadFactory(tenant=tenant, message="short")
 
-    response = api.patch(f"/api/v1/leads/{lead.pk}/", {"message": TOO_LONG}, format="json")
+    response = api.patch(f"/api/v1/leads/{api_id(lead)}/", {"message": TOO_LONG}, format="json")
 
     assert response.status_code == 400 and "message" in response.json()
     lead.refresh_from_db()
@@ -99,7 +100,7 @@ def test_an_edit_refuses_a_message_over_the_limit_as_capture_does(api, tenant):
 def test_an_edit_takes_a_message_at_the_limit(api, tenant):
     lead = LeadFactory(tenant=tenant)
 
-    response = api.patch(f"/api/v1/leads/{lead.pk}/", {"message": TOO_LONG[1:]}, format="json")
+    response = api.patch(f"/api/v1/leads/{api_id(lead)}/", {"message": TOO_LONG[1:]}, format="json")
 
     assert response.status_code == 200
     lead.refresh_from_db()
@@ -128,8 +129,8 @@ def test_the_import_refuses_a_message_over_the_limit(tenant, tmp_path):
 def test_logging_an_activity_refuses_a_body_over_the_limit(api, tenant):
     lead = LeadFactory(tenant=tenant)
 
-    on_lead = api.post(f"/api/v1/leads/{lead.pk}/activities/", {"kind": "note", "body": TOO_LONG}, format="json")
-    direct = api.post("/api/v1/activities/", {"kind": "note", "lead": lead.pk, "body": TOO_LONG}, format="json")
+    on_lead = api.post(f"/api/v1/leads/{api_id(lead)}/activities/", {"kind": "note", "body": TOO_LONG}, format="json")
+    direct = api.post("/api/v1/activities/", {"kind": "note", "lead": api_id(lead), "body": TOO_LONG}, format="json")
 
     assert on_lead.status_code == direct.status_code == 400
     assert "body" in on_lead.json() and "body" in direct.json()
@@ -139,7 +140,7 @@ def test_logging_an_activity_refuses_a_body_over_the_limit(api, tenant):
 def test_editing_an_activity_refuses_a_body_over_the_limit(api, tenant, manager):
     note = ActivityFactory(lead=LeadFactory(tenant=tenant), actor=manager, body="short")
 
-    response = api.patch(f"/api/v1/activities/{note.pk}/", {"body": TOO_LONG}, format="json")
+    response = api.patch(f"/api/v1/activities/{api_id(note)}/", {"body": TOO_LONG}, format="json")
 
     assert response.status_code == 400 and "body" in response.json()
     note.refresh_from_db()
@@ -161,8 +162,8 @@ def test_the_service_refuses_a_body_over_the_limit(tenant, manager):
 def test_a_task_logged_through_the_api_needs_a_due_date(api, tenant):
     lead = LeadFactory(tenant=tenant)
 
-    on_lead = api.post(f"/api/v1/leads/{lead.pk}/activities/", {"kind": "task", "subject": "Call"}, format="json")
-    direct = api.post("/api/v1/activities/", {"kind": "task", "lead": lead.pk, "subject": "Call"}, format="json")
+    on_lead = api.post(f"/api/v1/leads/{api_id(lead)}/activities/", {"kind": "task", "subject": "Call"}, format="json")
+    direct = api.post("/api/v1/activities/", {"kind": "task", "lead": api_id(lead), "subject": "Call"}, format="json")
 
     assert on_lead.status_code == direct.status_code == 400
     assert on_lead.json() == direct.json() == {"due_at": ["A task needs a due date."]}
@@ -173,7 +174,7 @@ def test_a_task_with_a_due_date_is_logged(api, tenant):
     lead = LeadFactory(tenant=tenant)
 
     response = api.post(
-        f"/api/v1/leads/{lead.pk}/activities/",
+        f"/api/v1/leads/{api_id(lead)}/activities/",
         {"kind": "task", "subject": "Call", "due_at": "2030-01-15T09:00:00Z"},
         format="json",
     )
@@ -186,7 +187,7 @@ def test_a_tasks_due_date_cannot_be_cleared(api, tenant, manager):
         lead=LeadFactory(tenant=tenant), actor=manager, kind=ActivityKind.TASK, due_at="2030-01-15T09:00:00Z"
     )
 
-    response = api.patch(f"/api/v1/activities/{task.pk}/", {"due_at": None}, format="json")
+    response = api.patch(f"/api/v1/activities/{api_id(task)}/", {"due_at": None}, format="json")
 
     assert response.status_code == 400 and response.json() == {"due_at": ["A task needs a due date."]}
     task.refresh_from_db()

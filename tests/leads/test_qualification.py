@@ -10,6 +10,7 @@ from crm.models import Activity, Event
 from leads.choices import LeadStatus
 from leads.lifecycle import TransitionError
 from leads.qualification import DISCOVERY_CALL_SUBJECT, next_working_day_at, qualify_lead
+from tests.api_ids import api_id
 from tests.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +70,7 @@ def test_all_four_met_qualifies_and_the_owner_gets_a_discovery_call_task(tenant,
     assert task.due_at == MONDAY_9, "qualified on a Friday: due Monday 09:00"
     assert task.done_at is None
     assert task.actor == rep, "the task is the owner's"
-    assert task.data["assignee_id"] == rep.pk and task.data["created_by_id"] == manager.pk
+    assert task.data["assignee_id"] == api_id(rep) and task.data["created_by_id"] == api_id(manager)
     change = Activity.objects.get(lead=lead, kind=ActivityKind.STATUS_CHANGED)
     assert change.actor == manager and change.data == {"from": "contacted", "to": "qualified"}
     assert "Budget: met (ok)" in change.body and "Great call" in change.body
@@ -81,7 +82,7 @@ def test_an_unowned_lead_gives_the_task_to_whoever_qualified_it(tenant, manager)
     qualify_lead(lead=lead, answers=bant(), actor=manager, now=FRIDAY)
 
     task = tasks(lead).get()
-    assert task.actor == manager and task.data["assignee_id"] == manager.pk
+    assert task.actor == manager and task.data["assignee_id"] == api_id(manager)
 
 
 def test_unmet_criteria_disqualify_with_a_reason_naming_them(tenant, rep):
@@ -126,7 +127,7 @@ def test_the_answers_are_kept_whatever_the_outcome(tenant, rep, unmet, keep_open
     assert q["answers"]["budget"] == {"met": "budget" not in unmet, "detail": "50k approved"}
     assert q["answers"]["need"]["met"] is ("need" not in unmet)
     assert q["unmet"] == list(unmet) and q["notes"] == "n" and q["outcome"] == result.outcome
-    assert (q["answered_by"], q["answered_by_name"]) == (rep.pk, str(rep))
+    assert (q["answered_by"], q["answered_by_name"]) == (api_id(rep), str(rep))
     assert q["answered_at"] == FRIDAY.isoformat()
     updated = Event.objects.get(type=EventType.LEAD_UPDATED)
     assert updated.payload["fields"] == ["qualification"] and updated.payload["unmet"] == list(unmet)

@@ -8,6 +8,7 @@ from crm.choices import EventType
 from crm.models import Activity, Event
 from leads.choices import LeadStatus
 from leads.models import Lead, ScoringRule
+from tests.api_ids import api_id
 from tests.factories import LeadFactory, UserFactory
 
 LIST = "/admin/leads/lead/"
@@ -67,7 +68,7 @@ def test_assign_to_me_takes_unassigned_leads(client, rep, free):
     (free,) = refreshed(free)
     assert free.owner == rep and free.assigned_at is not None
     assert Activity.objects.filter(lead=free, kind="assigned", actor=rep).exists()
-    assert Event.objects.filter(type=EventType.LEAD_ASSIGNED, payload__lead_id=free.pk).exists()
+    assert Event.objects.filter(type=EventType.LEAD_ASSIGNED, payload__lead_id=api_id(free)).exists()
 
 
 def refused_as_outside_the_list(html: str) -> bool:
@@ -333,6 +334,6 @@ def test_assigning_to_a_rep_names_the_closed_lead_and_assigns_the_others(client,
                owner=colleague.pk).content.decode()
 
     assert "Assigned 2 leads to Carl Colleague." in html
-    assert f"Not assigned: Dan Done (#{closed.pk}): Lead {closed.pk} is disqualified" in html
+    assert f"Not assigned: Dan Done (#{closed.pk}): Lead {closed.public_id} is disqualified" in html
     assert [lead.owner for lead in refreshed(*open_ones, closed)] == [colleague, colleague, None]
     assert Event.objects.filter(type=EventType.LEAD_ASSIGNED).count() == 2

@@ -10,13 +10,14 @@ from crm.choices import ActivityKind
 from crm.models import Activity
 from leads.activities import SYSTEM_KINDS, log_activity
 from leads.models import Lead
+from tests.api_ids import api_id
 from tests.conftest import api_client_for
 from tests.factories import ActivityFactory, ContactFactory, DealFactory, LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def ids(response) -> list[int]:
+def ids(response) -> list[str]:
     assert response.status_code == 200, response.content
     return [item["id"] for item in response.json()["items"]]
 
@@ -29,17 +30,17 @@ def test_a_note_on_a_lead_is_logged_by_the_caller_and_moves_last_activity_at(api
     lead = LeadFactory(tenant=tenant)
     before = timezone.now()
 
-    response = api.post(path, {"kind": "note", "subject": "Intro", "body": "Wants pricing", "lead": lead.pk,
+    response = api.post(path, {"kind": "note", "subject": "Intro", "body": "Wants pricing", "lead": api_id(lead),
                                "tenant": other_tenant.pk, "actor": 12345}, format="json")
 
     assert response.status_code == 201, response.content
     data = response.json()
-    activity = Activity.objects.get(pk=data["id"])
+    activity = Activity.objects.get(public_id=data["id"])
     assert (activity.tenant, activity.actor, activity.lead) == (tenant, manager, lead)
     assert data == {
-        "id": activity.pk, "activity_type": "note_added", "description": "Intro\nWants pricing",
-        "kind": "note", "subject": "Intro", "body": "Wants pricing", "lead": lead.pk,
-        "contact": None, "deal": None, "actor": manager.pk, "actor_name": "manny",
+        "id": api_id(activity), "activity_type": "note_added", "description": "Intro\nWants pricing",
+        "kind": "note", "subject": "Intro", "body": "Wants pricing", "lead": api_id(lead),
+        "contact": None, "deal": None, "actor": api_id(manager), "actor_name": "manny",
         "occurred_at": data["occurred_at"], "due_at": None, "done_at": None, "data": {},
     }
     lead.refresh_from_db()
@@ -50,7 +51,7 @@ def test_an_activity_logged_after_the_fact_never_moves_last_activity_at_back(api
     recent = timezone.now()
     lead = LeadFactory(tenant=tenant, last_activity_at=recent)
 
-    response = api.post("/api/v1/activities", {"kind": "call", "lead": lead.pk, "occurred_at": "2020-01-01T09:00:00Z"},
+    response = api.post("/api/v1/activities", {"kind": "call", "lead": api_id(lead), "occurred_at": "2020-01-01T09:00:00Z"},
                         format="json")
 
     assert response.status_code == 201
@@ -62,21 +63,21 @@ def test_a_task_on_a_deal_lands_on_the_deals_contact_too(api, tenant):
     contact = ContactFactory(tenant=tenant)
     deal = DealFactory(tenant=tenant, contact=contact)
 
-    response = api.post("/api/v1/activities", {"kind": "task", "subject": "Send contract", "deal": deal.pk,
+    response = api.post("/api/v1/activities", {"kind": "task", "subject": "Send contract", "deal": api_id(deal),
                                                "due_at": "2030-01-01T09:00:00Z"}, format="json")
 
     assert response.status_code == 201, response.content
-    assert (response.json()["deal"], response.json()["contact"]) == (deal.pk, contact.pk)
+    assert (response.json()["deal"], response.json()["contact"]) == (api_id(deal), api_id(contact))
 
 
 def test_an_activity_on_a_converted_lead_lands_on_its_contact(api, tenant):
     lead = LeadFactory(tenant=tenant)
     result = Lead.objects.convert(lead=lead, create_deal=False)
 
-    response = api.post("/api/v1/activities", {"kind": "email", "lead": lead.pk}, format="json")
+    response = api.post("/api/v1/activities", {"kind": "email", "lead": api_id(lead)}, format="json")
 
     assert response.status_code == 201
-    assert response.json()["contact"] == result.contact_id
+    assert response.json()["contact"] == result.public_ids["contact_id"]
 
 
 def test_log_activity_is_keyword_only_and_checks_the_tenant(tenant, other_tenant, rep):
@@ -99,7 +100,7 @@ def test_log_activity_is_keyword_only_and_checks_the_tenant(tenant, other_tenant
 def test_system_kinds_cannot_be_logged(api, tenant, kind):
     lead = LeadFactory(tenant=tenant)
 
-    response = api.post("/api/v1/activities", {"kind": kind, "lead": lead.pk}, format="json")
+    response = api.post("/api/v1/activities", {"kind": kind, "lead": api_id(lead)}, format="json")
 
     assert response.status_code == 400
     assert "written by the CRM itself" in response.json()["kind"][0]
@@ -117,10 +118,10 @@ def test_an_activity_must_belong_to_someone(api):
 def test_a_row_of_another_tenant_is_400_naming_the_field(api, tenant, other_tenant, field, factory):
     foreign = factory(tenant=other_tenant)
 
-    response = api.post("/api/v1/activities", {"kind": "note", field: foreign.pk}, format="json")
+    response = api.post("/api/v1/activities", {"kind": "note", field: api_id(foreign)}, format="json")
 
     assert response.status_code == 400
-    assert response.json()[field] == [f"No {field} with id {foreign.pk} in your workspace."]
+    assert response.json()[field] == [f"No {field} with id {api_id(foreign)} in your workspace."]
 
 
 @pytest.mark.parametrize(
@@ -136,7 +137,7 @@ def test_a_row_of_another_tenant_is_400_naming_the_field(api, tenant, other_tena
 def test_bad_input_is_400_naming_the_field(api, tenant, body, field):
     lead = LeadFactory(tenant=tenant)
 
-    response = api.post("/api/v1/activities", {**body, "lead": lead.pk}, format="json")
+    response = api.post("/api/v1/activities", {**body, "lead": api_id(lead)}, format="json")
 
     assert response.status_code == 400
     assert field in response.json()
@@ -151,17 +152,17 @@ def test_a_task_is_marked_done_and_its_body_edited(api, tenant, manager, suffix)
         lead=LeadFactory(tenant=tenant), kind=ActivityKind.TASK, actor=manager, body="Call back",
         due_at=dt.datetime(2030, 1, 1, 9, tzinfo=dt.UTC),
     )
-    url = f"/api/v1/activities/{task.pk}{suffix}"
+    url = f"/api/v1/activities/{api_id(task)}{suffix}"
 
     done = api.patch(url, {"done_at": "2030-01-02T10:00:00Z", "body": "Called back"}, format="json")
 
     assert done.status_code == 200, done.content
     task.refresh_from_db()
     assert (task.done_at, task.body) == (dt.datetime(2030, 1, 2, 10, tzinfo=dt.UTC), "Called back")
-    put = api.put(url, {"kind": "note", "body": "Now a note", "lead": task.lead_id}, format="json")
+    put = api.put(url, {"kind": "note", "body": "Now a note", "lead": api_id(task.lead)}, format="json")
     assert put.status_code == 400 and "done_at" in put.json(), "a note has no done date"
     put = api.put(
-        url, {"kind": "note", "body": "Now a note", "lead": task.lead_id, "due_at": None, "done_at": None}, format="json"
+        url, {"kind": "note", "body": "Now a note", "lead": api_id(task.lead), "due_at": None, "done_at": None}, format="json"
     )
     assert put.status_code == 200, put.content
 
@@ -169,14 +170,14 @@ def test_a_task_is_marked_done_and_its_body_edited(api, tenant, manager, suffix)
 def test_an_activity_cannot_be_turned_into_a_system_kind_or_detached(api, tenant, manager):
     note = ActivityFactory(lead=LeadFactory(tenant=tenant), actor=manager)
 
-    assert "kind" in api.patch(f"/api/v1/activities/{note.pk}", {"kind": "converted"}, format="json").json()
-    assert api.patch(f"/api/v1/activities/{note.pk}", {"lead": None}, format="json").status_code == 400
+    assert "kind" in api.patch(f"/api/v1/activities/{api_id(note)}", {"kind": "converted"}, format="json").json()
+    assert api.patch(f"/api/v1/activities/{api_id(note)}", {"lead": None}, format="json").status_code == 400
 
 
 def test_system_activities_cannot_be_edited_even_by_a_manager(api, tenant):
     logged = ActivityFactory(lead=LeadFactory(tenant=tenant), kind=ActivityKind.STATUS_CHANGED, body="new -> contacted")
 
-    response = api.patch(f"/api/v1/activities/{logged.pk}", {"body": "rewritten"}, format="json")
+    response = api.patch(f"/api/v1/activities/{api_id(logged)}", {"body": "rewritten"}, format="json")
 
     assert response.status_code == 403
     assert "cannot be edited" in response.json()["detail"]
@@ -190,9 +191,9 @@ def test_a_rep_edits_only_activities_they_logged(tenant, rep, manager):
     own = ActivityFactory(lead=lead, actor=rep)
     colleagues = ActivityFactory(lead=lead, actor=manager, body="Manager's note")
 
-    assert client.patch(f"/api/v1/activities/{own.pk}", {"body": "edited"}, format="json").status_code == 200
-    assert client.get(f"/api/v1/activities/{colleagues.pk}").status_code == 200
-    refused = client.patch(f"/api/v1/activities/{colleagues.pk}", {"body": "edited"}, format="json")
+    assert client.patch(f"/api/v1/activities/{api_id(own)}", {"body": "edited"}, format="json").status_code == 200
+    assert client.get(f"/api/v1/activities/{api_id(colleagues)}").status_code == 200
+    refused = client.patch(f"/api/v1/activities/{api_id(colleagues)}", {"body": "edited"}, format="json")
     assert refused.status_code == 403
     assert "logged themselves" in refused.json()["detail"]
     colleagues.refresh_from_db()
@@ -202,7 +203,7 @@ def test_a_rep_edits_only_activities_they_logged(tenant, rep, manager):
 def test_there_is_no_delete(api, tenant):
     note = ActivityFactory(lead=LeadFactory(tenant=tenant))
 
-    assert api.delete(f"/api/v1/activities/{note.pk}").status_code == 405
+    assert api.delete(f"/api/v1/activities/{api_id(note)}").status_code == 405
 
 
 # --- listing, filters, ordering ------------------------------------------------------------
@@ -215,7 +216,7 @@ def test_the_list_is_paginated_and_holds_only_the_callers_tenant(api, tenant, ot
     body = api.get("/api/v1/activities?limit=2").json()
 
     assert (body["total"], body["page"], body["limit"], len(body["items"])) == (3, 1, 2, 2)
-    assert set(ids(api.get("/api/v1/activities/"))) == {a.pk for a in mine}
+    assert set(ids(api.get("/api/v1/activities/"))) == {api_id(a) for a in mine}
 
 
 def test_filters(api, tenant, rep, manager):
@@ -227,19 +228,19 @@ def test_filters(api, tenant, rep, manager):
     on_contact = ActivityFactory(tenant=tenant, lead=None, contact=contact, kind=ActivityKind.NOTE, actor=manager)
     open_task = ActivityFactory(tenant=tenant, lead=None, deal=deal, kind=ActivityKind.TASK, actor=manager)
     done_task = ActivityFactory(tenant=tenant, lead=None, deal=deal, kind=ActivityKind.TASK, done_at=timezone.now())
-    every = {on_lead.pk, on_contact.pk, open_task.pk, done_task.pk}
+    every = {api_id(on_lead), api_id(on_contact), api_id(open_task), api_id(done_task)}
 
-    assert ids(api.get("/api/v1/activities", {"lead": lead.pk})) == [on_lead.pk]
-    assert ids(api.get("/api/v1/activities", {"contact": contact.pk})) == [on_contact.pk]
-    assert set(ids(api.get("/api/v1/activities", {"deal": deal.pk}))) == {open_task.pk, done_task.pk}
-    assert set(ids(api.get("/api/v1/activities?kind=call&kind=note"))) == {on_lead.pk, on_contact.pk}
-    assert ids(api.get("/api/v1/activities", {"actor": rep.pk})) == [on_lead.pk]
-    assert set(ids(api.get("/api/v1/activities", {"actor": "me"}))) == {on_contact.pk, open_task.pk}
-    assert ids(api.get("/api/v1/activities", {"actor": "none"})) == [done_task.pk]
-    assert ids(api.get("/api/v1/activities", {"occurred_before": "2024-02-01T00:00:00Z"})) == [on_lead.pk]
-    assert set(ids(api.get("/api/v1/activities", {"occurred_after": "2024-02-01T00:00:00Z"}))) == every - {on_lead.pk}
-    assert ids(api.get("/api/v1/activities", {"open_task": "true"})) == [open_task.pk]
-    assert set(ids(api.get("/api/v1/activities", {"open_task": "false"}))) == every - {open_task.pk}
+    assert ids(api.get("/api/v1/activities", {"lead": api_id(lead)})) == [api_id(on_lead)]
+    assert ids(api.get("/api/v1/activities", {"contact": api_id(contact)})) == [api_id(on_contact)]
+    assert set(ids(api.get("/api/v1/activities", {"deal": api_id(deal)}))) == {api_id(open_task), api_id(done_task)}
+    assert set(ids(api.get("/api/v1/activities?kind=call&kind=note"))) == {api_id(on_lead), api_id(on_contact)}
+    assert ids(api.get("/api/v1/activities", {"actor": api_id(rep)})) == [api_id(on_lead)]
+    assert set(ids(api.get("/api/v1/activities", {"actor": "me"}))) == {api_id(on_contact), api_id(open_task)}
+    assert ids(api.get("/api/v1/activities", {"actor": "none"})) == [api_id(done_task)]
+    assert ids(api.get("/api/v1/activities", {"occurred_before": "2024-02-01T00:00:00Z"})) == [api_id(on_lead)]
+    assert set(ids(api.get("/api/v1/activities", {"occurred_after": "2024-02-01T00:00:00Z"}))) == every - {api_id(on_lead)}
+    assert ids(api.get("/api/v1/activities", {"open_task": "true"})) == [api_id(open_task)]
+    assert set(ids(api.get("/api/v1/activities", {"open_task": "false"}))) == every - {api_id(open_task)}
     assert api.get("/api/v1/activities", {"kind": "nope"}).status_code == 400
 
 
@@ -249,8 +250,8 @@ def test_ordering(api, tenant):
     last = ActivityFactory(lead=lead, occurred_at=dt.datetime(2024, 3, 1, tzinfo=dt.UTC))
     middle = ActivityFactory(lead=lead, occurred_at=dt.datetime(2024, 2, 1, tzinfo=dt.UTC))
 
-    assert ids(api.get("/api/v1/activities")) == [last.pk, middle.pk, first.pk], "default: newest first"
-    assert ids(api.get("/api/v1/activities", {"ordering": "occurred_at"})) == [first.pk, middle.pk, last.pk]
+    assert ids(api.get("/api/v1/activities")) == [api_id(last), api_id(middle), api_id(first)], "default: newest first"
+    assert ids(api.get("/api/v1/activities", {"ordering": "occurred_at"})) == [api_id(first), api_id(middle), api_id(last)]
 
 
 def test_the_list_query_count_does_not_grow_with_rows(api, tenant, rep, django_assert_max_num_queries):
@@ -275,7 +276,7 @@ def test_the_list_query_count_does_not_grow_with_rows(api, tenant, rep, django_a
 def test_another_tenants_activity_is_404(api, other_tenant, method, suffix):
     foreign = ActivityFactory(lead=LeadFactory(tenant=other_tenant), body="Theirs")
 
-    response = getattr(api, method)(f"/api/v1/activities/{foreign.pk}{suffix}", {"kind": "note", "body": "Mine"},
+    response = getattr(api, method)(f"/api/v1/activities/{api_id(foreign)}{suffix}", {"kind": "note", "body": "Mine"},
                                     format="json")
 
     assert response.status_code == 404
@@ -295,7 +296,7 @@ def colleagues_lead(tenant):
 def test_a_rep_cannot_log_an_activity_on_a_colleagues_lead_here_either(tenant, rep, colleagues_lead):
     client = api_client_for(rep)
 
-    response = client.post("/api/v1/activities", {"kind": "note", "lead": colleagues_lead.pk, "body": "sneaky"},
+    response = client.post("/api/v1/activities", {"kind": "note", "lead": api_id(colleagues_lead), "body": "sneaky"},
                            format="json")
 
     assert response.status_code == 403, response.content
@@ -304,7 +305,7 @@ def test_a_rep_cannot_log_an_activity_on_a_colleagues_lead_here_either(tenant, r
     colleagues_lead.refresh_from_db()
     assert colleagues_lead.last_activity_at is None
     # The lead's own endpoint refuses it too (404: the lead is not in a rep's list).
-    own_door = client.post(f"/api/v1/leads/{colleagues_lead.pk}/activities", {"kind": "note"}, format="json")
+    own_door = client.post(f"/api/v1/leads/{api_id(colleagues_lead)}/activities", {"kind": "note"}, format="json")
     assert own_door.status_code == 404
 
 
@@ -313,7 +314,7 @@ def test_a_rep_cannot_move_their_entry_onto_a_colleagues_lead(tenant, rep, colle
     entry = ActivityFactory(lead=own_lead, actor=rep, body="mine")
     client = api_client_for(rep)
 
-    response = client.patch(f"/api/v1/activities/{entry.pk}", {"lead": colleagues_lead.pk}, format="json")
+    response = client.patch(f"/api/v1/activities/{api_id(entry)}", {"lead": api_id(colleagues_lead)}, format="json")
 
     assert response.status_code == 403, response.content
     entry.refresh_from_db()

@@ -7,6 +7,7 @@ from crm.choices import ActivityKind
 from crm.models import Activity
 from leads.choices import LeadStatus
 from leads.models import Lead, PredictionModel
+from tests.api_ids import api_id
 from tests.conftest import api_client_for
 from tests.factories import LeadFactory, UserFactory
 from tests.leads.prediction.test_prediction import make_history
@@ -18,7 +19,7 @@ RESPONSE_KEYS = {"lead_id", "probability", "score", "recommendation", "reason", 
 
 
 def analyze(client, lead):
-    return client.post(f"/api/v1/leads/{lead.pk}/analyze", format="json")
+    return client.post(f"/api/v1/leads/{api_id(lead)}/analyze", format="json")
 
 
 def train(tenant):
@@ -36,7 +37,7 @@ def test_analyze_with_a_learned_model(api, tenant):
     assert response.status_code == 200, response.content
     body = response.json()
     assert set(body) == RESPONSE_KEYS
-    assert body["lead_id"] == lead.pk and body["fallback"] is False and body["model_version"] == model.version
+    assert body["lead_id"] == api_id(lead) and body["fallback"] is False and body["model_version"] == model.version
     assert 0 <= body["probability"] <= 1 and body["score"] == body["probability"]
     assert body["recommendation"] in {"transfer_to_sales", "continue_qualification", "drop_lead"}
     assert "industry is Software" in body["reason"]
@@ -124,7 +125,7 @@ def test_strict_pipeline_refuses_a_low_probability_until_a_model_makes_it_high(a
     )
 
     low = analyze(api, lead).json()
-    refused = api.post(f"/api/v1/leads/{lead.pk}/convert", {}, format="json")
+    refused = api.post(f"/api/v1/leads/{api_id(lead)}/convert", {}, format="json")
 
     assert (low["probability"], low["fallback"]) == (0.1, True)
     assert refused.status_code == 409
@@ -133,7 +134,7 @@ def test_strict_pipeline_refuses_a_low_probability_until_a_model_makes_it_high(a
     make_history(tenant)
     train(tenant)
     high = analyze(api, lead).json()
-    converted = api.post(f"/api/v1/leads/{lead.pk}/convert", {}, format="json")
+    converted = api.post(f"/api/v1/leads/{api_id(lead)}/convert", {}, format="json")
 
     assert high["fallback"] is False and high["probability"] >= 0.6, high
     assert high["recommendation"] == "transfer_to_sales"

@@ -8,13 +8,14 @@ from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event
 from leads.choices import LeadStatus
 from leads.models import Lead
+from tests.api_ids import api_id
 from tests.conftest import api_client_for
 from tests.factories import LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def ids(response) -> set[int]:
+def ids(response) -> set[str]:
     assert response.status_code == 200, response.content
     return {item["id"] for item in response.json()["items"]}
 
@@ -27,15 +28,15 @@ def test_list_filters_by_status_source_band_owner_and_score(api, tenant, manager
     warm = LeadFactory(tenant=tenant, status="new", source="api", score_band="warm", score_total=55, owner=manager)
     cold = LeadFactory(tenant=tenant, status="contacted", source="api", score_band="cold", score_total=10)
 
-    assert ids(api.get("/api/v1/leads?status=qualified")) == {hot.pk}
-    assert ids(api.get("/api/v1/leads?status=new&status=contacted")) == {warm.pk, cold.pk}
-    assert ids(api.get("/api/v1/leads?source=api")) == {warm.pk, cold.pk}
-    assert ids(api.get("/api/v1/leads?score_band=hot")) == {hot.pk}
-    assert ids(api.get("/api/v1/leads?score_min=50&score_max=90")) == {hot.pk, warm.pk}
-    assert ids(api.get(f"/api/v1/leads?owner={rep.pk}")) == {hot.pk}
-    assert ids(api.get("/api/v1/leads?owner=me")) == {warm.pk}
-    assert ids(api.get("/api/v1/leads?owner=none")) == {cold.pk}
-    assert ids(api.get("/api/v1/leads?unassigned=true")) == {cold.pk}
+    assert ids(api.get("/api/v1/leads?status=qualified")) == {api_id(hot)}
+    assert ids(api.get("/api/v1/leads?status=new&status=contacted")) == {api_id(warm), api_id(cold)}
+    assert ids(api.get("/api/v1/leads?source=api")) == {api_id(warm), api_id(cold)}
+    assert ids(api.get("/api/v1/leads?score_band=hot")) == {api_id(hot)}
+    assert ids(api.get("/api/v1/leads?score_min=50&score_max=90")) == {api_id(hot), api_id(warm)}
+    assert ids(api.get(f"/api/v1/leads?owner={api_id(rep)}")) == {api_id(hot)}
+    assert ids(api.get("/api/v1/leads?owner=me")) == {api_id(warm)}
+    assert ids(api.get("/api/v1/leads?owner=none")) == {api_id(cold)}
+    assert ids(api.get("/api/v1/leads?unassigned=true")) == {api_id(cold)}
 
 
 def test_list_filters_by_created_range_and_orders(api, tenant):
@@ -44,12 +45,12 @@ def test_list_filters_by_created_range_and_orders(api, tenant):
     recent = LeadFactory(tenant=tenant, created_at=now - dt.timedelta(days=2), score_total=70)
 
     since = (now - dt.timedelta(days=7)).isoformat()
-    assert ids(api.get("/api/v1/leads", {"created_after": since})) == {recent.pk}
-    assert ids(api.get("/api/v1/leads", {"created_before": since})) == {old.pk}
+    assert ids(api.get("/api/v1/leads", {"created_after": since})) == {api_id(recent)}
+    assert ids(api.get("/api/v1/leads", {"created_before": since})) == {api_id(old)}
     by_score = api.get("/api/v1/leads?ordering=score_total").json()["items"]
-    assert [item["id"] for item in by_score] == [old.pk, recent.pk]
+    assert [item["id"] for item in by_score] == [api_id(old), api_id(recent)]
     newest_first = api.get("/api/v1/leads").json()["items"]
-    assert [item["id"] for item in newest_first] == [recent.pk, old.pk]
+    assert [item["id"] for item in newest_first] == [api_id(recent), api_id(old)]
 
 
 def test_search_matches_name_email_company_and_phone(api, tenant):
@@ -58,7 +59,7 @@ def test_search_matches_name_email_company_and_phone(api, tenant):
     LeadFactory(tenant=tenant, first_name="Grace", last_name="Hopper", email="grace@navy.example", company="Navy")
 
     for term in ["lovelace", "ENGINES", "analyt", "2071234567", "ada lovelace"]:
-        assert ids(api.get("/api/v1/leads", {"search": term})) == {ada.pk}, term
+        assert ids(api.get("/api/v1/leads", {"search": term})) == {api_id(ada)}, term
 
 
 def test_a_bad_filter_value_is_400_naming_it(api):
@@ -83,7 +84,7 @@ def test_the_list_costs_the_same_queries_for_5_or_30_leads(api, tenant, rep, dja
 def test_patch_edits_details_and_normalises_them(api, tenant):
     lead = LeadFactory(tenant=tenant, email="old@x.example")
 
-    response = api.patch(f"/api/v1/leads/{lead.pk}", {"email": " New@X.Example ", "phone": "415 555 0100",
+    response = api.patch(f"/api/v1/leads/{api_id(lead)}", {"email": " New@X.Example ", "phone": "415 555 0100",
                                                        "priority": "high"}, format="json")
 
     assert response.status_code == 200
@@ -95,7 +96,7 @@ def test_patch_edits_details_and_normalises_them(api, tenant):
 def test_patch_ignores_status_and_owner_which_have_their_own_endpoints(api, tenant, rep):
     lead = LeadFactory(tenant=tenant)
 
-    api.patch(f"/api/v1/leads/{lead.pk}/", {"status": "qualified", "owner": rep.pk, "job_title": "CFO"}, format="json")
+    api.patch(f"/api/v1/leads/{api_id(lead)}/", {"status": "qualified", "owner": api_id(rep), "job_title": "CFO"}, format="json")
 
     lead.refresh_from_db()
     assert (lead.status, lead.owner, lead.job_title) == ("new", None, "CFO")
@@ -105,7 +106,7 @@ def test_patch_refuses_an_email_another_open_lead_has(api, tenant):
     LeadFactory(tenant=tenant, email="taken@x.example")
     lead = LeadFactory(tenant=tenant)
 
-    response = api.patch(f"/api/v1/leads/{lead.pk}", {"email": "taken@x.example"}, format="json")
+    response = api.patch(f"/api/v1/leads/{api_id(lead)}", {"email": "taken@x.example"}, format="json")
 
     assert response.status_code == 400
     assert "email" in response.json()
@@ -114,7 +115,7 @@ def test_patch_refuses_an_email_another_open_lead_has(api, tenant):
 def test_patch_refuses_removing_the_last_way_to_reach_the_lead(api, tenant):
     lead = LeadFactory(tenant=tenant, phone="")
 
-    response = api.patch(f"/api/v1/leads/{lead.pk}", {"email": ""}, format="json")
+    response = api.patch(f"/api/v1/leads/{api_id(lead)}", {"email": ""}, format="json")
 
     assert response.status_code == 400
     assert "email" in response.json()
@@ -124,7 +125,7 @@ def test_a_converted_lead_is_read_only(api, tenant):
     lead = LeadFactory(tenant=tenant)
     Lead.objects.convert(lead=lead)
 
-    response = api.patch(f"/api/v1/leads/{lead.pk}", {"job_title": "Changed"}, format="json")
+    response = api.patch(f"/api/v1/leads/{api_id(lead)}", {"job_title": "Changed"}, format="json")
 
     assert response.status_code == 409
     lead.refresh_from_db()
@@ -135,14 +136,14 @@ def test_a_rep_edits_their_own_and_unassigned_leads_only(tenant, rep, manager):
     client = api_client_for(rep)
     mine, free, theirs = (LeadFactory(tenant=tenant, owner=o) for o in (rep, None, manager))
 
-    assert client.patch(f"/api/v1/leads/{mine.pk}", {"job_title": "A"}, format="json").status_code == 200
-    assert client.patch(f"/api/v1/leads/{free.pk}", {"job_title": "B"}, format="json").status_code == 200
-    assert client.patch(f"/api/v1/leads/{theirs.pk}", {"job_title": "C"}, format="json").status_code == 404
-    assert client.get(f"/api/v1/leads/{theirs.pk}").status_code == 404, "reps see their own and unassigned leads"
+    assert client.patch(f"/api/v1/leads/{api_id(mine)}", {"job_title": "A"}, format="json").status_code == 200
+    assert client.patch(f"/api/v1/leads/{api_id(free)}", {"job_title": "B"}, format="json").status_code == 200
+    assert client.patch(f"/api/v1/leads/{api_id(theirs)}", {"job_title": "C"}, format="json").status_code == 404
+    assert client.get(f"/api/v1/leads/{api_id(theirs)}").status_code == 404, "reps see their own and unassigned leads"
     tenant.reps_read_all_leads = True
     tenant.save()
-    assert client.get(f"/api/v1/leads/{theirs.pk}").status_code == 200, "the workspace lets reps read every lead"
-    assert client.patch(f"/api/v1/leads/{theirs.pk}", {"job_title": "C"}, format="json").status_code == 403
+    assert client.get(f"/api/v1/leads/{api_id(theirs)}").status_code == 200, "the workspace lets reps read every lead"
+    assert client.patch(f"/api/v1/leads/{api_id(theirs)}", {"job_title": "C"}, format="json").status_code == 403
     theirs.refresh_from_db()
     assert theirs.job_title != "C"
 
@@ -153,7 +154,7 @@ def test_a_rep_edits_their_own_and_unassigned_leads_only(tenant, rep, manager):
 def test_status_moves_forward_and_logs_activity_and_event(api, tenant, manager):
     lead = LeadFactory(tenant=tenant)
 
-    response = api.patch(f"/api/v1/leads/{lead.pk}/status", {"status": "contacted", "notes": "Left voicemail"},
+    response = api.patch(f"/api/v1/leads/{api_id(lead)}/status", {"status": "contacted", "notes": "Left voicemail"},
                          format="json")
 
     assert response.status_code == 200
@@ -164,14 +165,14 @@ def test_status_moves_forward_and_logs_activity_and_event(api, tenant, manager):
     event = Event.objects.get(type=EventType.LEAD_STATUS_CHANGED)
     assert (event.payload["from"], event.payload["to"]) == ("new", "contacted")
 
-    qualified = api.patch(f"/api/v1/leads/{lead.pk}/status/", {"status": "qualified"}, format="json")
+    qualified = api.patch(f"/api/v1/leads/{api_id(lead)}/status/", {"status": "qualified"}, format="json")
     assert qualified.status_code == 200 and qualified.json()["qualified_at"] is not None
 
 
 def test_status_cannot_go_back(api, tenant):
     lead = LeadFactory(tenant=tenant, status=LeadStatus.QUALIFIED)
 
-    response = api.patch(f"/api/v1/leads/{lead.pk}/status", {"status": "new"}, format="json")
+    response = api.patch(f"/api/v1/leads/{api_id(lead)}/status", {"status": "new"}, format="json")
 
     assert response.status_code == 409
     assert "forward" in response.json()["detail"]
@@ -179,7 +180,7 @@ def test_status_cannot_go_back(api, tenant):
 
 def test_disqualifying_needs_a_reason_and_is_final(api, tenant):
     lead = LeadFactory(tenant=tenant)
-    url = f"/api/v1/leads/{lead.pk}/status"
+    url = f"/api/v1/leads/{api_id(lead)}/status"
 
     missing = api.patch(url, {"status": "disqualified"}, format="json")
     done = api.patch(url, {"status": "disqualified", "disqualification_reason": "No budget"}, format="json")
@@ -196,7 +197,7 @@ def test_disqualifying_needs_a_reason_and_is_final(api, tenant):
 def test_status_converted_points_to_the_convert_endpoint(api, tenant):
     lead = LeadFactory(tenant=tenant)
 
-    response = api.patch(f"/api/v1/leads/{lead.pk}/status", {"status": "converted"}, format="json")
+    response = api.patch(f"/api/v1/leads/{api_id(lead)}/status", {"status": "converted"}, format="json")
 
     assert response.status_code == 409
     assert "/convert" in response.json()["detail"]
@@ -207,8 +208,8 @@ def test_strict_pipeline_refuses_skipped_steps(api, tenant):
     tenant.save()
     lead = LeadFactory(tenant=tenant)
 
-    skipped = api.patch(f"/api/v1/leads/{lead.pk}/status", {"status": "qualified"}, format="json")
-    step = api.patch(f"/api/v1/leads/{lead.pk}/status", {"status": "contacted"}, format="json")
+    skipped = api.patch(f"/api/v1/leads/{api_id(lead)}/status", {"status": "qualified"}, format="json")
+    step = api.patch(f"/api/v1/leads/{api_id(lead)}/status", {"status": "contacted"}, format="json")
 
     assert skipped.status_code == 409
     assert "contacted" in skipped.json()["detail"]
@@ -218,7 +219,7 @@ def test_strict_pipeline_refuses_skipped_steps(api, tenant):
 def test_without_strict_pipeline_a_step_may_be_skipped(api, tenant):
     lead = LeadFactory(tenant=tenant)
 
-    assert api.patch(f"/api/v1/leads/{lead.pk}/status", {"status": "qualified"}, format="json").status_code == 200
+    assert api.patch(f"/api/v1/leads/{api_id(lead)}/status", {"status": "qualified"}, format="json").status_code == 200
 
 
 # --- assignment ----------------------------------------------------------------------------
@@ -231,16 +232,16 @@ def test_a_manager_assigns_a_lead_and_the_owner_is_told(
 
     with django_capture_on_commit_callbacks(execute=True):
         response = api.post(
-            f"/api/v1/leads/{lead.pk}/assign", {"owner": rep.pk, "reason": "Speaks German"}, format="json"
+            f"/api/v1/leads/{api_id(lead)}/assign", {"owner": api_id(rep), "reason": "Speaks German"}, format="json"
         )
 
     assert response.status_code == 200
-    assert response.json()["owner"] == rep.pk
+    assert response.json()["owner"] == api_id(rep)
     lead.refresh_from_db()
     assert lead.owner == rep and lead.assigned_at is not None
     activity = Activity.objects.get(lead=lead, kind=ActivityKind.ASSIGNED)
     assert activity.body == "Speaks German" and activity.actor == manager
-    assert Event.objects.get(type=EventType.LEAD_ASSIGNED).payload["to"] == rep.pk
+    assert Event.objects.get(type=EventType.LEAD_ASSIGNED).payload["to"] == api_id(rep)
     assert [m.to for m in mail.outbox] == [[rep.email]]
 
 
@@ -248,7 +249,7 @@ def test_assigning_to_someone_outside_the_tenant_is_400(api, tenant, other_tenan
     stranger = UserFactory(tenant=other_tenant)
     lead = LeadFactory(tenant=tenant)
 
-    response = api.post(f"/api/v1/leads/{lead.pk}/assign", {"owner": stranger.pk}, format="json")
+    response = api.post(f"/api/v1/leads/{api_id(lead)}/assign", {"owner": api_id(stranger)}, format="json")
 
     assert response.status_code == 400
     assert "owner" in response.json()
@@ -258,8 +259,8 @@ def test_a_rep_takes_an_unassigned_lead_but_cannot_give_leads_away(tenant, rep, 
     client = api_client_for(rep)
     free = LeadFactory(tenant=tenant)
 
-    taken = client.post(f"/api/v1/leads/{free.pk}/assign", {"owner": rep.pk}, format="json")
-    given = client.post(f"/api/v1/leads/{free.pk}/assign", {"owner": manager.pk}, format="json")
+    taken = client.post(f"/api/v1/leads/{api_id(free)}/assign", {"owner": api_id(rep)}, format="json")
+    given = client.post(f"/api/v1/leads/{api_id(free)}/assign", {"owner": api_id(manager)}, format="json")
 
     assert taken.status_code == 200
     assert given.status_code == 403
@@ -291,19 +292,19 @@ def test_another_tenants_lead_is_404_for_changes(api, other_tenant, method, path
 def test_logging_a_call_on_a_lead_puts_it_on_the_timeline(api, tenant, manager):
     lead = LeadFactory(tenant=tenant)
 
-    response = api.post(f"/api/v1/leads/{lead.pk}/activities", {"kind": "call", "body": "Talked budget"}, format="json")
+    response = api.post(f"/api/v1/leads/{api_id(lead)}/activities", {"kind": "call", "body": "Talked budget"}, format="json")
 
     assert response.status_code == 201
-    assert (response.json()["lead"], response.json()["actor"]) == (lead.pk, manager.pk)
+    assert (response.json()["lead"], response.json()["actor"]) == (api_id(lead), api_id(manager))
     lead.refresh_from_db()
     assert lead.last_activity_at is not None
-    detail = api.get(f"/api/v1/leads/{lead.pk}").json()
+    detail = api.get(f"/api/v1/leads/{api_id(lead)}").json()
     assert detail["latest_activities"][0]["body"] == "Talked budget"
 
 
 def test_a_task_with_a_due_date_and_a_bad_kind(api, tenant):
     lead = LeadFactory(tenant=tenant)
-    url = f"/api/v1/leads/{lead.pk}/activities/"
+    url = f"/api/v1/leads/{api_id(lead)}/activities/"
 
     task = api.post(url, {"kind": "task", "subject": "Send proposal", "due_at": "2030-01-02T09:00:00Z"}, format="json")
     system = api.post(url, {"kind": "converted"}, format="json")
@@ -315,7 +316,7 @@ def test_a_task_with_a_due_date_and_a_bad_kind(api, tenant):
 def test_logging_on_another_tenants_lead_is_404(api, other_tenant):
     foreign = LeadFactory(tenant=other_tenant)
 
-    response = api.post(f"/api/v1/leads/{foreign.pk}/activities", {"kind": "note", "body": "x"}, format="json")
+    response = api.post(f"/api/v1/leads/{api_id(foreign)}/activities", {"kind": "note", "body": "x"}, format="json")
 
     assert response.status_code == 404
     assert not Activity.objects.filter(lead=foreign).exists()

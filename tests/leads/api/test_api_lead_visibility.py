@@ -7,6 +7,7 @@ import io
 
 import pytest
 
+from tests.api_ids import api_id
 from tests.conftest import api_client_for
 from tests.factories import LeadFactory, UserFactory
 
@@ -28,7 +29,7 @@ def api_names(client, leads, query="") -> set[str]:
     response = client.get(f"/api/v1/leads{query}")
     assert response.status_code == 200, response.content
     shown = {item["id"] for item in response.json()["items"]}
-    return {name for name, lead in leads.items() if lead.pk in shown}
+    return {name for name, lead in leads.items() if api_id(lead) in shown}
 
 
 def admin_names(client, leads) -> set[str]:
@@ -53,7 +54,7 @@ def reads(user, leads, client) -> dict[str, set[str]]:
     return {
         "api list": api_names(api, leads),
         "api search": api_names(api, leads, "?search=shared.example"),
-        "api detail": {name for name, lead in leads.items() if api.get(f"/api/v1/leads/{lead.pk}").status_code == 200},
+        "api detail": {name for name, lead in leads.items() if api.get(f"/api/v1/leads/{api_id(lead)}").status_code == 200},
         "admin list": admin_names(client, leads),
         "admin export": export_names(client, leads),
     }
@@ -64,7 +65,7 @@ def test_a_rep_sees_her_own_and_unassigned_leads_in_every_door(client, rep, lead
         ["api list", "api search", "api detail", "admin list", "admin export"], {"mine", "free"}
     )
     api = api_client_for(UserFactory(tenant=rep.tenant, username="rita2"))  # another rep, nothing of her own
-    assert api_names(api, leads, f"?owner={leads['carls'].owner_id}") == set()
+    assert api_names(api, leads, f"?owner={api_id(leads['carls'].owner)}") == set()
     assert api_names(api, leads, "?unassigned=false") == set()
 
 
@@ -82,11 +83,11 @@ def test_reps_read_every_lead_when_the_workspace_turns_it_on(client, tenant, rep
         ["api list", "api search", "api detail", "admin list", "admin export"], {"mine", "free", "carls"}
     )
     assert api_names(api_client_for(UserFactory(tenant=tenant, username="rita2")), leads,
-                     f"?owner={leads['carls'].owner_id}") == {"carls"}
+                     f"?owner={api_id(leads['carls'].owner)}") == {"carls"}
     # Reading only: her colleague's lead is not hers to change.
     carls = leads["carls"]
     api = api_client_for(UserFactory(tenant=tenant, username="rita3"))
-    assert api.patch(f"/api/v1/leads/{carls.pk}", {"job_title": "X"}, format="json").status_code == 403
+    assert api.patch(f"/api/v1/leads/{api_id(carls)}", {"job_title": "X"}, format="json").status_code == 403
     assert client.get(f"/admin/leads/lead/{carls.pk}/change/").status_code == 200
     assert client.post(f"/admin/leads/lead/{carls.pk}/change/", {"job_title": "X"}).status_code == 403
     carls.refresh_from_db()

@@ -7,6 +7,7 @@ from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event
 from leads.choices import LeadSource, LeadStatus
 from leads.models import Lead
+from tests.api_ids import api_id
 from tests.conftest import api_client_for, session_client_for
 from tests.factories import ChannelFactory, CompanyFactory, ContactFactory, DealFactory, LeadFactory, UserFactory
 from tests.receipts import assert_receipt
@@ -33,7 +34,7 @@ def test_a_website_form_posts_a_lead_with_its_key(anon_api, channel, path):
     assert lead.phone == "+14155550132"
     assert (lead.source, lead.utm_source, lead.message) == (LeadSource.WEBSITE_FORM, "newsletter", "Call me")
     assert Activity.objects.get(lead=lead).kind == ActivityKind.FORM_SUBMITTED
-    assert Event.objects.get(type=EventType.LEAD_CREATED).payload["lead_id"] == lead.pk
+    assert Event.objects.get(type=EventType.LEAD_CREATED).payload["lead_id"] == api_id(lead)
 
 
 def test_the_form_key_may_come_in_the_body(anon_api, channel):
@@ -66,7 +67,7 @@ def test_an_integrator_creates_a_lead_and_gets_it_back(api, manager):
 
     assert response.status_code == 201
     body = response.json()
-    lead = Lead.objects.get(pk=body["id"])
+    lead = Lead.objects.get(public_id=body["id"])
     assert lead.tenant == manager.tenant and lead.source == LeadSource.API
     assert body["email"] == "grace@navy.example" and body["status"] == "new"
     assert body["annual_revenue"] == "2500000.00"
@@ -99,7 +100,7 @@ def test_a_second_submission_updates_the_open_lead_without_overwriting(api, tena
                         format="json")
 
     assert response.status_code == 200
-    assert response.json()["id"] == lead.pk
+    assert response.json()["id"] == api_id(lead)
     lead.refresh_from_db()
     assert lead.job_title == "VP Sales", "what a rep typed is kept"
     assert lead.phone == "+14155550100", "empty fields are filled"
@@ -113,7 +114,7 @@ def test_a_submission_from_a_contact_logs_on_the_contact_and_makes_no_lead(api, 
     response = api.post("/api/v1/leads", {"email": "known@x.example"}, format="json")
 
     assert response.status_code == 200
-    assert response.json()["contact_id"] == contact.pk
+    assert response.json()["contact_id"] == api_id(contact)
     assert not Lead.objects.exists()
     assert contact.activities.get().kind == ActivityKind.FORM_SUBMITTED
 
@@ -142,14 +143,14 @@ def test_the_list_is_paginated_and_holds_only_the_callers_tenant(api, tenant, ot
     assert (body["total"], body["page"], body["limit"]) == (5, 2, 2)
     assert len(body["items"]) == 2
     all_ids = {item["id"] for item in api.get("/api/v1/leads/?limit=100").json()["items"]}
-    assert all_ids == {lead.pk for lead in mine}
+    assert all_ids == {api_id(lead) for lead in mine}
 
 
 def test_the_detail_shows_the_lead_and_its_latest_activities(api, tenant):
     lead = LeadFactory(tenant=tenant, email="d@x.example")
     Activity.objects.create(tenant=tenant, lead=lead, kind=ActivityKind.CALL, body="Left a voicemail")
 
-    for path in [f"/api/v1/leads/{lead.pk}", f"/api/v1/leads/{lead.pk}/"]:
+    for path in [f"/api/v1/leads/{api_id(lead)}", f"/api/v1/leads/{api_id(lead)}/"]:
         response = api.get(path)
         assert response.status_code == 200
         assert response.json()["email"] == "d@x.example"
@@ -168,7 +169,7 @@ def test_reading_without_credentials_or_with_a_bad_token_is_401(anon_api, tenant
 @pytest.mark.parametrize("suffix", ["", "/"])
 def test_convert_answers_201_then_200_with_the_same_body(api, tenant, suffix):
     lead = LeadFactory(tenant=tenant, company="Convertible Co")
-    url = f"/api/v1/leads/{lead.pk}/convert{suffix}"
+    url = f"/api/v1/leads/{api_id(lead)}/convert{suffix}"
 
     first = api.post(url, {"deal_name": "Pilot", "amount": "5000.00"}, format="json")
     again = api.post(url, {}, format="json")
@@ -185,7 +186,7 @@ def test_convert_answers_201_then_200_with_the_same_body(api, tenant, suffix):
 def test_convert_without_a_deal(api, tenant):
     lead = LeadFactory(tenant=tenant)
 
-    response = api.post(f"/api/v1/leads/{lead.pk}/convert", {"create_deal": False}, format="json")
+    response = api.post(f"/api/v1/leads/{api_id(lead)}/convert", {"create_deal": False}, format="json")
 
     assert response.status_code == 201
     assert response.json()["deal_id"] is None
@@ -195,16 +196,16 @@ def test_convert_attaches_to_a_named_contact(api, tenant):
     contact = ContactFactory(tenant=tenant)
     lead = LeadFactory(tenant=tenant)
 
-    response = api.post(f"/api/v1/leads/{lead.pk}/convert", {"contact_id": contact.pk}, format="json")
+    response = api.post(f"/api/v1/leads/{api_id(lead)}/convert", {"contact_id": api_id(contact)}, format="json")
 
     assert response.status_code == 201
-    assert response.json()["contact_id"] == contact.pk
+    assert response.json()["contact_id"] == api_id(contact)
 
 
 def test_converting_a_disqualified_lead_is_409(api, tenant):
     lead = LeadFactory(tenant=tenant, status=LeadStatus.DISQUALIFIED, disqualification_reason="Competitor")
 
-    response = api.post(f"/api/v1/leads/{lead.pk}/convert", {}, format="json")
+    response = api.post(f"/api/v1/leads/{api_id(lead)}/convert", {}, format="json")
 
     assert response.status_code == 409
     assert "disqualified" in response.json()["detail"]
@@ -224,7 +225,7 @@ def test_converting_a_disqualified_lead_is_409(api, tenant):
 def test_a_bad_convert_body_is_400_naming_the_field(api, tenant, body, field):
     lead = LeadFactory(tenant=tenant)
 
-    response = api.post(f"/api/v1/leads/{lead.pk}/convert", body, format="json")
+    response = api.post(f"/api/v1/leads/{api_id(lead)}/convert", body, format="json")
 
     assert response.status_code == 400
     assert field in response.json()
@@ -236,7 +237,7 @@ def test_a_contact_of_another_tenant_is_refused_as_a_bad_field(api, tenant, othe
     foreign = ContactFactory(tenant=other_tenant)
     lead = LeadFactory(tenant=tenant)
 
-    response = api.post(f"/api/v1/leads/{lead.pk}/convert", {"contact_id": foreign.pk}, format="json")
+    response = api.post(f"/api/v1/leads/{api_id(lead)}/convert", {"contact_id": api_id(foreign)}, format="json")
 
     assert response.status_code == 400
     assert "contact_id" in response.json()
@@ -246,17 +247,17 @@ def test_convert_attaches_a_named_deal(api, tenant):
     company = CompanyFactory(tenant=tenant, name="Dealco", domain="dealco.example")
     deal = DealFactory(tenant=tenant, name="Dealco pilot", company=company)
     lead = LeadFactory(tenant=tenant, email="pat@dealco.example", company="Dealco")
-    url = f"/api/v1/leads/{lead.pk}/convert"
+    url = f"/api/v1/leads/{api_id(lead)}/convert"
 
-    first = api.post(url, {"deal_id": deal.pk}, format="json")
-    again = api.post(url, {"deal_id": deal.pk}, format="json")
+    first = api.post(url, {"deal_id": api_id(deal)}, format="json")
+    again = api.post(url, {"deal_id": api_id(deal)}, format="json")
 
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json() == again.json()
-    assert (first.json()["deal_id"], first.json()["company_id"]) == (deal.pk, company.pk)
+    assert (first.json()["deal_id"], first.json()["company_id"]) == (api_id(deal), api_id(company))
     assert Deal.objects.count() == 1
     deal.refresh_from_db()
-    assert deal.contact_id == first.json()["contact_id"]
+    assert api_id(deal.contact) == first.json()["contact_id"]
 
 
 @pytest.mark.parametrize(
@@ -278,7 +279,7 @@ def test_a_deal_that_cannot_be_attached_is_400_on_deal_id(api, tenant, other_ten
     }[whose]()
     lead = LeadFactory(tenant=tenant, email="pat@dealco.example", company="Dealco")
 
-    response = api.post(f"/api/v1/leads/{lead.pk}/convert", {"deal_id": deal.pk, **body}, format="json")
+    response = api.post(f"/api/v1/leads/{api_id(lead)}/convert", {"deal_id": api_id(deal), **body}, format="json")
 
     assert response.status_code == 400
     assert words in " ".join(response.json()["deal_id"])
@@ -291,14 +292,14 @@ def test_a_rep_cannot_convert_a_colleagues_lead(tenant, rep, manager):
     lead = LeadFactory(tenant=tenant, owner=manager)
     client = api_client_for(rep)
 
-    assert client.post(f"/api/v1/leads/{lead.pk}/convert", {}, format="json").status_code == 404
+    assert client.post(f"/api/v1/leads/{api_id(lead)}/convert", {}, format="json").status_code == 404
     tenant.reps_read_all_leads = True
     tenant.save()
-    assert client.post(f"/api/v1/leads/{lead.pk}/convert", {}, format="json").status_code == 403
+    assert client.post(f"/api/v1/leads/{api_id(lead)}/convert", {}, format="json").status_code == 403
     lead.refresh_from_db()
     assert lead.status == LeadStatus.NEW and not Contact.objects.exists()
     own = LeadFactory(tenant=tenant, owner=rep)
-    assert client.post(f"/api/v1/leads/{own.pk}/convert", {}, format="json").status_code == 201
+    assert client.post(f"/api/v1/leads/{api_id(own)}/convert", {}, format="json").status_code == 201
 
 
 # --- tenant isolation ----------------------------------------------------------------------
@@ -343,9 +344,9 @@ def test_a_rep_cannot_attach_a_colleagues_contact_company_or_deal_when_convertin
     deal = DealFactory(tenant=tenant, owner=colleague, contact=contact, company=company, stage="negotiation")
     deal_before = (deal.stage, deal.contact_id, deal.company_id, deal.updated_at)
     lead = LeadFactory(tenant=tenant, owner=rep, email=contact.email)
-    body = {name: {"contact_id": contact.pk, "company_id": company.pk, "deal_id": deal.pk}[name] for name in attach}
+    body = {name: {"contact_id": api_id(contact), "company_id": api_id(company), "deal_id": api_id(deal)}[name] for name in attach}
 
-    response = api_client_for(rep).post(f"/api/v1/leads/{lead.pk}/convert", body, format="json")
+    response = api_client_for(rep).post(f"/api/v1/leads/{api_id(lead)}/convert", body, format="json")
 
     assert response.status_code == 403, response.content
     assert "belongs to carl" in response.json()["detail"]

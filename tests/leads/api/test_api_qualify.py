@@ -6,6 +6,7 @@ from crm.choices import ActivityKind
 from crm.models import Activity
 from leads.choices import LeadStatus
 from leads.models import Lead
+from tests.api_ids import api_id
 from tests.conftest import api_client_for
 from tests.factories import LeadFactory
 
@@ -18,7 +19,7 @@ def bant(*unmet: str, **extra) -> dict:
 
 
 def qualify(client, lead, body):
-    return client.post(f"/api/v1/leads/{lead.pk}/qualify", body, format="json")
+    return client.post(f"/api/v1/leads/{api_id(lead)}/qualify", body, format="json")
 
 
 def test_all_met_qualifies_and_answers_with_the_lead_and_the_answers(api, tenant, rep, manager):
@@ -30,12 +31,12 @@ def test_all_met_qualifies_and_answers_with_the_lead_and_the_answers(api, tenant
 
     assert response.status_code == 200, response.content
     data = response.json()
-    assert data["id"] == lead.pk and data["status"] == "qualified" and data["qualified_at"]
+    assert data["id"] == api_id(lead) and data["status"] == "qualified" and data["qualified_at"]
     assert data["unmet"] == []
     q = data["qualification"]
     assert q["outcome"] == "qualified" and q["notes"] == "Strong fit"
     assert q["answers"]["budget"] == {"met": True, "detail": "50k approved"}
-    assert q["answered_by"] == manager.pk
+    assert q["answered_by"] == api_id(manager)
     task = Activity.objects.get(lead=lead, kind=ActivityKind.TASK)
     assert task.actor == rep and task.due_at is not None and task.due_at.weekday() < 5
     assert task.due_at.hour == 9
@@ -147,10 +148,10 @@ def test_the_schema_documents_qualify(client):
 
 def test_the_lead_detail_shows_the_latest_answers(api, tenant):
     lead = LeadFactory(tenant=tenant)
-    assert api.get(f"/api/v1/leads/{lead.pk}").json()["qualification"] == {}
+    assert api.get(f"/api/v1/leads/{api_id(lead)}").json()["qualification"] == {}
     answers = {name: {"met": True} for name in ("budget", "authority", "need", "timeline")}
 
-    api.post(f"/api/v1/leads/{lead.pk}/qualify", answers, format="json")
+    api.post(f"/api/v1/leads/{api_id(lead)}/qualify", answers, format="json")
 
-    shown = api.get(f"/api/v1/leads/{lead.pk}").json()["qualification"]
+    shown = api.get(f"/api/v1/leads/{api_id(lead)}").json()["qualification"]
     assert shown["outcome"] == "qualified" and shown["answers"]["budget"]["met"] is True

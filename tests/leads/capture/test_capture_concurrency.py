@@ -18,6 +18,7 @@ from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event, User
 from leads.models import Lead
 from leads.workspaces import create_tenant
+from tests.api_ids import api_id
 from tests.concurrency import run_together
 
 THREADS = 20
@@ -70,6 +71,6 @@ def test_twenty_concurrent_submissions_of_one_email_make_one_lead_and_log_each(l
         lead = Lead.objects.get(email=email)
         logged = Activity.objects.filter(lead=lead, kind__in=SUBMISSION_KINDS)
         assert sorted(logged.values_list("body", flat=True)) == sorted(f"submission {i}" for i in range(THREADS))
-        assert Event.objects.filter(type=EventType.LEAD_CREATED, payload__lead_id=lead.pk).count() == 1
+        assert Event.objects.filter(type=EventType.LEAD_CREATED, payload__lead_id=api_id(lead)).count() == 1
         assert Activity.objects.filter(lead=lead, kind=ActivityKind.ASSIGNED).count() == 1
     assert Lead.objects.count() == ROUNDS

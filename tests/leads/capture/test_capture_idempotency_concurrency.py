@@ -17,6 +17,7 @@ from leads.capture import idempotency
 from leads.capture.service import capture_lead
 from leads.choices import LeadSource
 from leads.models import IdempotencyRecord, Lead
+from tests.api_ids import api_id
 from tests.concurrency import run_together
 from tests.factories import ApiTokenFactory, ChannelFactory, ManagerFactory, TenantFactory
 
@@ -89,5 +90,5 @@ def test_twenty_concurrent_integrator_posts_with_one_key_get_the_same_lead(live_
     assert not errors, f"{connection.vendor}: {errors[:3]}"
     assert {code for code, _, _ in results} == {201}
     assert len({json.dumps(body, sort_keys=True) for _, body, _ in results}) == 1, "every answer is the first one"
-    assert results[0][1]["id"] == Lead.objects.get().pk
+    assert results[0][1]["id"] == api_id(Lead.objects.get())
     assert_one_lead()

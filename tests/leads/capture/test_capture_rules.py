@@ -6,6 +6,7 @@ from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event
 from leads.choices import LeadSource, LeadStatus
 from leads.models import Lead
+from tests.api_ids import api_id
 from tests.factories import ContactFactory, LeadFactory, UserFactory
 from tests.receipts import assert_receipt
 
@@ -90,7 +91,7 @@ def test_an_integrator_gets_the_updated_open_lead_back(api, tenant):
     response = api.post("/api/v1/leads", {"email": "open@x.example", "job_title": "CTO"}, format="json")
 
     assert response.status_code == 200
-    assert (response.json()["id"], response.json()["job_title"]) == (lead.pk, "CTO")
+    assert (response.json()["id"], response.json()["job_title"]) == (api_id(lead), "CTO")
 
 
 def test_a_submission_from_a_contacts_email_is_logged_on_the_contact_and_makes_no_lead(post, channel):
@@ -120,7 +121,7 @@ def test_a_disqualified_lead_stays_disqualified_and_the_person_gets_a_fresh_lead
 
 def test_a_converted_leads_person_is_matched_to_their_contact_and_the_lead_stays_converted(api, post, tenant, channel):
     lead = LeadFactory(tenant=tenant, email="won@x.example")
-    assert api.post(f"/api/v1/leads/{lead.pk}/convert", {}, format="json").status_code == 201
+    assert api.post(f"/api/v1/leads/{api_id(lead)}/convert", {}, format="json").status_code == 201
     lead.refresh_from_db()
 
     assert post({"email": "won@x.example", "message": "Upgrade please"}).status_code == 201
@@ -155,7 +156,7 @@ def test_attribution_is_stored_with_the_channels_defaults(post, channel):
                   "source_url", "referrer"):
         assert getattr(lead, field) == body[field], field
     assert Event.objects.get(type=EventType.LEAD_CREATED).payload == {
-        "lead_id": lead.pk, "email": lead.email, "source": LeadSource.REFERRAL, "status": lead.status,
+        "lead_id": api_id(lead), "email": lead.email, "source": LeadSource.REFERRAL, "status": lead.status,
         "channel_id": channel.pk,
     }
 

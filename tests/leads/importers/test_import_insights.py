@@ -10,6 +10,7 @@ from leads.prediction.service import predict_lead
 from leads.routing.service import route_lead
 from leads.rules.defaults import install_default_rules
 from leads.rules.scoring import rescore_lead
+from tests.api_ids import api_id
 from tests.factories import LeadFactory, TenantFactory, UserFactory
 from tests.leads.importers.support import run_import, write_csv
 from tests.leads.prediction.test_prediction import make_history, train
@@ -60,7 +61,7 @@ def test_a_lead_reaching_the_threshold_is_qualified_through_the_lifecycle(tenant
     assert ceo.status == LeadStatus.QUALIFIED and ceo.qualified_at is not None
     change = Activity.objects.get(lead=ceo, kind=ActivityKind.STATUS_CHANGED)
     assert change.data == {"from": "new", "to": "qualified"} and change.actor is None
-    assert Event.objects.filter(type=EventType.LEAD_STATUS_CHANGED, payload__lead_id=ceo.pk).exists()
+    assert Event.objects.filter(type=EventType.LEAD_STATUS_CHANGED, payload__lead_id=api_id(ceo)).exists()
 
 
 def test_strict_pipeline_does_not_skip_a_step_on_import(tenant, tmp_path):
@@ -83,7 +84,7 @@ def test_every_new_lead_gets_an_imported_activity_and_a_created_event(tenant, ma
     for lead in Lead.objects.all():
         activity = Activity.objects.get(lead=lead, kind=ActivityKind.IMPORTED)
         assert activity.subject == "Imported from expo.csv" and activity.data["line"] >= 2
-        event = Event.objects.get(type=EventType.LEAD_CREATED, payload__lead_id=lead.pk)
+        event = Event.objects.get(type=EventType.LEAD_CREATED, payload__lead_id=api_id(lead))
         assert event.payload["source"] == "import" and event.tenant == tenant
 
 
@@ -128,7 +129,7 @@ def test_routing_gives_the_same_owners_as_routing_each_lead(tenant, tmp_path):
     assigned = Activity.objects.get(lead=first, kind=ActivityKind.ASSIGNED)
     assert assigned.body == Activity.objects.get(lead=twin_first, kind=ActivityKind.ASSIGNED).body  # same reason
     assert assigned.body.startswith("round robin:") and assigned.data["routing"] == "round_robin"
-    assert Event.objects.filter(type=EventType.LEAD_ASSIGNED, payload__lead_id=first.pk).exists()
+    assert Event.objects.filter(type=EventType.LEAD_ASSIGNED, payload__lead_id=api_id(first)).exists()
     assert first.owner.last_assigned_at is not None
 
 
@@ -137,12 +138,12 @@ def _assignment_records(lead):
     owner = lead.owner
 
     def same(value):
-        return "OWNER" if owner is not None and value in (owner.pk, f"Assigned to {owner}") else value
+        return "OWNER" if owner is not None and value in (api_id(owner), f"Assigned to {owner}") else value
 
     entry = Activity.objects.get(lead=lead, kind=ActivityKind.ASSIGNED)
     events = [
         {k: same(v) for k, v in e.payload.items() if k != "lead_id"}
-        for e in Event.objects.filter(type=EventType.LEAD_ASSIGNED, payload__lead_id=lead.pk)
+        for e in Event.objects.filter(type=EventType.LEAD_ASSIGNED, payload__lead_id=api_id(lead))
     ]
     data = {k: same(v) for k, v in entry.data.items()}
     return (same(entry.subject), entry.body, data, entry.actor_id), events

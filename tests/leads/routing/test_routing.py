@@ -19,6 +19,7 @@ from leads.choices import LeadSource, LeadStatus
 from leads.models import AssignmentRule, Lead
 from leads.routing import service as routing
 from leads.routing.service import route_lead
+from tests.api_ids import api_id
 from tests.concurrency import run_together
 from tests.factories import ChannelFactory, LeadFactory, TenantFactory, UserFactory
 
@@ -329,9 +330,9 @@ def test_the_assignment_writes_its_reason_an_event_and_emails_after_commit(
     activity = Activity.objects.get(lead=lead, kind=ActivityKind.ASSIGNED)
     assert activity.body == "round robin: 12 open leads, longest wait"
     assert activity.actor is None, "the system routed it"
-    assert activity.data["to"] == ann.pk and activity.data["routing"] == "round_robin"
+    assert activity.data["to"] == api_id(ann) and activity.data["routing"] == "round_robin"
     event = Event.objects.get(type=EventType.LEAD_ASSIGNED)
-    assert event.payload["to"] == ann.pk and event.payload["reason"] == activity.body
+    assert event.payload["to"] == api_id(ann) and event.payload["reason"] == activity.body
     assert event.payload["open_leads"] == 12
     assert [m.to for m in mail.outbox] == [[ann.email]]
     assert "round robin: 12 open leads" in mail.outbox[0].body
@@ -372,7 +373,7 @@ def test_a_chat_lead_is_assigned_at_once(api, tenant):
     response = api.post("/api/v1/leads", {"email": "chat@prospect.example", "source": "chat"}, format="json")
 
     assert response.status_code == 201
-    assert response.json()["source"] == "chat" and response.json()["owner"] == ann.pk
+    assert response.json()["source"] == "chat" and response.json()["owner"] == api_id(ann)
 
 
 def test_a_chat_lead_matching_a_rule_goes_to_its_target(tenant):
@@ -534,7 +535,7 @@ def test_assign_to_me_takes_unassigned_leads_through_assign_lead(client, tenant,
     assert free.owner == rep
     activity = Activity.objects.get(lead=free, kind=ActivityKind.ASSIGNED)
     assert (activity.actor, activity.body) == (rep, f"taken by {rep} in the admin")
-    assert Event.objects.filter(type=EventType.LEAD_ASSIGNED, payload__to=rep.pk).exists()
+    assert Event.objects.filter(type=EventType.LEAD_ASSIGNED, payload__to=api_id(rep)).exists()
 
 
 def test_a_rep_cannot_take_a_colleagues_lead_from_the_admin(client, tenant, rep, manager):

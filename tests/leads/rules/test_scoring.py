@@ -22,6 +22,7 @@ from leads.rules.defaults import DEFAULT_RULES, install_default_rules
 from leads.rules.scoring import band_for, grade_for, rescore_lead, rescore_leads
 from leads.rules.sheet import check_rule, rule_sheet
 from leads.workspaces import create_tenant
+from tests.api_ids import api_id
 from tests.factories import ActivityFactory, LeadFactory, TenantFactory
 
 pytestmark = pytest.mark.django_db
@@ -191,7 +192,7 @@ def test_editing_through_the_api_rescores(api, sheet):
     lead = LeadFactory(tenant=sheet, job_title="Analyst", email="ann@gmail.com")
     rescore_lead(lead=lead)
 
-    response = api.patch(f"/api/v1/leads/{lead.pk}", {"job_title": "Director of Sales"}, format="json")
+    response = api.patch(f"/api/v1/leads/{api_id(lead)}", {"job_title": "Director of Sales"}, format="json")
 
     assert response.status_code == 200, response.content
     assert response.json()["score_total"] == 10
@@ -202,13 +203,13 @@ def test_an_activity_through_the_api_raises_the_score(api, sheet):
     lead = LeadFactory(tenant=sheet, job_title="Director", email="d@acme.example")
     assert rescore_lead(lead=lead).score_total == 20
 
-    response = api.post(f"/api/v1/leads/{lead.pk}/activities", {"kind": "demo_requested"}, format="json")
+    response = api.post(f"/api/v1/leads/{api_id(lead)}/activities", {"kind": "demo_requested"}, format="json")
 
     assert response.status_code == 201, response.content
     lead = fresh(lead)
     assert (lead.score_total, lead.score_band) == (50, "warm")
     assert "Asked for a demo" in [f["name"] for f in lead.score_factors]
-    detail = api.get(f"/api/v1/leads/{lead.pk}").json()
+    detail = api.get(f"/api/v1/leads/{api_id(lead)}").json()
     assert detail["score_total"] == 50 and len(detail["score_factors"]) == 2
 
 
@@ -266,7 +267,7 @@ def test_reaching_the_threshold_qualifies_with_an_activity_and_an_event(api, hot
     lead = LeadFactory(tenant=hot_sheet, job_title="Chief Revenue Officer", status=LeadStatus.NEW)
     assert refresh_insights(lead=lead).status == LeadStatus.NEW  # 50 < 80
 
-    response = api.post(f"/api/v1/leads/{lead.pk}/activities", {"kind": "demo_requested"}, format="json")
+    response = api.post(f"/api/v1/leads/{api_id(lead)}/activities", {"kind": "demo_requested"}, format="json")
 
     assert response.status_code == 201
     lead = fresh(lead)
@@ -276,7 +277,7 @@ def test_reaching_the_threshold_qualifies_with_an_activity_and_an_event(api, hot
     assert change.data == {"from": "new", "to": "qualified"} and change.actor is None
     assert change.body == "Auto-qualified: score 80 >= threshold 80"
     event = Event.objects.get(type=EventType.LEAD_STATUS_CHANGED)
-    assert event.payload["lead_id"] == lead.pk and event.payload["to"] == "qualified"
+    assert event.payload["lead_id"] == api_id(lead) and event.payload["to"] == "qualified"
 
 
 def test_the_threshold_is_the_tenants(hot_sheet):
@@ -329,7 +330,7 @@ def test_set_based_rescoring_auto_qualifies_like_the_per_lead_path(hot_sheet, ot
     assert [fresh(x).status for x in (contacted, new, low)] == ["qualified", "new", "contacted"]
     change = Activity.objects.get(kind=ActivityKind.STATUS_CHANGED)
     assert (change.lead_id, change.body) == (contacted.pk, "Auto-qualified: score 80 >= threshold 80")
-    assert Event.objects.get(type=EventType.LEAD_STATUS_CHANGED).payload["lead_id"] == contacted.pk
+    assert Event.objects.get(type=EventType.LEAD_STATUS_CHANGED).payload["lead_id"] == api_id(contacted)
 
 
 def test_set_based_rescoring_counts_band_changes_and_batches(tenant):
