@@ -296,7 +296,7 @@ SUBMISSION_KINDS = (ActivityKind.FORM_SUBMITTED, ActivityKind.CREATED)
 @dataclass(frozen=True)
 class Submission:
     lead_id: int | None
-    contact_id: int | None
+    contact_id: str | None  # the contact's public id: the API's name for it
 
 
 def find_submission(*, tenant: Tenant | int, submission_id: object) -> Submission | None:
@@ -308,7 +308,10 @@ def find_submission(*, tenant: Tenant | int, submission_id: object) -> Submissio
     tenant_id = tenant.pk if isinstance(tenant, Tenant) else tenant
     row = (
         Activity.objects.filter(tenant_id=tenant_id, public_id=public_id, kind__in=SUBMISSION_KINDS)
-        .values("lead_id", "contact_id")
+        .values("lead_id", "contact__public_id")
         .first()
     )
-    return Submission(lead_id=row["lead_id"], contact_id=row["contact_id"]) if row else None
+    if row is None:
+        return None
+    contact = row["contact__public_id"]
+    return Submission(lead_id=row["lead_id"], contact_id=str(contact) if contact else None)

@@ -182,7 +182,7 @@ def test_a_lead_created_emits_lead_created_with_the_documents_fields(anon_api, c
     [body] = messages(EventType.LEAD_CREATED)
     lead = Lead.objects.get()
     assert {"event_type", "lead_id", "email", "source", "timestamp"} <= set(body)
-    assert (body["lead_id"], body["email"], body["source"]) == (lead.pk, "john@example.com", lead.source)
+    assert (body["lead_id"], body["email"], body["source"]) == (api_id(lead), "john@example.com", lead.source)
     assert is_timestamp(body["timestamp"])
 
 
