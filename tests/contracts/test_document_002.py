@@ -284,6 +284,8 @@ def test_the_whole_pipeline_goes_through_the_status_endpoint(api, tenant, last):
     assert deal.stage == last and lead.converted_deal == deal
     assert lead.closed_at is not None and lead.closed_at == deal.closed_at
     assert Contact.objects.count() == 1
+    # Document 000: the person becomes a customer when their deal is won, whichever door won it.
+    assert Contact.objects.get().status == ("customer" if last == "closed_won" else "active")
     listed = api.get(f"/api/v1/leads?status={last}").json()["items"]
     assert [item["id"] for item in listed] == [api_id(lead)]
 
