@@ -7,7 +7,7 @@ import datetime as dt
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from leads.enrichment.service import ENRICHABLE_FIELDS
+from leads.enrichment.service import ENRICHABLE_FIELDS, field_label
 from leads.models import Lead
 
 # Names a provider uses for what no lead field holds, as a person reads them.
@@ -22,7 +22,7 @@ def enrichment_panel(lead: Lead) -> str:
     if lead.pk is None:
         return "Enriched in the background once the lead is saved."
     data = lead.enrichment_data or {}
-    parts = []
+    parts: list[str] = []
     if data.get("error"):
         parts.append(format_html(
             '<p class="crm-enrich-error"><strong>The last lookup failed</strong> ({}, {}, {}): {}</p>',
@@ -65,7 +65,7 @@ def _outcome(lead: Lead, name: str, filled: set[str]) -> str:
 
 def _label(name: str) -> str:
     if name in ENRICHABLE_FIELDS:
-        return str(Lead._meta.get_field(name).verbose_name).capitalize()
+        return field_label(name).capitalize()
     return EXTRA_LABELS.get(name, name.replace("_", " ").capitalize())
 
 

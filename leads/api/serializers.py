@@ -59,8 +59,13 @@ class LeadDetailSerializer(LeadSerializer):
     latest_activities = serializers.SerializerMethodField()
 
     class Meta(LeadSerializer.Meta):
-        fields = [*LeadSerializer.Meta.fields, "qualification", "latest_activities"]
+        fields = [*LeadSerializer.Meta.fields, "qualification", "enrichment_data", "latest_activities"]
         read_only_fields = fields
+        extra_kwargs = {"enrichment_data": {"help_text": (
+            "What the enrichment provider found (docs/enrichment.md): provider, fetched_at, fields (everything "
+            "found), filled (the fields it added to the lead, which were empty), attempts; after a lookup that "
+            "failed for good, error and failed_at. {} until the lead is enriched."
+        )}}
 
     def get_latest_activities(self, lead: Lead) -> list[dict]:
         activities = Activity.objects.filter(lead=lead).timeline()[:10]

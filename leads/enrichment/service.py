@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from celery import current_app
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from crm import timeline
@@ -223,8 +223,12 @@ def _extra_value(raw: Any) -> Any:
     return " ".join(str(raw).split())[:EXTRA_MAX]
 
 
+def _lead_field(name: str) -> models.Field:
+    return cast(models.Field, Lead._meta.get_field(name))  # ENRICHABLE_FIELDS are plain columns
+
+
 def _max_length(name: str) -> int:
-    return Lead._meta.get_field(name).max_length or EXTRA_MAX
+    return _lead_field(name).max_length or EXTRA_MAX
 
 
 def _json(value: Any) -> Any:
@@ -234,15 +238,16 @@ def _json(value: Any) -> Any:
 def _subject(provider: str, filled: dict) -> str:
     if not filled:
         return f"Enrichment ({provider}): nothing new to fill"
-    return f"Enriched by {provider}: " + ", ".join(_label(name) for name in filled)
+    return f"Enriched by {provider}: " + ", ".join(field_label(name) for name in filled)
 
 
 def _body(filled: dict, kept: dict) -> str:
-    lines = [f"{_label(name)}: {_json(value)}" for name, value in filled.items()]
+    lines = [f"{field_label(name)}: {_json(value)}" for name, value in filled.items()]
     if kept:
-        lines.append("Kept the lead's own values for: " + ", ".join(_label(name) for name in kept))
+        lines.append("Kept the lead's own values for: " + ", ".join(field_label(name) for name in kept))
     return "\n".join(lines)
 
 
-def _label(name: str) -> str:
-    return str(Lead._meta.get_field(name).verbose_name)
+def field_label(name: str) -> str:
+    """An enrichable field's name as a person reads it ("job title")."""
+    return str(_lead_field(name).verbose_name)

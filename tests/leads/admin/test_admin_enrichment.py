@@ -43,6 +43,8 @@ def test_a_failed_lookup_reads_as_a_sentence(client, rep, tenant):
 
 
 def test_a_lead_not_yet_enriched_says_so_and_why(client, rep, tenant):
+    tenant.enrichment_enabled = True
+    tenant.save()
     lead = LeadFactory(tenant=tenant, owner=rep)
     assert "Not enriched yet." in page(client, rep, lead)
     tenant.enrichment_enabled = False
