@@ -150,6 +150,7 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
         admin_actions.disqualify_leads,
         admin_actions.convert_leads,
         admin_actions.rescore_selected,
+        admin_actions.enrich_selected,
         admin_actions.route_leads,
         admin_actions.delete_leads,
         "export_selected_csv",

@@ -320,3 +320,40 @@ def test_a_provider_error_that_is_final_is_never_raised_to_the_caller(tenant, se
     assert enrichment.enrich_lead(lead_id=lead.pk, final=True, attempt=4, provider=Broken()) == "failed"
     lead.refresh_from_db()
     assert lead.enrichment_data["error"] == "boom" and lead.enrichment_data["attempts"] == 5
+
+
+# --- the admin's "Enrich selected leads again" and a rep's edit racing a lookup -----------------
+
+
+def test_the_admin_action_asks_again_for_the_selected_leads(client, tenant, manager, settings,
+                                                             django_capture_on_commit_callbacks):
+    settings.ENRICHMENT_PROVIDER = COUNTING
+    lead = LeadFactory(tenant=tenant, industry="", enrichment_data={
+        "provider": "counting", "error": "HTTP 503", "failed_at": "2026-03-02T11:00:00+00:00", "attempts": 5})
+    client.force_login(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/admin/leads/lead/", {"action": "enrich_selected", "_selected_action": [lead.pk]},
+                               follow=True)
+    assert "Enrichment asked for 1 lead" in response.content.decode()
+    lead.refresh_from_db()
+    assert lead.industry == "Software"
+    assert "error" not in lead.enrichment_data
+
+
+def test_a_value_a_rep_saves_during_the_lookup_is_kept(tenant, settings):
+    lead = LeadFactory(tenant=tenant, industry="")
+
+    class RepEditsMeanwhile:
+        name, default_rate = "slow", ""
+
+        def lookup(self, query):
+            Lead.objects.filter(pk=lead.pk).update(industry="Retail")  # saved while the provider was thinking
+            return Found(fields={"industry": "Software"})
+
+    enrichment.enrich_lead(lead_id=lead.pk, provider=RepEditsMeanwhile())
+    lead.refresh_from_db()
+    assert lead.industry == "Retail"
+    assert lead.enrichment_data["filled"] == []
+    [entry] = enriched_entries(lead)
+    assert entry.subject == "Enrichment (slow): nothing new to fill"
+    assert entry.data["kept"] == {"industry": "Software"}
