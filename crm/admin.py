@@ -40,7 +40,7 @@ class PersonForm(forms.ModelForm):
 class TenantAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "strict_pipeline", "created_at")
     search_fields = ("name", "slug")
-    fields = ("name", "slug", "strict_pipeline", "reps_read_all_leads", "created_at")
+    fields = ("name", "slug", "strict_pipeline", "reps_read_all_leads", "enrichment_enabled", "created_at")
     readonly_fields = ("created_at",)
 
     def get_queryset(self, request):

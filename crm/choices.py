@@ -25,6 +25,7 @@ class ActivityKind(models.TextChoices):
     SCORED = "scored", "Scored"
     CONVERTED = "converted", "Converted"
     IMPORTED = "imported", "Imported"
+    ENRICHED = "enriched", "Enriched"
 
 
 class EventType(models.TextChoices):

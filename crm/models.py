@@ -42,6 +42,12 @@ class Tenant(models.Model):
         help_text="Reps see every lead of the workspace (reading only); they still change only their own and "
         "unassigned ones. Off: reps see their own and unassigned leads.",
     )
+    enrichment_enabled = models.BooleanField(
+        "Enrich new leads",
+        default=True,
+        help_text="After a lead arrives, the background engine asks the enrichment provider (ENRICHMENT_PROVIDER) "
+        "about the person and company and fills fields the lead has empty. Off: no provider is asked.",
+    )
     config_version = models.CharField(
         max_length=32, default="", editable=False,
         help_text="A fresh random value after every change to scoring rules, routing rules or the model.",

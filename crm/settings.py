@@ -309,6 +309,21 @@ WEBHOOK_RETRY_DELAYS = [
 ]
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "5"))
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE")  # private, loopback, link-local targets (tests, intranets)
+# --- Enrichment (leads/enrichment/; docs/enrichment.md) ---
+# Who is asked about a new lead's person and company: "offline" (the workspace's own companies and
+# contacts, the email's domain, the phone number; no network), "http" (a Clearbit- or People Data
+# Labs-style JSON service at ENRICHMENT_HTTP_URL), or the dotted path of a provider class.
+ENRICHMENT_PROVIDER = os.environ.get("ENRICHMENT_PROVIDER", "offline")
+ENRICHMENT_HTTP_URL = os.environ.get("ENRICHMENT_HTTP_URL", "")
+ENRICHMENT_HTTP_KEY = os.environ.get("ENRICHMENT_HTTP_KEY", "")
+ENRICHMENT_TIMEOUT_SECONDS = float(os.environ.get("ENRICHMENT_TIMEOUT_SECONDS", "5"))
+# Seconds before each retry of a failed lookup (then the error is recorded on the lead).
+ENRICHMENT_RETRY_DELAYS = [float(s) for s in env_list("ENRICHMENT_RETRY_DELAYS", "10,60,300,1800")]
+# Calls per provider, e.g. "http=10/s,offline=600/m" (n per s, m or h); a provider not named uses its own default.
+ENRICHMENT_RATE_LIMITS = {
+    name.strip(): rate.strip()
+    for name, _, rate in (item.partition("=") for item in env_list("ENRICHMENT_RATE_LIMITS", ""))
+}
 CELERY_BEAT_SCHEDULE = {
     # expires: while no worker runs, the polls do not pile up in the broker (the next one does the work)
     "relay-events": {"task": "crm.tasks.relay_events", "schedule": EVENTS_RELAY_POLL_SECONDS,

@@ -1,8 +1,11 @@
 """Scheduled upkeep of the lead app, run by beat (CELERY_BEAT_SCHEDULE); each is safe to run twice."""
 
 from celery import shared_task
+from django.conf import settings
 
 from . import assignment
+from .enrichment import service as enrichment
+from .enrichment.providers import ProviderError
 from .capture.idempotency import purge_expired
 from .importers.queued import run_queued_import
 from .importers.retention import purge_abandoned_uploads, purge_old_error_reports
@@ -50,3 +53,20 @@ def train_conversion_model(work_id: int) -> str:
 def retrain_conversion_models() -> dict:
     """Retrain the workspaces whose closed-lead history grew since their active model (nightly)."""
     return retraining.retrain_grown_workspaces()
+
+
+@shared_task(name="leads.tasks.enrich_lead", bind=True, acks_late=True, max_retries=None)
+def enrich_lead(self, lead_id: int, attempt: int = 0, force: bool = False) -> str:
+    """Ask the enrichment provider about a new lead (queued when its capture commits).
+
+    A failed lookup is tried again after each of ENRICHMENT_RETRY_DELAYS, then recorded on the lead;
+    a call the provider's rate limit refuses waits for the next window without counting as an attempt.
+    """
+    delays = settings.ENRICHMENT_RETRY_DELAYS
+    try:
+        return enrichment.enrich_lead(lead_id=lead_id, attempt=attempt, final=attempt >= len(delays), force=force)
+    except enrichment.RateLimited as exc:
+        raise self.retry(args=[lead_id], kwargs={"attempt": attempt, "force": force}, countdown=exc.wait) from exc
+    except ProviderError as exc:  # retryable, and attempts are left
+        raise self.retry(args=[lead_id], kwargs={"attempt": attempt + 1, "force": force},
+                         countdown=delays[attempt], exc=exc) from exc

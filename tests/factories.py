@@ -16,6 +16,9 @@ class TenantFactory(DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Workspace {n}")
     slug = factory.Sequence(lambda n: f"workspace-{n}")
+    # Off in tests (on for a real workspace): a test that commits a capture checks the capture alone, not
+    # the enrichment its commit would run in-process; tests/leads/enrichment/ turns it on.
+    enrichment_enabled = False
 
 
 class UserFactory(DjangoModelFactory):

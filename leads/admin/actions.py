@@ -17,6 +17,7 @@ from typing import cast
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.db import transaction
 from django.template.response import TemplateResponse
 
 from contacts.companies import company_key, find_companies
@@ -29,6 +30,7 @@ from leads.assignment import AssignmentError, assign_lead
 from leads.choices import OPEN_STATUSES, LeadStatus
 from leads.conversion import ConversionError
 from leads.deletion import REASON_MAX, DeletionError, delete_lead
+from leads.enrichment.service import enrich_soon
 from leads.lifecycle import MissingReason, TransitionError, change_status
 from leads.models import Lead
 from leads.routing.service import route_lead
@@ -349,6 +351,31 @@ def rescore_selected(model_admin, request, queryset):
         verb = "is" if qualified == 1 else "are"
         message += f", {qualified} reached the auto-qualify threshold and {verb} now qualified"
     model_admin.message_user(request, message + ".", messages.SUCCESS)
+
+
+@admin.action(description="Enrich selected leads again", permissions=["change"])
+def enrich_selected(model_admin, request, queryset):
+    """Ask the enrichment provider again (e.g. for imported leads, or after a failed lookup), in the background."""
+    leads = list(queryset.select_related("tenant").order_by())
+    if _refuse(model_admin, request, leads, "enriched"):
+        return
+    queued = off = 0
+    with transaction.atomic():  # queued as this commits
+        for lead in leads:
+            if enrich_soon(lead=lead, force=True):
+                queued += 1
+            else:
+                off += 1
+    if queued:
+        model_admin.message_user(
+            request, f"Enrichment asked for {_plural(queued)}; it runs in the background (each lead's Enrichment "
+            "panel shows what it added).", messages.SUCCESS,
+        )
+    if off:
+        model_admin.message_user(
+            request, f"{_plural(off)} not enriched: enrichment is off for the workspace (its Tenant page).",
+            messages.WARNING,
+        )
 
 
 # --- deletion ---

@@ -18,6 +18,7 @@ from crm.admin_tenancy import TenantScopedAdmin
 from crm.admin_versions import VersionedAdmin
 from leads.activities import log_activity
 from leads.admin import actions as admin_actions
+from leads.admin.enrichment import enrichment_panel
 from leads.admin.filters import CampaignFilter, OwnerFilter, WorkspaceRelatedFilter
 from leads.admin.importing import LeadImportMixin
 from leads.admin.search import indexed_search_available, search_leads
@@ -149,6 +150,7 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
         admin_actions.disqualify_leads,
         admin_actions.convert_leads,
         admin_actions.rescore_selected,
+        admin_actions.enrich_selected,
         admin_actions.route_leads,
         admin_actions.delete_leads,
         "export_selected_csv",
@@ -206,6 +208,7 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
             },
         ),
         ("Score", {"fields": SCORE_FIELDS}),
+        ("Enrichment", {"fields": ("enrichment_panel",)}),
         ("Conversion", {"fields": CONVERSION_FIELDS}),
         (
             "More",
@@ -220,6 +223,7 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
         "external_id",
         *SCORE_FIELDS,
         *CONVERSION_FIELDS,
+        "enrichment_panel",
         "enrichment_data",
         "created_at",
         "updated_at",
@@ -373,6 +377,10 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
             self._factors_table(lead),
             self._prediction(lead),
         )
+
+    @admin.display(description="What enrichment added")
+    def enrichment_panel(self, lead):
+        return enrichment_panel(lead)
 
     def _factors_table(self, lead):
         if not lead.score_factors:

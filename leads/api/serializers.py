@@ -129,8 +129,13 @@ class LeadDetailSerializer(LeadSerializer):
     )
 
     class Meta(LeadSerializer.Meta):
-        fields = [*LeadSerializer.Meta.fields, "qualification", "latest_activities", "activities"]
+        fields = [*LeadSerializer.Meta.fields, "qualification", "enrichment_data", "latest_activities", "activities"]
         read_only_fields = fields
+        extra_kwargs = {"enrichment_data": {"help_text": (
+            "What the enrichment provider found (docs/enrichment.md): provider, fetched_at, fields (everything "
+            "found), filled (the fields it added to the lead, which were empty), attempts; after a lookup that "
+            "failed for good, error and failed_at. {} until the lead is enriched."
+        )}}
 
     @extend_schema_field(DocumentActivitySerializer(many=True))
     def get_activities(self, lead: Lead) -> list[dict]:

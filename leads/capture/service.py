@@ -36,6 +36,7 @@ from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event, Tenant, User
 from crm.public_ids import parse_public_id
 from leads.choices import OPEN_STATUSES, LeadSource, LeadStatus
+from leads.enrichment.service import enrich_soon
 from leads.insights import refresh_insights
 from leads.intake import FILLABLE_FIELDS, empty_fields_filled, submitted_values, values_differing
 from leads.locks import claim_email, lock_open_lead
@@ -212,6 +213,7 @@ def _create(
     if placement is not None:
         placement.settle(lead)
     lead = auto_qualify(lead=lead)
+    enrich_soon(lead=lead)  # the background engine asks the provider once this commits (leads/enrichment/)
     return CaptureResult(lead=lead, created=True)
 
 
