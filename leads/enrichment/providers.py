@@ -124,7 +124,7 @@ class OfflineProvider:
         values = {
             "company": company.name, "industry": company.industry, "employee_count": company.employee_count,
             "annual_revenue": company.annual_revenue, "website": company.website,
-            "company_country": company.country, "company_id": company.pk,
+            "company_country": company.country, "company_id": str(company.public_id),
         }
         return {name: value for name, value in values.items() if value not in (None, "")}
 

@@ -151,7 +151,7 @@ def enrichment_apply(*, lead_id: int, provider: str, found: Found, attempts: int
         if filled:
             timeline.event(
                 tenant=lead.tenant_id, type=EventType.LEAD_UPDATED, created_at=now,
-                payload={"lead_id": lead.pk, "email": lead.email, "source": lead.source, "fields": list(filled),
+                payload={"lead_id": str(lead.public_id), "email": lead.email, "source": lead.source, "fields": list(filled),
                          "actor_id": None, "enriched_by": provider},
             ).save()
             lead = refresh_insights(lead=lead)

@@ -162,7 +162,7 @@ def test_filling_writes_a_lead_updated_event_and_rescores_the_lead(tenant, setti
     assert lead.score_total == before + 30
     assert any(f["name"] == "Software" for f in lead.score_factors)
     event = Event.objects.filter(type=EventType.LEAD_UPDATED).latest("id")
-    assert event.payload["lead_id"] == lead.pk
+    assert event.payload["lead_id"] == api_id(lead)  # events name leads by public id
     assert event.payload["fields"] == ["industry"]
     assert event.payload["enriched_by"] == "counting"
 
