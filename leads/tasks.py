@@ -1,11 +1,14 @@
 """Scheduled upkeep of the lead app, run by beat (CELERY_BEAT_SCHEDULE); each is safe to run twice."""
 
 from celery import shared_task
+from django.conf import settings
 
 from . import assignment
 from .capture.idempotency import purge_expired
 from .importers.queued import run_queued_import
 from .importers.retention import purge_abandoned_uploads, purge_old_error_reports
+from .integrations import facebook
+from .integrations.service import facebook_lead_fetch
 from .prediction import retraining
 from .rules import rescoring
 
@@ -50,3 +53,18 @@ def train_conversion_model(work_id: int) -> str:
 def retrain_conversion_models() -> dict:
     """Retrain the workspaces whose closed-lead history grew since their active model (nightly)."""
     return retraining.retrain_grown_workspaces()
+
+
+@shared_task(name="leads.tasks.fetch_facebook_lead", bind=True, acks_late=True)
+def fetch_facebook_lead(self, ad_lead_id: int) -> str:
+    """Fetch a lead a Facebook webhook announced and capture it (queued by the hook); a failed fetch is
+    retried after each of FACEBOOK_FETCH_RETRY_DELAYS, then recorded as failed on the lead's channel."""
+    delays = settings.FACEBOOK_FETCH_RETRY_DELAYS
+    attempt = self.request.retries
+    try:
+        outcome = facebook_lead_fetch(ad_lead_id=ad_lead_id, last_attempt=attempt >= len(delays))
+    except facebook.FetchFailed as exc:
+        if attempt >= len(delays):
+            return "failed"
+        raise self.retry(exc=exc, countdown=delays[attempt], max_retries=len(delays)) from None
+    return outcome.ad_lead.status
