@@ -50,7 +50,27 @@ def channel_update(*, actor: User | None, channel: Channel, values: dict[str, An
     return _save(channel, values, creating=False)
 
 
+def channel_check(*, channel: Channel, values: dict[str, Any], creating: bool) -> Channel:
+    """The channel as `values` would leave it, checked but not saved (the admin's form asks before it saves).
+    Raises ValidationError naming the field."""
+    import copy
+
+    prospective = copy.copy(channel)
+    _apply(prospective, values, creating=creating)
+    return prospective
+
+
 def _save(channel: Channel, values: dict[str, Any], *, creating: bool) -> Channel:
+    _apply(channel, values, creating=creating)
+    try:
+        with transaction.atomic():
+            channel.save()
+    except IntegrityError as exc:
+        raise ValidationError({"name": ["A channel with this name already exists."]}) from exc
+    return channel
+
+
+def _apply(channel: Channel, values: dict[str, Any], *, creating: bool) -> None:
     unknown = set(values) - set(EDITABLE)
     if unknown:
         raise ValidationError({name: ["This field cannot be set."] for name in sorted(unknown)})
@@ -74,12 +94,6 @@ def _save(channel: Channel, values: dict[str, Any], *, creating: bool) -> Channe
         if taken.exclude(pk=channel.pk).exists():
             raise ValidationError({"page_id": ["Another channel of this workspace already takes this page's leads."]})
     channel.full_clean(exclude=["tenant", "default_owner"])
-    try:
-        with transaction.atomic():
-            channel.save()
-    except IntegrityError as exc:
-        raise ValidationError({"name": ["A channel with this name already exists."]}) from exc
-    return channel
 
 
 def callback_path(channel: Channel) -> str:
