@@ -59,6 +59,7 @@ class ChannelSerializer(serializers.ModelSerializer):
 
     def create(self, validated_data):
         user = cast(User, self.context["request"].user)
+        assert user.tenant is not None  # HasTenant
         return channel_create(actor=user, tenant=user.tenant, values=validated_data)
 
     def update(self, instance, validated_data):

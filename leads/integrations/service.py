@@ -87,11 +87,11 @@ def facebook_webhook_receive(*, body: bytes, signature: str | None, now=None) ->
     queued = []
     with transaction.atomic():
         for change in changes:
-            channel = signed.get(change.page_id)
-            if channel is None:
+            page_channel = signed.get(change.page_id)
+            if page_channel is None:
                 continue
             ad_lead, created = _announce(
-                channel=channel, platform=CampaignPlatform.FACEBOOK, external_id=change.leadgen_id, now=now,
+                channel=page_channel, platform=CampaignPlatform.FACEBOOK, external_id=change.leadgen_id, now=now,
                 ad_id=change.ad_id, adgroup_id=change.adgroup_id, form_id=change.form_id,
             )
             if created or ad_lead.status != AdLeadStatus.CAPTURED:
