@@ -198,6 +198,7 @@ SPECTACULAR_SETTINGS = {
         "LeadStageEnum": "leads.stages.LeadStage",
         "DealStageEnum": "contacts.choices.DealStage",
         "RecommendationEnum": "leads.choices.Recommendation",
+        "SourceEnum": "leads.choices.LeadSource",  # a lead's source and a channel's default_source
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -14,16 +14,24 @@ from django.test import Client, override_settings
 from contacts.models import Company, Contact, Deal
 from crm.choices import Role
 from crm.models import Activity, Event, WebhookDelivery, WebhookEndpoint
-from leads.models import Lead
+from leads.models import Channel, Lead
 from tests.conftest import api_client_for
-from tests.factories import ActivityFactory, CompanyFactory, ContactFactory, DealFactory, LeadFactory, UserFactory
+from tests.factories import (
+    ActivityFactory,
+    ChannelFactory,
+    CompanyFactory,
+    ContactFactory,
+    DealFactory,
+    LeadFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
 HUGE = 10**30
 OVERFLOWING_DATE = "9999-12-31T23:59:59-12:00"
 BODY_METHODS = {"post", "put", "patch"}
-WRITTEN = (Lead, Contact, Company, Deal, Activity, Event, WebhookEndpoint, WebhookDelivery)
+WRITTEN = (Lead, Contact, Company, Deal, Activity, Event, WebhookEndpoint, WebhookDelivery, Channel)
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +73,7 @@ def rows(tenant, manager):
         "activities": ActivityFactory(lead=lead, actor=manager),
         "webhook-endpoints": WebhookEndpoint.objects.create(tenant=tenant, url="https://hooks.example.com/crm",
                                                             secret="whsec_corpus"),
+        "channels": ChannelFactory(tenant=tenant, name="Website"),
     }
 
 
