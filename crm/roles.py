@@ -26,6 +26,7 @@ _MANAGER = {
     "leads.scoringrule": ["view", "add", "change", "delete"],
     "leads.assignmentrule": ["view", "add", "change", "delete"],
     "leads.predictionmodel": ["view"],
+    "leads.campaign": ["view", "change"],
     "crm.activity": ["view", "add", "change", "delete"],
     "crm.event": ["view"],
     "crm.user": ["view", "add", "change"],  # reps only: crm.access.check_user_change decides whom

@@ -204,6 +204,8 @@ SPECTACULAR_SETTINGS = {
         "DocumentActivityTypeEnum": [("created", "created"), ("status_changed", "status_changed"),
                                      ("note_added", "note_added"), ("contacted", "contacted")],
         "ContactStatusEnum": "contacts.choices.ContactStatus",
+        "ChannelKindEnum": "leads.choices.ChannelKind",  # a channel's kind beside an activity's
+        "ActivityKindEnum": "crm.choices.ActivityKind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -324,6 +326,14 @@ ENRICHMENT_RATE_LIMITS = {
     name.strip(): rate.strip()
     for name, _, rate in (item.partition("=") for item in env_list("ENRICHMENT_RATE_LIMITS", ""))
 }
+
+# --- Ad platforms (leads/integrations/; docs/ad-platforms.md) ---
+# The Graph API version's base URL a Facebook lead is fetched from: GET {FACEBOOK_GRAPH_URL}/{leadgen_id}.
+FACEBOOK_GRAPH_URL = os.environ.get("FACEBOOK_GRAPH_URL", "https://graph.facebook.com/v23.0")
+FACEBOOK_FETCH_TIMEOUT_SECONDS = float(os.environ.get("FACEBOOK_FETCH_TIMEOUT_SECONDS", "10"))
+FACEBOOK_FETCH_MAX_BYTES = 1_000_000
+# Seconds before each retry of a failed fetch (then the lead is marked failed on its channel), e.g. "0,0" in tests.
+FACEBOOK_FETCH_RETRY_DELAYS = [float(s) for s in env_list("FACEBOOK_FETCH_RETRY_DELAYS", "5,30,120,600,1800,3600")]
 CELERY_BEAT_SCHEDULE = {
     # expires: while no worker runs, the polls do not pile up in the broker (the next one does the work)
     "relay-events": {"task": "crm.tasks.relay_events", "schedule": EVENTS_RELAY_POLL_SECONDS,

@@ -76,6 +76,27 @@ class Recommendation(models.TextChoices):
 
 class ChannelKind(models.TextChoices):
     WEBSITE_FORM = "website_form", "Website form"
+    FACEBOOK_LEAD_ADS = "facebook_lead_ads", "Facebook Lead Ads"
+    GOOGLE_LEAD_FORM = "google_lead_form", "Google Ads lead form"
+
+
+# The lead source each ad channel's leads get.
+AD_CHANNEL_SOURCES = {
+    ChannelKind.FACEBOOK_LEAD_ADS: LeadSource.FACEBOOK_LEAD_AD,
+    ChannelKind.GOOGLE_LEAD_FORM: LeadSource.GOOGLE_LEAD_FORM,
+}
+
+
+class CampaignPlatform(models.TextChoices):
+    FACEBOOK = "facebook", "Facebook"
+    GOOGLE = "google", "Google Ads"
+    OTHER = "other", "Named on a form or import"
+
+
+class AdLeadStatus(models.TextChoices):
+    RECEIVED = "received", "Received, fetching"
+    CAPTURED = "captured", "Captured"
+    FAILED = "failed", "Failed"
 
 
 class RuleCategory(models.TextChoices):

@@ -13,6 +13,8 @@ from crm.public_ids import public_id_field, unique_per_tenant
 
 from .choices import (
     OPEN_STATUSES,
+    AdLeadStatus,
+    CampaignPlatform,
     ChannelKind,
     Grade,
     ImportStatus,
@@ -33,10 +35,26 @@ def new_form_key() -> str:
     return secrets.token_urlsafe(24)
 
 
+def new_verify_token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+# A channel's secrets: written, never shown back in full (mask_secret), never logged.
+CHANNEL_SECRETS = ("app_secret", "page_access_token", "google_key")
+
+
+def mask_secret(value: str) -> str:
+    """'••••1234' for a set secret (its last four characters, none when it is short), '' for none."""
+    if not value:
+        return ""
+    return "••••" + (value[-4:] if len(value) >= 12 else "")
+
+
 class Channel(models.Model):
     """A door leads come in through, e.g. one website form with its public key."""
 
     tenant = models.ForeignKey("crm.Tenant", on_delete=models.CASCADE, related_name="channels")
+    public_id = public_id_field()
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=30, choices=ChannelKind.choices, default=ChannelKind.WEBSITE_FORM)
     form_key = models.CharField(max_length=64, unique=True, default=new_form_key, help_text="Public; embedded in the website form.")
@@ -54,16 +72,66 @@ class Channel(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    # Facebook Lead Ads (kind facebook_lead_ads): the page whose leads come here and the app's keys.
+    page_id = models.CharField(max_length=64, blank=True, db_index=True, help_text="The Facebook page's id.")
+    app_secret = models.CharField(max_length=255, blank=True, help_text="The Facebook app's secret (signs webhooks).")
+    verify_token = models.CharField(
+        max_length=255, blank=True, default=new_verify_token,
+        help_text="Typed into the app's webhook setup; Facebook sends it back on the subscription handshake.",
+    )
+    page_access_token = models.CharField(
+        max_length=1000, blank=True, help_text="A page access token with leads_retrieval, to fetch each lead."
+    )
+    # Google Ads lead form (kind google_lead_form): the key typed into the form's webhook setup.
+    google_key = models.CharField(max_length=255, blank=True, help_text="The key Google sends with every lead.")
+    field_mapping = models.JSONField(
+        default=dict, blank=True,
+        help_text='A form\'s own fields to lead fields, e.g. {"work_email": "email", "budget": "custom_fields.budget"}.',
+    )
+    # What the platform last did: shown on the channel's admin page.
+    last_webhook_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.TextField(blank=True, editable=False)
+    last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     objects = TenantQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "name"], name="channel_name_unique_per_tenant"),
+            unique_per_tenant("channel"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class Campaign(models.Model):
+    """An ad campaign (or a campaign a form or import named), per workspace; created on first sight."""
+
+    tenant = models.ForeignKey("crm.Tenant", on_delete=models.CASCADE, related_name="campaigns")
+    platform = models.CharField(max_length=20, choices=CampaignPlatform.choices)
+    external_id = models.CharField(max_length=200, blank=True, help_text="The campaign's id on its platform.")
+    name = models.CharField(max_length=200, blank=True)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-last_seen_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "platform", "external_id"], condition=~Q(external_id=""),
+                name="campaign_external_id_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "platform", "name"], condition=Q(external_id=""), name="campaign_name_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"{self.get_platform_display()} campaign {self.external_id}"
 
 
 class Lead(models.Model):
@@ -101,6 +169,13 @@ class Lead(models.Model):
     utm_term = models.CharField(max_length=200, blank=True)
     utm_content = models.CharField(max_length=200, blank=True)
     external_id = models.CharField(max_length=200, blank=True, help_text="The lead's id on the platform it came from.")
+    source_campaign = models.ForeignKey(
+        Campaign, on_delete=models.SET_NULL, null=True, blank=True, related_name="leads",
+        help_text="The campaign the lead came from (ad platforms; a campaign a form or import named).",
+    )
+    is_test = models.BooleanField(
+        default=False, help_text="A platform's test lead (e.g. Google's); left out of the dashboard's figures."
+    )
 
     # Where it stands
     status = models.CharField(max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEW)
@@ -167,6 +242,7 @@ class Lead(models.Model):
             models.Index(fields=["tenant", "-created_at", "-id"], name="lead_tenant_recent_idx"),
             models.Index(fields=["tenant", "email"], name="lead_tenant_email_idx"),
             models.Index(fields=["tenant", "phone"], name="lead_tenant_phone_idx"),
+            models.Index(fields=["tenant", "source", "source_campaign"], name="lead_tenant_src_campaign_idx"),
         ]
         constraints = [
             unique_per_tenant("lead"),
@@ -214,6 +290,38 @@ class Lead(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+
+class AdLead(models.Model):
+    """One lead an ad platform announced: its id there (one row per id, so a repeated webhook or a
+    retry makes one lead), the ad, form and campaign it came from, and how its capture went."""
+
+    tenant = models.ForeignKey("crm.Tenant", on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="ad_leads")
+    platform = models.CharField(max_length=20, choices=CampaignPlatform.choices)
+    external_id = models.CharField(max_length=200, help_text="Facebook's leadgen_id, Google's lead_id.")
+    lead = models.ForeignKey(Lead, on_delete=models.SET_NULL, null=True, blank=True, related_name="ad_origins")
+    campaign = models.ForeignKey(Campaign, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    ad_id = models.CharField(max_length=200, blank=True)
+    adgroup_id = models.CharField(max_length=200, blank=True, help_text="The ad set (Facebook) or ad group (Google).")
+    form_id = models.CharField(max_length=200, blank=True)
+    is_test = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=AdLeadStatus.choices, default=AdLeadStatus.RECEIVED)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Fetches tried (Facebook).")
+    error = models.TextField(blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    captured_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "platform", "external_id"], name="ad_lead_unique_per_platform"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_platform_display()} lead {self.external_id}"
 
 
 class ScoringRule(models.Model):

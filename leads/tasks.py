@@ -9,6 +9,8 @@ from .enrichment.providers import ProviderError
 from .capture.idempotency import purge_expired
 from .importers.queued import run_queued_import
 from .importers.retention import purge_abandoned_uploads, purge_old_error_reports
+from .integrations import facebook
+from .integrations.service import facebook_lead_fetch
 from .prediction import retraining
 from .rules import rescoring
 
@@ -70,3 +72,20 @@ def enrich_lead(self, lead_id: int, attempt: int = 0, force: bool = False) -> st
     except ProviderError as exc:  # retryable, and attempts are left
         raise self.retry(args=[lead_id], kwargs={"attempt": attempt + 1, "force": force},
                          countdown=delays[attempt], exc=exc) from exc
+
+
+@shared_task(name="leads.tasks.fetch_facebook_lead", bind=True, acks_late=True)
+def fetch_facebook_lead(self, ad_lead_id: int):
+    """Fetch a lead a Facebook webhook announced and capture it (queued by the hook); a failed fetch is
+    retried after each of FACEBOOK_FETCH_RETRY_DELAYS, then recorded as failed on the lead's channel."""
+    delays = settings.FACEBOOK_FETCH_RETRY_DELAYS
+    attempt = self.request.retries
+    try:
+        outcome = facebook_lead_fetch(ad_lead_id=ad_lead_id, last_attempt=attempt >= len(delays))
+    except facebook.FetchFailed as exc:
+        if attempt >= len(delays):
+            return "failed"
+        if self.request.is_eager:  # run in the caller (tests): apply() runs the returned retry at once
+            return self.retry(exc=exc, countdown=delays[attempt], max_retries=len(delays), throw=False)
+        raise self.retry(exc=exc, countdown=delays[attempt], max_retries=len(delays)) from None
+    return outcome.ad_lead.status

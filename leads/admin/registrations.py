@@ -2,7 +2,7 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
@@ -28,7 +28,9 @@ from leads.choices import LeadStatus
 from leads.editing import EDITABLE_FIELDS, note_edits
 from leads.insights import refresh_insights
 from leads.lifecycle import MissingReason, TransitionError, change_status, check_reason, check_transition
-from leads.models import AssignmentRule, Channel, Lead, ScoringRule
+from leads.channels import EDITABLE as CHANNEL_EDITABLE
+from leads.channels import callback_path, channel_check, channel_create, channel_update
+from leads.models import CHANNEL_SECRETS, AdLead, AssignmentRule, Campaign, Channel, Lead, ScoringRule, mask_secret
 from leads.rules.conditions import ConditionError, parse_conditions
 from leads.rules.rescoring import rescore_soon
 from leads.rules.sheet import check_rule
@@ -204,6 +206,8 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
                     "utm_term",
                     "utm_content",
                     "external_id",
+                    "ad_origin",
+                    "is_test",
                 ),
             },
         ),
@@ -221,6 +225,8 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
         "qualified_at",
         "last_activity_at",
         "external_id",
+        "ad_origin",
+        "is_test",
         *SCORE_FIELDS,
         *CONVERSION_FIELDS,
         "enrichment_panel",
@@ -231,6 +237,24 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
 
     class Media:
         css = {"all": ("crm/admin.css",)}
+
+    @admin.display(description="Where it came from")
+    def ad_origin(self, lead: Lead) -> str:
+        """The platform, campaign, ad and form of a lead an ad platform sent (leads/integrations/)."""
+        parts = []
+        if lead.source_campaign_id is not None:
+            parts.append(("Campaign", str(lead.source_campaign)))
+        for origin in AdLead.objects.filter(lead=lead).select_related("campaign").order_by("received_at")[:5]:
+            parts += [
+                ("Platform", f"{origin.get_platform_display()} (lead {origin.external_id})"),
+                *((label, value) for label, value in (
+                    ("Campaign id", origin.campaign.external_id if origin.campaign else ""), ("Ad", origin.ad_id),
+                    ("Ad set / group", origin.adgroup_id), ("Form", origin.form_id),
+                ) if value),
+            ]
+        if not parts:
+            return "-"
+        return format_html("<dl>{}</dl>", format_html_join("", "<dt>{}</dt><dd>{}</dd>", parts))
 
     def get_urls(self):
         return lead_urls(self) + super().get_urls()
@@ -449,34 +473,113 @@ def _when(moment) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "-"
 
 
+class ChannelAdminForm(forms.ModelForm):
+    """Secrets are typed, never shown back (their field says what is stored, masked); left empty, they are kept.
+    The channel service checks what the kind needs before anything is saved."""
+
+    class Meta:
+        model = Channel
+        fields = "__all__"
+        widgets = {name: forms.PasswordInput(render_value=False) for name in CHANNEL_SECRETS}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in CHANNEL_SECRETS:
+            if name in self.fields:
+                stored = mask_secret(getattr(self.instance, name, ""))
+                self.fields[name].required = False
+                self.fields[name].help_text = (
+                    f"Stored: {stored}. Leave empty to keep it." if stored else self.fields[name].help_text
+                )
+
+    def changed_values(self) -> dict:
+        return {name: self.cleaned_data[name] for name in CHANNEL_EDITABLE if name in self.cleaned_data}
+
+    def _post_clean(self):
+        stored = {name: getattr(self.instance, name, "") for name in CHANNEL_SECRETS}
+        super()._post_clean()  # type: ignore[misc]  # ModelForm's, missing from the stubs
+        for name, value in stored.items():  # an empty secret field keeps the stored secret
+            if not getattr(self.instance, name):
+                setattr(self.instance, name, value)
+        # The service decides what the kind needs (and the source of an ad channel's leads).
+        try:
+            channel_check(channel=self.instance, values=self.changed_values(), creating=self.instance.pk is None)
+        except ValidationError as exc:
+            self._update_errors(exc)  # type: ignore[attr-defined]
+
+
 @admin.register(Channel)
 class ChannelAdmin(TenantScopedAdmin, admin.ModelAdmin):
+    form = ChannelAdminForm
     list_display = (
         "name",
         "kind",
         "default_source",
         "default_owner",
-        "rate_limit_per_hour",
         "is_active",
+        "last_webhook_at",
         "blocked_count",
     )
     list_filter = ("kind", "is_active")
     list_select_related = ("default_owner",)
-    search_fields = ("name",)
-    fields = (
-        "tenant",
-        "name",
-        "kind",
-        "default_source",
-        "default_owner",
-        "allowed_origins",
-        "rate_limit_per_hour",
-        "is_active",
-        "form_key",
-        "blocked_count",
-        "created_at",
+    search_fields = ("name", "page_id")
+    fieldsets = (
+        (None, {"fields": ("tenant", "name", "kind", "default_source", "default_owner", "is_active", "form_key",
+                           "created_at")}),
+        ("Website form", {"fields": ("allowed_origins", "rate_limit_per_hour", "blocked_count")}),
+        ("Facebook Lead Ads", {
+            "fields": ("page_id", "app_secret", "page_access_token", "verify_token"),
+            "description": "docs/ad-platforms.md walks through connecting a page.",
+        }),
+        ("Google Ads lead form", {"fields": ("google_key",)}),
+        ("Ad platform setup", {"fields": ("callback_url", "field_mapping", "last_webhook_at", "last_errors")}),
     )
-    readonly_fields = ("form_key", "blocked_count", "created_at")
+    readonly_fields = ("form_key", "blocked_count", "created_at", "callback_url", "last_webhook_at", "last_errors")
+
+    @admin.display(description="Callback URL")
+    def callback_url(self, channel: Channel) -> str:
+        path = callback_path(channel) if channel.pk else ""
+        request = getattr(self, "_request", None)
+        if not path:
+            return "- (Facebook and Google channels: saved first)"
+        return request.build_absolute_uri(path) if request is not None else path
+
+    @admin.display(description="Last errors")
+    def last_errors(self, channel: Channel) -> str:
+        lines = []
+        if channel.last_error:
+            lines.append((_when(channel.last_error_at), channel.last_error))
+        failed = AdLead.objects.filter(channel=channel).exclude(error="").order_by("-received_at")[:5] if channel.pk else []
+        lines += [(_when(origin.received_at), f"{origin.external_id}: {origin.error}") for origin in failed]
+        if not lines:
+            return "-"
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}: {}</li>", lines))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        self._request = request  # for the callback URL's host
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        values = form.changed_values()
+        if change:
+            channel_update(actor=request.user, channel=Channel.objects.get(pk=obj.pk), values=values)
+        else:
+            created = channel_create(actor=request.user, tenant=obj.tenant, values=values)
+            obj.pk = created.pk
+
+
+@admin.register(Campaign)
+class CampaignAdmin(TenantScopedAdmin, admin.ModelAdmin):
+    """Campaigns are made on first sight (ad leads, forms, imports); their names may be edited here."""
+
+    list_display = ("__str__", "platform", "external_id", "first_seen_at", "last_seen_at")
+    list_filter = ("platform",)
+    search_fields = ("name", "external_id")
+    fields = ("tenant", "platform", "external_id", "name", "first_seen_at", "last_seen_at")
+    readonly_fields = ("platform", "external_id", "first_seen_at", "last_seen_at")
+
+    def has_add_permission(self, request):
+        return False
 
 
 class ScoringRuleForm(forms.ModelForm):

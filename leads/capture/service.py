@@ -35,12 +35,13 @@ from crm.access import AccessDenied, can_change
 from crm.choices import ActivityKind, EventType
 from crm.models import Activity, Event, Tenant, User
 from crm.public_ids import parse_public_id
-from leads.choices import OPEN_STATUSES, LeadSource, LeadStatus
+from leads.campaigns import campaign_seen
+from leads.choices import OPEN_STATUSES, CampaignPlatform, LeadSource, LeadStatus
 from leads.enrichment.service import enrich_soon
 from leads.insights import refresh_insights
 from leads.intake import FILLABLE_FIELDS, empty_fields_filled, submitted_values, values_differing
 from leads.locks import claim_email, lock_open_lead
-from leads.models import Channel, Lead
+from leads.models import Campaign, Channel, Lead
 from leads.prediction.service import predict_new_lead
 from leads.routing.service import place_new_lead
 from leads.rules.scoring import auto_qualify, score_new_lead, will_auto_qualify
@@ -61,6 +62,8 @@ def capture_lead(
     channel: Channel | None = None,
     actor: User | None = None,
     submission_id: uuid.UUID | None = None,
+    campaign: Campaign | None = None,
+    is_test: bool = False,
 ) -> CaptureResult:
     """Create a lead, or fold the submission into the open lead / contact with the same email.
 
@@ -70,19 +73,25 @@ def capture_lead(
     `tenant` is the row this request read: its config_version says which cached scoring and
     routing rules apply (leads/rules/config.py), so a row kept from long ago would score with
     the rules of its day.
+
+    `campaign`: the ad campaign the lead came from (leads/integrations/); without it, a `campaign` the
+    data names links the lead to that named campaign. `is_test`: a platform's test lead.
     """
     email = data.get("email", "")
+    if campaign is None and data.get("campaign"):
+        campaign = campaign_seen(tenant_id=tenant.pk, platform=CampaignPlatform.OTHER, name=data["campaign"])
+    extra = {"source_campaign": campaign, "is_test": is_test}
     try:
         with transaction.atomic():
             # First, before routing locks a rep (leads/locks.py): a concurrent capture of this email
             # waits here holding nothing, then finds the lead this one creates.
             claim_email(tenant_id=tenant.pk, email=email)
             merged = _merge_into_existing(tenant=tenant, email=email, data=data, channel=channel, actor=actor,
-                                          submission_id=submission_id)
+                                          submission_id=submission_id, extra=extra)
             if merged is not None:
                 return merged
             return _create(tenant=tenant, data=data, source=source, channel=channel, actor=actor,
-                           submission_id=submission_id)
+                           submission_id=submission_id, extra=extra)
     except IntegrityError:
         if not email:
             raise
@@ -91,7 +100,7 @@ def capture_lead(
         with transaction.atomic():
             claim_email(tenant_id=tenant.pk, email=email)
             merged = _merge_into_existing(tenant=tenant, email=email, data=data, channel=channel, actor=actor,
-                                          submission_id=submission_id)
+                                          submission_id=submission_id, extra=extra)
             if merged is None:
                 raise
             return merged
@@ -99,7 +108,7 @@ def capture_lead(
 
 def _merge_into_existing(
     *, tenant: Tenant, email: str, data: dict, channel: Channel | None, actor: User | None,
-    submission_id: uuid.UUID | None = None,
+    submission_id: uuid.UUID | None = None, extra: dict | None = None,
 ) -> CaptureResult | None:
     if not email:
         return None
@@ -118,8 +127,12 @@ def _merge_into_existing(
         for name, value in changes.items():
             setattr(lead, name, value)
         filled = list(changes)
+        linked = []
+        if extra and extra.get("source_campaign") is not None and lead.source_campaign_id is None:
+            lead.source_campaign = extra["source_campaign"]  # the first campaign that brought the person
+            linked = ["source_campaign"]
         lead.last_activity_at = now
-        lead.save(update_fields=[*filled, "last_activity_at", "updated_at"])
+        lead.save(update_fields=[*filled, *linked, "last_activity_at", "updated_at"])
         # What the lead kept instead (its own value, or a person's edit) is offered on its timeline.
         differs = values_differing(current=lambda name: getattr(lead, name), incoming=data)
         _log_submission(tenant=tenant, lead=lead, data=data, channel=channel, actor=actor, filled=filled, now=now,
@@ -163,7 +176,7 @@ def _who_has(*, tenant: Tenant, email: str) -> dict[str, int]:
 
 def _create(
     *, tenant: Tenant, data: dict, source: str, channel: Channel | None, actor: User | None,
-    submission_id: uuid.UUID | None = None,
+    submission_id: uuid.UUID | None = None, extra: dict | None = None,
 ) -> CaptureResult:
     now = timezone.now()
     owner_id = channel.default_owner_id if channel is not None else None
@@ -178,6 +191,7 @@ def _create(
         last_activity_at=now,
         created_at=now,
         **fields,
+        **(extra or {}),
     )
     # Scored, predicted and routed before the INSERT, so the new row is written once: its only
     # activity is this submission, counted here rather than read back (what refresh_insights does

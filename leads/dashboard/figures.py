@@ -27,7 +27,7 @@ from django.utils import timezone
 from crm.choices import ActivityKind
 from crm.models import Activity, Tenant, User
 from leads.choices import LeadSource, LeadStatus, ScoreBand
-from leads.models import Lead
+from leads.models import Campaign, Lead
 
 CONTACT_KINDS = (ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.MEETING, ActivityKind.CONVERTED)
 CONTACTED_OR_LATER = (LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.CONVERTED)
@@ -102,12 +102,22 @@ class BandCount:
 
 
 @dataclass(frozen=True)
+class CampaignRow:
+    campaign_id: int | None  # None: the source's leads without a campaign
+    label: str
+    leads: int
+    converted: int
+    conversion_pct: float | None
+
+
+@dataclass(frozen=True)
 class SourceRow:
     key: str
     label: str
     leads: int
     converted: int
     conversion_pct: float | None
+    campaigns: tuple[CampaignRow, ...] = ()  # biggest first; empty when none of the source's leads has one
 
 
 @dataclass(frozen=True)
@@ -169,8 +179,10 @@ def build_dashboard(*, user: User, period: Period, now: dt.datetime | None = Non
 
 
 def cohort(*, scope: Scope, period: Period):
-    """The leads of the scope created in the period."""
-    leads = Lead.objects.for_tenant(scope.tenant).filter(created_at__gte=period.since, created_at__lt=period.until)
+    """The leads of the scope created in the period (a platform's test leads left out)."""
+    leads = Lead.objects.for_tenant(scope.tenant).filter(
+        created_at__gte=period.since, created_at__lt=period.until, is_test=False
+    )
     return leads if scope.owner is None else leads.owned_by(scope.owner)
 
 
@@ -226,24 +238,38 @@ def funnel_and_bands(*, scope: Scope, period: Period) -> tuple[Funnel, list[Band
 
 
 def by_source(*, scope: Scope, period: Period) -> list[SourceRow]:
-    """Leads per source and the share of them converted, biggest source first."""
+    """Leads per source and the share of them converted, biggest source first; each source split into its
+    campaigns (leads/campaigns.py), biggest first, when any of its leads came from one."""
     rows = (
         cohort(scope=scope, period=period)
         .order_by()
-        .values("source")
+        .values("source", "source_campaign")
         .annotate(leads=Count("pk"), converted=Count("pk", filter=Q(status=LeadStatus.CONVERTED)))
     )
+    per_source: dict[str, list[dict]] = {}
+    for row in rows:
+        per_source.setdefault(row["source"], []).append(row)
+    campaign_ids = {row["source_campaign"] for row in rows if row["source_campaign"] is not None}
+    names = {c.pk: str(c) for c in Campaign.objects.filter(pk__in=campaign_ids)} if campaign_ids else {}
     labels = dict(LeadSource.choices)
-    result = [
-        SourceRow(
-            key=row["source"],
-            label=labels.get(row["source"], row["source"]),
-            leads=row["leads"],
-            converted=row["converted"],
-            conversion_pct=pct(row["converted"], row["leads"]),
-        )
-        for row in rows
-    ]
+    result = []
+    for source, parts in per_source.items():
+        leads, converted = sum(p["leads"] for p in parts), sum(p["converted"] for p in parts)
+        campaigns = sorted(
+            (
+                CampaignRow(
+                    campaign_id=p["source_campaign"],
+                    label=names.get(p["source_campaign"], "") if p["source_campaign"] is not None else "No campaign",
+                    leads=p["leads"], converted=p["converted"], conversion_pct=pct(p["converted"], p["leads"]),
+                )
+                for p in parts
+            ),
+            key=lambda row: (-row.leads, row.label),
+        ) if campaign_ids.intersection(p["source_campaign"] for p in parts) else []
+        result.append(SourceRow(
+            key=source, label=labels.get(source, source), leads=leads, converted=converted,
+            conversion_pct=pct(converted, leads), campaigns=tuple(campaigns),
+        ))
     return sorted(result, key=lambda row: (-row.leads, row.label))
 
 

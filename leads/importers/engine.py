@@ -36,12 +36,13 @@ from crm.public_ids import new_public_id
 from crm.timeline import activity_fields, event_fields
 from leads.assignment import assigned_entry, assigned_event, not_assigned_entry
 from leads.capture.service import created_event
+from leads.campaigns import campaign_seen
 from leads.intake import empty_fields_filled
 from leads.prediction.service import refresh_predictions
 from leads.routing.service import BatchRouter
 from leads.rules.scoring import auto_qualify, qualifying_statuses, rescore_leads
 
-from ..choices import DuplicatePolicy, ImportStatus, LeadSource, LeadStatus
+from ..choices import CampaignPlatform, DuplicatePolicy, ImportStatus, LeadSource, LeadStatus
 from ..exporting import safe_cell
 from ..models import Channel, ImportJob, Lead
 from .dedupe import known_people
@@ -414,6 +415,7 @@ class _Run:
         for row in will_qualify:
             row["status"] = row.pop("_status")
         self._contacts_for_converted(new, now)
+        self._link_campaigns(new, now)
         ids = allocate_ids(Lead, len(new))
         for row, pk in zip(new, ids, strict=True):
             row["id"] = pk
@@ -428,6 +430,18 @@ class _Run:
                                    score_total=row["score_total"]))
         self._apply_fills(fills, now)
         return counts
+
+    def _link_campaigns(self, new: list[LeadValues], now) -> None:
+        """A row naming a campaign links its lead to that campaign (leads/campaigns.py), made when first named."""
+        known: dict[str, int | None] = {}  # per batch: a batch rolled back takes the campaigns it made along
+        for row in new:
+            name = (row.get("campaign") or "").strip()
+            if not name:
+                continue
+            if name not in known:
+                campaign = campaign_seen(tenant_id=self.tenant.pk, platform=CampaignPlatform.OTHER, name=name, now=now)
+                known[name] = campaign.pk if campaign is not None else None
+            row["source_campaign_id"] = known[name]
 
     def _complete(self, row: LeadValues, now) -> None:
         """The columns a captured lead gets from its moment of capture."""

@@ -14,10 +14,18 @@ from django.test import Client, override_settings
 from contacts.models import Company, Contact, Deal
 from crm.choices import Role
 from crm.models import Activity, Event, User, WebhookDelivery, WebhookEndpoint
-from leads.models import Lead
+from leads.models import Channel, Lead
 from tests.api_ids import api_id
 from tests.conftest import api_client_for
-from tests.factories import ActivityFactory, CompanyFactory, ContactFactory, DealFactory, LeadFactory, UserFactory
+from tests.factories import (
+    ActivityFactory,
+    ChannelFactory,
+    CompanyFactory,
+    ContactFactory,
+    DealFactory,
+    LeadFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +33,7 @@ HUGE = 10**30
 OVERFLOWING_DATE = "9999-12-31T23:59:59-12:00"
 NO_SUCH_ID = "0190b2a4-5c1e-7d3f-9a0b-1c2d3e4f5a6b"  # well-formed, no row's
 BODY_METHODS = {"post", "put", "patch"}
-WRITTEN = (Lead, Contact, Company, Deal, Activity, Event, WebhookEndpoint, WebhookDelivery, User)
+WRITTEN = (Lead, Contact, Company, Deal, Activity, Event, WebhookEndpoint, WebhookDelivery, User, Channel)
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +76,7 @@ def rows(tenant, manager):
         "users": UserFactory(tenant=tenant, username="corpus-rep"),
         "webhook-endpoints": WebhookEndpoint.objects.create(tenant=tenant, url="https://hooks.example.com/crm",
                                                             secret="whsec_corpus"),
+        "channels": ChannelFactory(tenant=tenant, name="Website"),
     }
 
 
