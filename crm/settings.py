@@ -158,6 +158,11 @@ STATIC_ROOT = VAR_DIR / "static"  # collectstatic target, served by WhiteNoise
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost")
+# Nurture (leads/nurture/): the address its email links (unsubscribe, open pixel, click redirect) point at,
+# how often the scheduler runs and how many leads one transaction takes.
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:8000")
+NURTURE_POLL_SECONDS = float(os.environ.get("NURTURE_POLL_SECONDS", "60"))
+NURTURE_BATCH = int(os.environ.get("NURTURE_BATCH", "200"))
 
 # Phone numbers without a country prefix are read as numbers of this region.
 PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION", "US")
@@ -334,4 +339,6 @@ CELERY_BEAT_SCHEDULE = {
     "purge-imports": {"task": "leads.tasks.purge_imports", "schedule": crontab(minute=20, hour=3)},
     # workspaces whose closed-lead history grew since their active model (leads/prediction/retraining.py)
     "retrain-conversion-models": {"task": "leads.tasks.retrain_conversion_models", "schedule": crontab(minute=40, hour=3)},
+    # nurture (leads/nurture/): exits, then due steps; expires so a stopped worker does not pile passes up
+    "run-nurture": {"task": "leads.tasks.run_nurture", "schedule": NURTURE_POLL_SECONDS, "options": {"expires": 60}},
 }

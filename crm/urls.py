@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("health", health, name="health"),
     path("", include("leads.capture.urls")),
+    path("", include("leads.tracking.urls")),  # nurture email's signed links (unsubscribe, open, click)
     path("api/v1/", include("leads.api.urls")),
     path("api/v1/", include("contacts.api.urls")),
     path("api/v1/", include("crm.api.urls")),

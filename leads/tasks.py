@@ -8,6 +8,7 @@ from .enrichment import service as enrichment
 from .enrichment.providers import ProviderError
 from .capture.idempotency import purge_expired
 from .importers.queued import run_queued_import
+from .nurture import scheduler as nurture
 from .importers.retention import purge_abandoned_uploads, purge_old_error_reports
 from .prediction import retraining
 from .rules import rescoring
@@ -70,3 +71,11 @@ def enrich_lead(self, lead_id: int, attempt: int = 0, force: bool = False) -> st
     except ProviderError as exc:  # retryable, and attempts are left
         raise self.retry(args=[lead_id], kwargs={"attempt": attempt + 1, "force": force},
                          countdown=delays[attempt], exc=exc) from exc
+
+
+@shared_task(name="leads.tasks.run_nurture")
+def run_nurture() -> dict:
+    """Nurture's pass (every NURTURE_POLL_SECONDS): leads that should leave their sequence leave it, then
+    every due step runs once (two passes at once share the work; see leads/nurture/scheduler.py)."""
+    exited = nurture.sweep_exits()
+    return {**nurture.run_due_steps(batch=settings.NURTURE_BATCH), "swept": exited}
