@@ -341,4 +341,5 @@ CELERY_BEAT_SCHEDULE = {
     "retrain-conversion-models": {"task": "leads.tasks.retrain_conversion_models", "schedule": crontab(minute=40, hour=3)},
     # nurture (leads/nurture/): exits, then due steps; expires so a stopped worker does not pile passes up
     "run-nurture": {"task": "leads.tasks.run_nurture", "schedule": NURTURE_POLL_SECONDS, "options": {"expires": 60}},
+    "run-follow-ups": {"task": "leads.tasks.run_follow_ups", "schedule": 300.0, "options": {"expires": 240}},
 }

@@ -33,6 +33,7 @@ class ExitReason(models.TextChoices):
     UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
     BOUNCED = "bounced", "Bounced"
     GREW_HOT = "grew_hot", "Grown hot (routed to a rep)"
+    QUALIFIED = "qualified", "Qualified (routed to a rep)"
     REMOVED = "removed", "Removed by hand"
     SEQUENCE_ENDED = "sequence_ended", "Sequence switched off"
 

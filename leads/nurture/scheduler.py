@@ -77,18 +77,21 @@ def _exit_reason(lead: Lead, replied: bool) -> str | None:
         return ExitReason.REPLIED
     if lead.score_band == ScoreBand.HOT:
         return ExitReason.GREW_HOT
+    if lead.status == LeadStatus.QUALIFIED:
+        return ExitReason.QUALIFIED
     return None
 
 
 def _leave(lead: Lead, reason: str, now: dt.datetime) -> None:
     """Exit the (locked) lead; a hot one goes to a rep: routed when nobody owns it, its owner told when someone does."""
     exit_nurture(lead=lead, reason=reason, actor=None, held=True, now=now)
-    if reason != ExitReason.GREW_HOT:
+    if reason not in (ExitReason.GREW_HOT, ExitReason.QUALIFIED):
         return
     if lead.owner_id is None:
         route_lead(lead=lead)  # assigns and tells the new owner (leads/assignment.py)
     else:
-        _tell(lead, f"{lead} grew hot and left nurture: time to call.", now)
+        _tell(lead, f"{lead} {'grew hot' if reason == ExitReason.GREW_HOT else 'qualified'} and left nurture: "
+                    "time to call.", now)
 
 
 def sweep_exits(*, batch: int = 500, now: dt.datetime | None = None) -> int:
@@ -97,7 +100,8 @@ def sweep_exits(*, batch: int = 500, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     enrolled = Lead.objects.filter(nurture_status__in=(NurtureStatus.ACTIVE, NurtureStatus.PAUSED))
     leaving = enrolled.filter(
-        ~Q(status__in=OPEN_STATUSES) | Q(unsubscribed_at__isnull=False) | Q(score_band=ScoreBand.HOT) | _replied()
+        ~Q(status__in=OPEN_STATUSES) | Q(status=LeadStatus.QUALIFIED) | Q(unsubscribed_at__isnull=False)
+        | Q(score_band=ScoreBand.HOT) | _replied()
     )
     done = 0
     for pk in list(leaving.values_list("pk", flat=True)[:batch]):
