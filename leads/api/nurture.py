@@ -64,7 +64,7 @@ class SequenceViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveM
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):  # sequences are workspace configuration: everyone in it reads them
-        return self.queryset.filter(tenant=self.request.user.tenant)
+        return self.queryset.filter(tenant=getattr(self.request.user, "tenant", None))  # HasTenant
 
     def perform_create(self, serializer):
         with transaction.atomic():

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from django.core.mail import send_mail
 from django.db import transaction
@@ -103,8 +104,8 @@ def alert_speed_to_lead(*, now: dt.datetime | None = None) -> int:
             names = "\n".join(f"- {lead} ({lead.email or lead.phone}), owner: {lead.owner or 'nobody'}"
                               for lead in leads)
             if managers:
-                transaction.on_commit(lambda names=names, managers=managers: send_mail(
-                    f"{len(leads)} hot lead(s) not contacted within {policy.speed_to_lead_minutes} minutes",
-                    names, None, managers, fail_silently=True), robust=True)
+                subject = f"{len(leads)} hot lead(s) not contacted within {policy.speed_to_lead_minutes} minutes"
+                transaction.on_commit(functools.partial(send_mail, subject, names, None, managers, fail_silently=True),
+                                      robust=True)
         alerted += len(leads)
     return alerted

@@ -12,10 +12,10 @@ from django.db.models.signals import post_delete, post_save
 from crm.models import Tenant
 from leads.models import Lead, NurturePolicy, Sequence
 
-_cache: dict[int, tuple[str, tuple[int, int] | None]] = {}
+_cache: dict[int, tuple[str, tuple[int | None, int] | None]] = {}
 
 
-def _routing(tenant: Tenant) -> tuple[int, int] | None:
+def _routing(tenant: Tenant) -> tuple[int | None, int] | None:
     """(threshold, sequence id) of the workspace, or None when it routes every lead to reps."""
     cached = _cache.get(tenant.pk)
     if cached is not None and cached[0] == tenant.config_version:
@@ -30,7 +30,7 @@ def _routing(tenant: Tenant) -> tuple[int, int] | None:
 def nurture_instead(lead: Lead) -> Sequence | None:
     """The sequence a new, scored lead goes to instead of a rep (None: route it to a rep as usual)."""
     routing = _routing(lead.tenant)
-    if routing is None or not lead.email or lead.score_total >= routing[0]:
+    if routing is None or routing[0] is None or not lead.email or lead.score_total >= routing[0]:
         return None
     return Sequence.objects.filter(pk=routing[1], active=True).first()
 

@@ -17,6 +17,7 @@ count from then, so a backlog is never sent twice nor all of a sequence at once.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections import defaultdict
 
@@ -140,7 +141,7 @@ def run_due_steps(*, batch: int = 200, now: dt.datetime | None = None, max_batch
                 break
             _run_batch(leads, when, counts, outbox)
             if outbox:
-                transaction.on_commit(lambda outbox=outbox: _send(outbox, counts), robust=True)
+                transaction.on_commit(functools.partial(_send, outbox, counts), robust=True)
         counts["leads"] += len(leads)
         if len(leads) < batch:
             break
@@ -204,7 +205,8 @@ def _advance(lead: Lead, enrolment: Enrolment, steps: list[SequenceStep], policy
 
 def _execute(lead: Lead, step: SequenceStep, run: StepRun, policy: NurturePolicy, now: dt.datetime,
              outbox: list) -> None:
-    settings, outcome, detail = step.settings, StepOutcome.DONE, ""
+    settings, detail = step.settings, ""
+    outcome: str = StepOutcome.DONE
     if step.kind == StepKind.WAIT:
         outcome = StepOutcome.WAITED
     elif step.kind == StepKind.EMAIL:
