@@ -7,6 +7,8 @@ checked by `check_step_settings` below, which the model's clean() and the servic
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -142,8 +144,13 @@ def check_step_settings(kind: str, settings_: object) -> dict:
     return settings_
 
 
+@functools.lru_cache(maxsize=512)
+def _compiled(source: str):
+    return TEMPLATES.from_string(source)
+
+
 def render_template(source: str, context: dict) -> str:
-    return TEMPLATES.from_string(source).render(Context(context, autoescape=False))
+    return _compiled(source).render(Context(context, autoescape=False))
 
 
 class Sequence(models.Model):

@@ -6,7 +6,8 @@ other); SQLite's IMMEDIATE transactions serialise them. For each lead it runs st
 enrolment's position until a wait (which sets the next due time from now) or the end (completed).
 Every run is written as a StepRun row whose unique (lead, step, enrolment) is inserted in the same
 transaction as the step's effects and the lead's new position: a step runs once, however many
-schedulers look, and a scheduler that dies mid-batch rolls back and leaves the batch due.
+schedulers look (a duplicate row fails the whole batch, which rolls back before any email is sent),
+and a scheduler that dies mid-batch rolls back and leaves the batch due.
 
 Email goes out after the batch commits (its StepRun says `sent`; a send that fails turns it into
 `failed`): a crash between commit and send loses the email rather than sending it twice. After
@@ -20,10 +21,11 @@ import datetime as dt
 import functools
 import logging
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 from django.core import mail as django_mail
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
@@ -148,15 +150,31 @@ def run_due_steps(*, batch: int = 200, now: dt.datetime | None = None, max_batch
     return dict(counts)
 
 
+@dataclass
+class _Batch:
+    """What one transaction's steps write, gathered so most of it goes to the database in a few statements."""
+
+    now: dt.datetime
+    counts: dict
+    outbox: list
+    ran: set[tuple[int, int]] = field(default_factory=set)  # (enrolment, step) already in the log
+    activities: list[Activity] = field(default_factory=list)
+    positions: list[Enrolment] = field(default_factory=list)
+    next_on: list[Lead] = field(default_factory=list)
+
+
 def _run_batch(leads: list[Lead], now: dt.datetime, counts: dict, outbox: list) -> None:
     ids = [lead.pk for lead in leads]
     enrolments = {e.lead_id: e for e in Enrolment.objects.filter(lead_id__in=ids, ended_at__isnull=True)
                   .select_related("sequence")}
     steps: dict[int, list[SequenceStep]] = defaultdict(list)
-    for step in SequenceStep.objects.filter(sequence_id__in={e.sequence_id for e in enrolments.values()}):
+    for step in SequenceStep.objects.filter(sequence_id__in={e.sequence_id for e in enrolments.values()}) \
+            .order_by("position"):
         steps[step.sequence_id].append(step)
     policies = {p.tenant_id: p for p in NurturePolicy.objects.filter(tenant_id__in={lead.tenant_id for lead in leads})}
     replied = set(Lead.objects.filter(pk__in=ids).filter(_replied()).values_list("pk", flat=True))
+    batch = _Batch(now=now, counts=counts, outbox=outbox, ran=set(
+        StepRun.objects.filter(enrolment__in=[e.pk for e in enrolments.values()]).values_list("enrolment_id", "step_id")))
     for lead in leads:
         enrolment = enrolments.get(lead.pk)
         if enrolment is None:  # no open enrolment behind an active status: nothing to run
@@ -168,71 +186,74 @@ def _run_batch(leads: list[Lead], now: dt.datetime, counts: dict, outbox: list) 
             counts["exited"] += 1
             continue
         policy = policies.get(lead.tenant_id) or policy_for(lead.tenant_id)
-        _advance(lead, enrolment, sorted(steps[enrolment.sequence_id], key=lambda s: s.position), policy, now,
-                 counts, outbox)
+        _advance(lead, enrolment, steps[enrolment.sequence_id], policy, batch)
+    # The log rows are in already (one INSERT each, checked by their unique constraint); the rest in bulk.
+    Activity.objects.bulk_create(batch.activities)
+    Enrolment.objects.bulk_update(batch.positions, ["next_position"])
+    Lead.objects.bulk_update(batch.next_on, ["next_nurture_step_on"])
 
 
-def _advance(lead: Lead, enrolment: Enrolment, steps: list[SequenceStep], policy: NurturePolicy, now: dt.datetime,
-             counts: dict, outbox: list) -> None:
-    pending = [step for step in steps if step.position >= enrolment.next_position]
+def _advance(lead: Lead, enrolment: Enrolment, steps: list[SequenceStep], policy: NurturePolicy,
+             batch: _Batch) -> None:
+    now, counts = batch.now, batch.counts
     next_on: dt.datetime | None = None
-    for step in pending:
+    for step in (step for step in steps if step.position >= enrolment.next_position):
         enrolment.next_position = step.position + 1
-        run = StepRun(tenant_id=lead.tenant_id, enrolment=enrolment, lead=lead, step=step, ran_at=now,
-                      outcome=StepOutcome.DONE)
-        try:
-            with transaction.atomic():
-                run.save()
-        except IntegrityError:  # ran already (a stale position; the locks should never show one): never again
+        if (enrolment.pk, step.pk) in batch.ran:  # a stale position (the locks should never show one): never again
             counts["already_ran"] += 1
             if step.kind == StepKind.WAIT:  # and its wait still counts from when it ran
                 ran_at = StepRun.objects.filter(enrolment=enrolment, step=step).values_list("ran_at", flat=True)[0]
                 next_on = wait_until(ran_at, step.settings)
                 break
             continue
-        _execute(lead, step, run, policy, now, outbox)
-        counts[run.outcome] += 1
+        _execute(lead, enrolment, step, policy, batch)
         if step.kind == StepKind.WAIT:
             next_on = wait_until(now, step.settings)
             break
-    enrolment.save(update_fields=["next_position"])
+    batch.positions.append(enrolment)
     if next_on is None:
         complete_nurture(lead=lead, enrolment=enrolment, now=now)
         counts["completed"] += 1
     else:
-        Lead.objects.filter(pk=lead.pk).update(next_nurture_step_on=next_on)
+        lead.next_nurture_step_on = next_on
+        batch.next_on.append(lead)
 
 
-def _execute(lead: Lead, step: SequenceStep, run: StepRun, policy: NurturePolicy, now: dt.datetime,
-             outbox: list) -> None:
-    settings, detail = step.settings, ""
-    outcome: str = StepOutcome.DONE
+def _execute(lead: Lead, enrolment: Enrolment, step: SequenceStep, policy: NurturePolicy, batch: _Batch) -> None:
+    """Log the step's run (its unique row: a second run of it fails the whole batch, which then rolls back) and
+    do what it says. The outcome is known before the INSERT where it can be, so the row is written once."""
+    settings, now = step.settings, batch.now
+    run = StepRun(tenant_id=lead.tenant_id, enrolment=enrolment, lead=lead, step=step, ran_at=now,
+                  outcome=StepOutcome.DONE)
     if step.kind == StepKind.WAIT:
-        outcome = StepOutcome.WAITED
+        run.outcome = StepOutcome.WAITED
+    elif step.kind == StepKind.EMAIL and not may_email(lead, policy):
+        run.outcome, run.detail = StepOutcome.SKIPPED, "No email, unsubscribed, or no marketing consent."
     elif step.kind == StepKind.EMAIL:
-        if may_email(lead, policy):
-            message = build_email(lead=lead, step=step, policy=policy, run_id=run.pk)
-            outbox.append((run.pk, message))
-            outcome = StepOutcome.SENT
-            timeline.activity(tenant=lead.tenant_id, lead=lead, kind=ActivityKind.EMAIL, occurred_at=now,
-                              subject=message.subject, body=message.body[:2000],
-                              data={"nurture_run": run.pk, "direction": "outbound"}).save()
-        else:
-            outcome, detail = StepOutcome.SKIPPED, "No email, unsubscribed, or no marketing consent."
+        run.outcome = StepOutcome.SENT
+    run.save(force_insert=True)
+    outcome, detail = run.outcome, run.detail
+    if step.kind == StepKind.EMAIL and outcome == StepOutcome.SENT:
+        message = build_email(lead=lead, step=step, policy=policy, run_id=run.pk)
+        batch.outbox.append((run.pk, message))
+        batch.activities.append(timeline.activity(
+            tenant=lead.tenant_id, lead=lead, kind=ActivityKind.EMAIL, occurred_at=now, subject=message.subject,
+            body=message.body[:2000], data={"nurture_run": run.pk, "direction": "outbound"}))
     elif step.kind == StepKind.TASK:
-        timeline.activity(tenant=lead.tenant_id, lead=lead, kind=ActivityKind.TASK, occurred_at=now,
-                          subject=settings["subject"], actor=lead.owner,
-                          due_at=now + dt.timedelta(days=settings.get("due_in_days", 0)),
-                          data={"nurture_run": run.pk}).save()
+        batch.activities.append(timeline.activity(
+            tenant=lead.tenant_id, lead=lead, kind=ActivityKind.TASK, occurred_at=now, subject=settings["subject"],
+            actor=lead.owner, due_at=now + dt.timedelta(days=settings.get("due_in_days", 0)),
+            data={"nurture_run": run.pk}))
     elif step.kind == StepKind.NOTIFY:
         context = {"lead": {"name": str(lead)}}
         if not _tell(lead, render_template(settings["message"], context), now):
             outcome, detail = StepOutcome.SKIPPED, "The lead has no owner with an email."
     elif step.kind == StepKind.SET_FIELD:
         outcome, detail = _set_field(lead, settings["field"], settings["value"], now)
-    if outcome != StepOutcome.DONE or detail:
+    if (outcome, detail) != (run.outcome, run.detail):
         run.outcome, run.detail = outcome, detail
         run.save(update_fields=["outcome", "detail"])
+    batch.counts[outcome] += 1
 
 
 def _set_field(lead: Lead, field: str, value: str, now: dt.datetime) -> tuple[str, str]:
