@@ -209,6 +209,10 @@ SPECTACULAR_SETTINGS = {
         "DocumentActivityTypeEnum": [("created", "created"), ("status_changed", "status_changed"),
                                      ("note_added", "note_added"), ("contacted", "contacted")],
         "ContactStatusEnum": "contacts.choices.ContactStatus",
+        "KindEnum": "crm.choices.ActivityKind",  # an activity's kind; a nurture step's is SequenceStepKindEnum
+        "SequenceStepKindEnum": "leads.nurture_models.StepKind",
+        "NurtureStatusEnum": "leads.nurture_models.NurtureStatus",
+        "NurtureExitReasonEnum": "leads.nurture_models.ExitReason",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
