@@ -15,6 +15,7 @@ _REP = {
     "leads.lead": ["view", "change", "add"],
     "leads.channel": ["view"],
     "leads.scoringrule": ["view"],
+    "leads.sequence": ["view"],
     "crm.activity": ["view", "add", "change"],
     "contacts.contact": ["view", "add", "change"],
     "contacts.company": ["view", "add", "change"],
@@ -27,6 +28,10 @@ _MANAGER = {
     "leads.assignmentrule": ["view", "add", "change", "delete"],
     "leads.predictionmodel": ["view"],
     "leads.campaign": ["view", "change"],
+    # nurture (leads/nurture/): sequences and their steps, the workspace's nurture and follow-up policy
+    "leads.sequence": ["view", "add", "change", "delete"],
+    "leads.sequencestep": ["view", "add", "change", "delete"],
+    "leads.nurturepolicy": ["view", "add", "change"],
     "crm.activity": ["view", "add", "change", "delete"],
     "crm.event": ["view"],
     "crm.user": ["view", "add", "change"],  # reps only: crm.access.check_user_change decides whom

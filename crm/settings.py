@@ -158,6 +158,11 @@ STATIC_ROOT = VAR_DIR / "static"  # collectstatic target, served by WhiteNoise
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost")
+# Nurture (leads/nurture/): the address its email links (unsubscribe, open pixel, click redirect) point at,
+# how often the scheduler runs and how many leads one transaction takes.
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:8000")
+NURTURE_POLL_SECONDS = float(os.environ.get("NURTURE_POLL_SECONDS", "60"))
+NURTURE_BATCH = int(os.environ.get("NURTURE_BATCH", "200"))
 
 # Phone numbers without a country prefix are read as numbers of this region.
 PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION", "US")
@@ -205,7 +210,10 @@ SPECTACULAR_SETTINGS = {
                                      ("note_added", "note_added"), ("contacted", "contacted")],
         "ContactStatusEnum": "contacts.choices.ContactStatus",
         "ChannelKindEnum": "leads.choices.ChannelKind",  # a channel's kind beside an activity's
-        "ActivityKindEnum": "crm.choices.ActivityKind",
+        "KindEnum": "crm.choices.ActivityKind",  # an activity's kind; a nurture step's is SequenceStepKindEnum
+        "SequenceStepKindEnum": "leads.nurture_models.StepKind",
+        "NurtureStatusEnum": "leads.nurture_models.NurtureStatus",
+        "NurtureExitReasonEnum": "leads.nurture_models.ExitReason",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -344,4 +352,7 @@ CELERY_BEAT_SCHEDULE = {
     "purge-imports": {"task": "leads.tasks.purge_imports", "schedule": crontab(minute=20, hour=3)},
     # workspaces whose closed-lead history grew since their active model (leads/prediction/retraining.py)
     "retrain-conversion-models": {"task": "leads.tasks.retrain_conversion_models", "schedule": crontab(minute=40, hour=3)},
+    # nurture (leads/nurture/): exits, then due steps; expires so a stopped worker does not pile passes up
+    "run-nurture": {"task": "leads.tasks.run_nurture", "schedule": NURTURE_POLL_SECONDS, "options": {"expires": 60}},
+    "run-follow-ups": {"task": "leads.tasks.run_follow_ups", "schedule": 300.0, "options": {"expires": 240}},
 }

@@ -14,6 +14,7 @@ urlpatterns = [
     path("health", health, name="health"),
     path("", include("leads.capture.urls")),
     path("hooks/", include("leads.api.hook_urls")),  # the ad platforms' webhooks (docs/ad-platforms.md)
+    path("", include("leads.tracking.urls")),  # nurture email's signed links (unsubscribe, open, click)
     path("api/v1/", include("leads.api.urls")),
     path("api/v1/", include("contacts.api.urls")),
     path("api/v1/", include("crm.api.urls")),

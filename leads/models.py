@@ -28,6 +28,7 @@ from .choices import (
     WorkKind,
     WorkStatus,
 )
+from .nurture_models import NurtureStatus
 from .managers import ConfigQuerySet, LeadManager, PredictionModelQuerySet
 
 
@@ -221,6 +222,16 @@ class Lead(models.Model):
         "contacts.Deal", on_delete=models.SET_NULL, null=True, blank=True, related_name="source_leads"
     )
 
+    # Nurture (leads/nurture/): the lead's place in a sequence; the scheduler runs leads whose next step is due.
+    nurture_status = models.CharField(max_length=20, choices=NurtureStatus.choices, default=NurtureStatus.NOT_ENROLLED)
+    current_sequence = models.ForeignKey(
+        "leads.Sequence", on_delete=models.SET_NULL, null=True, blank=True, related_name="current_leads"
+    )
+    next_nurture_step_on = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the lead unsubscribed from nurture email (one-click link)."
+    )
+
     custom_fields = models.JSONField(default=dict, blank=True)
     enrichment_data = models.JSONField(default=dict, blank=True)
     # Details a person set or cleared (field names; "custom_fields.<key>" for one answer): a later
@@ -243,6 +254,7 @@ class Lead(models.Model):
             models.Index(fields=["tenant", "email"], name="lead_tenant_email_idx"),
             models.Index(fields=["tenant", "phone"], name="lead_tenant_phone_idx"),
             models.Index(fields=["tenant", "source", "source_campaign"], name="lead_tenant_src_campaign_idx"),
+            models.Index(fields=["tenant", "nurture_status", "next_nurture_step_on"], name="lead_tenant_nurture_idx"),
         ]
         constraints = [
             unique_per_tenant("lead"),
@@ -522,3 +534,7 @@ class BackgroundWork(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.get_status_display()})"
+
+
+# Nurture sequences, enrolments and their step log: models of this app, kept in their own module.
+from .nurture_models import Enrolment, NurturePolicy, Sequence, SequenceStep, StepRun  # noqa: E402, F401

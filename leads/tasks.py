@@ -8,6 +8,8 @@ from .enrichment import service as enrichment
 from .enrichment.providers import ProviderError
 from .capture.idempotency import purge_expired
 from .importers.queued import run_queued_import
+from .nurture import follow_ups
+from .nurture import scheduler as nurture
 from .importers.retention import purge_abandoned_uploads, purge_old_error_reports
 from .integrations import facebook
 from .integrations.service import facebook_lead_fetch
@@ -89,3 +91,18 @@ def fetch_facebook_lead(self, ad_lead_id: int):
             return self.retry(exc=exc, countdown=delays[attempt], max_retries=len(delays), throw=False)
         raise self.retry(exc=exc, countdown=delays[attempt], max_retries=len(delays)) from None
     return outcome.ad_lead.status
+
+
+@shared_task(name="leads.tasks.run_nurture")
+def run_nurture() -> dict:
+    """Nurture's pass (every NURTURE_POLL_SECONDS): leads that should leave their sequence leave it, then
+    every due step runs once (two passes at once share the work; see leads/nurture/scheduler.py)."""
+    exited = nurture.sweep_exits()
+    return {**nurture.run_due_steps(batch=settings.NURTURE_BATCH), "swept": exited}
+
+
+@shared_task(name="leads.tasks.run_follow_ups")
+def run_follow_ups() -> dict:
+    """Follow-up tasks that fell due, tasks of contacted leads closed, speed-to-lead alerts (every few minutes)."""
+    return {"closed": follow_ups.close_follow_ups(), "created": follow_ups.create_follow_ups(),
+            "alerted": follow_ups.alert_speed_to_lead()}

@@ -18,6 +18,7 @@ from crm.admin_tenancy import TenantScopedAdmin
 from crm.admin_versions import VersionedAdmin
 from leads.activities import log_activity
 from leads.admin import actions as admin_actions
+from leads.admin.nurture import enrol_in_sequence
 from leads.admin.enrichment import enrichment_panel
 from leads.admin.filters import CampaignFilter, OwnerFilter, WorkspaceRelatedFilter
 from leads.admin.importing import LeadImportMixin
@@ -135,6 +136,7 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
         CampaignFilter,
         ("channel", WorkspaceRelatedFilter),
         "priority",
+        "nurture_status",
         "created_at",
     )
     list_select_related = ("owner",)
@@ -154,6 +156,7 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
         admin_actions.rescore_selected,
         admin_actions.enrich_selected,
         admin_actions.route_leads,
+        enrol_in_sequence,
         admin_actions.delete_leads,
         "export_selected_csv",
     )
@@ -213,6 +216,7 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
         ),
         ("Score", {"fields": SCORE_FIELDS}),
         ("Enrichment", {"fields": ("enrichment_panel",)}),
+        ("Nurture", {"fields": ("nurture_status", "current_sequence", "next_nurture_step_on", "unsubscribed_at")}),
         ("Conversion", {"fields": CONVERSION_FIELDS}),
         (
             "More",
@@ -231,6 +235,7 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
         *CONVERSION_FIELDS,
         "enrichment_panel",
         "enrichment_data",
+        "nurture_status", "current_sequence", "next_nurture_step_on", "unsubscribed_at",  # leads/nurture/
         "created_at",
         "updated_at",
     )

@@ -30,6 +30,7 @@ from ..qualification import qualify_lead
 from ..stages import with_activity_count
 from .activities import ActivitySerializer
 from .capture_views import LeadCaptureMixin
+from .nurture import LeadNurtureMixin
 from .prediction import LeadAnalysisSerializer
 from .qualification import QualifiedLeadSerializer, QualifySerializer
 from .serializers import (
@@ -54,12 +55,13 @@ class SubmissionOnContact(exceptions.NotFound):
 
 
 class LeadViewSet(
-    LeadCaptureMixin, LeadStageMixin, VersionedMixin, TenantScopedMixin, mixins.ListModelMixin,
+    LeadNurtureMixin, LeadCaptureMixin, LeadStageMixin, VersionedMixin, TenantScopedMixin, mixins.ListModelMixin,
     mixins.RetrieveModelMixin, viewsets.GenericViewSet,
 ):
     # The related rows' public ids are the API's ids, and the deal is a converted lead's status: read in the same query.
     queryset = with_activity_count(
-        Lead.objects.select_related("owner", "converted_contact", "converted_company", "converted_deal")
+        Lead.objects.select_related("owner", "converted_contact", "converted_company", "converted_deal",
+                                    "current_sequence")
     )
     serializer_class = LeadSerializer
     filterset_class = LeadFilterSet

@@ -43,6 +43,8 @@ from leads.intake import FILLABLE_FIELDS, empty_fields_filled, submitted_values,
 from leads.locks import claim_email, lock_open_lead
 from leads.models import Campaign, Channel, Lead
 from leads.prediction.service import predict_new_lead
+from leads.nurture.policy import nurture_instead
+from leads.nurture.service import enrol_lead
 from leads.routing.service import place_new_lead
 from leads.rules.scoring import auto_qualify, score_new_lead, will_auto_qualify
 
@@ -201,7 +203,9 @@ def _create(
     score_new_lead(lead=lead, activity_counts=counts)
     predict_new_lead(lead=lead, activity_counts=counts)
     placement = None
-    if owner_id is None:
+    # The workspace may nurture a low-scoring lead instead of giving it to a rep (leads/nurture/policy.py).
+    nurture = nurture_instead(lead) if owner_id is None else None
+    if owner_id is None and nurture is None:
         # Routing sees the lead as it will be once auto-qualified (with that status change logged).
         qualifies = will_auto_qualify(lead)
         placement = place_new_lead(
@@ -227,6 +231,8 @@ def _create(
     if placement is not None:
         placement.settle(lead)
     lead = auto_qualify(lead=lead)
+    if nurture is not None:
+        enrol_lead(lead=lead, sequence=nurture, actor=None, held=True, now=now)
     enrich_soon(lead=lead)  # the background engine asks the provider once this commits (leads/enrichment/)
     return CaptureResult(lead=lead, created=True)
 

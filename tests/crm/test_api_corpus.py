@@ -14,7 +14,7 @@ from django.test import Client, override_settings
 from contacts.models import Company, Contact, Deal
 from crm.choices import Role
 from crm.models import Activity, Event, User, WebhookDelivery, WebhookEndpoint
-from leads.models import Channel, Lead
+from leads.models import Channel, Lead, Sequence, SequenceStep
 from tests.api_ids import api_id
 from tests.conftest import api_client_for
 from tests.factories import (
@@ -33,7 +33,8 @@ HUGE = 10**30
 OVERFLOWING_DATE = "9999-12-31T23:59:59-12:00"
 NO_SUCH_ID = "0190b2a4-5c1e-7d3f-9a0b-1c2d3e4f5a6b"  # well-formed, no row's
 BODY_METHODS = {"post", "put", "patch"}
-WRITTEN = (Lead, Contact, Company, Deal, Activity, Event, WebhookEndpoint, WebhookDelivery, User, Channel)
+WRITTEN = (Lead, Sequence, SequenceStep, Contact, Company, Deal, Activity, Event, WebhookEndpoint, WebhookDelivery, User,
+           Channel)
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +75,7 @@ def rows(tenant, manager):
         "deals": DealFactory(tenant=tenant, owner=manager, contact=contact),
         "activities": ActivityFactory(lead=lead, actor=manager),
         "users": UserFactory(tenant=tenant, username="corpus-rep"),
+        "sequences": Sequence.objects.create(tenant=tenant, name="Corpus sequence"),
         "webhook-endpoints": WebhookEndpoint.objects.create(tenant=tenant, url="https://hooks.example.com/crm",
                                                             secret="whsec_corpus"),
         "channels": ChannelFactory(tenant=tenant, name="Website"),

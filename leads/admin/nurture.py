@@ -1,0 +1,122 @@
+"""Nurture in the admin: sequences with their steps inline and their figures, the workspace's nurture
+policy, and the lead list's "Enrol in a nurture sequence…" action (the rules are in leads/nurture/)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+
+from crm.access import AccessDenied
+from crm.admin_tenancy import TenantScopedAdmin, of_users_tenant
+from leads.models import NurturePolicy, Sequence, SequenceStep
+from leads.nurture import service
+from leads.nurture_models import StepKind, StepOutcome
+
+from .actions import _applying, _label, _page, _plural
+
+
+class SequenceStepInline(admin.TabularInline):
+    model = SequenceStep
+    extra = 1
+    ordering = ("position",)
+    fields = ("position", "kind", "settings")
+
+
+@admin.register(Sequence)
+class SequenceAdmin(TenantScopedAdmin, admin.ModelAdmin):
+    list_display = ("name", "active", "enrolled", "active_now", "completed", "exited", "emails_sent", "opened",
+                    "clicked")
+    list_filter = ("active",)
+    search_fields = ("name",)
+    inlines = (SequenceStepInline,)
+    fields = ("tenant", "name", "description", "active", "exits_by_reason", "created_at")
+    readonly_fields = ("exits_by_reason", "created_at")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            n_enrolled=Count("enrolments", distinct=True),
+            n_active=Count("enrolments", filter=Q(enrolments__ended_at__isnull=True), distinct=True),
+            n_completed=Count("enrolments", filter=Q(enrolments__outcome="completed"), distinct=True),
+            n_exited=Count("enrolments", filter=Q(enrolments__outcome="exited"), distinct=True),
+            n_sent=Count("steps__runs", filter=Q(steps__runs__outcome=StepOutcome.SENT), distinct=True),
+        )
+
+    @admin.display(description="Enrolled", ordering="n_enrolled")
+    def enrolled(self, obj):
+        return obj.n_enrolled
+
+    @admin.display(description="In it now")
+    def active_now(self, obj):
+        return obj.n_active
+
+    @admin.display(description="Completed")
+    def completed(self, obj):
+        return obj.n_completed
+
+    @admin.display(description="Exited")
+    def exited(self, obj):
+        return obj.n_exited
+
+    @admin.display(description="Emails sent")
+    def emails_sent(self, obj):
+        return obj.n_sent
+
+    def _tracked(self, obj, kind: str) -> int:
+        from crm.models import Activity
+
+        runs = SequenceStep.objects.filter(sequence=obj, kind=StepKind.EMAIL).values_list("runs__pk", flat=True)
+        return Activity.objects.filter(tenant_id=obj.tenant_id, kind=kind, data__nurture_run__in=list(runs)) \
+            .values("data__nurture_run").distinct().count()
+
+    @admin.display(description="Opened")
+    def opened(self, obj):
+        return self._tracked(obj, "email_opened")
+
+    @admin.display(description="Clicked")
+    def clicked(self, obj):
+        return self._tracked(obj, "email_clicked")
+
+    @admin.display(description="Exits by reason")
+    def exits_by_reason(self, obj):
+        if obj.pk is None:
+            return "-"
+        rows = obj.enrolments.exclude(exit_reason="").values_list("exit_reason").annotate(n=Count("id"))
+        return ", ".join(f"{reason}: {n}" for reason, n in rows) or "none yet"
+
+
+@admin.register(NurturePolicy)
+class NurturePolicyAdmin(TenantScopedAdmin, admin.ModelAdmin):
+    list_display = ("tenant", "sender_email", "nurture_below_score", "routing_sequence", "speed_to_lead_minutes")
+
+
+class EnrolForm(forms.Form):
+    sequence = forms.ModelChoiceField(queryset=Sequence.objects.none(), label="Enrol the leads in")
+
+    def __init__(self, *args, request, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = Sequence.objects.filter(active=True)
+        field = self.fields["sequence"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = choices if request.user.is_superuser else of_users_tenant(choices, request.user)
+
+
+@admin.action(description="Enrol in a nurture sequence…", permissions=["change"])
+def enrol_in_sequence(model_admin, request, queryset):
+    form = EnrolForm(request.POST if _applying(request) else None, request=request)
+    if not form.is_bound or not form.is_valid():
+        return _page(model_admin, request, queryset, action="enrol_in_sequence", title="Enrol leads in a sequence",
+                     form=form)
+    sequence, enrolled, refused = form.cleaned_data["sequence"], 0, []
+    for lead in queryset.order_by("pk"):
+        try:  # one transaction per lead: a refusal does not undo the others
+            service.enrol_lead(lead=lead, sequence=sequence, actor=request.user)
+        except (ValidationError, AccessDenied) as exc:
+            refused.append(f"{_label(lead)}: {' '.join(getattr(exc, 'messages', [str(exc)]))}")
+            continue
+        enrolled += 1
+    if enrolled:
+        model_admin.message_user(request, f"Enrolled {_plural(enrolled)} in {sequence}.", messages.SUCCESS)
+    if refused:
+        model_admin.message_user(request, "Not enrolled: " + "; ".join(refused), messages.WARNING)

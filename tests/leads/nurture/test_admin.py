@@ -1,0 +1,58 @@
+"""A manager builds a three-step sequence in the admin, enrols leads from the list, and sees how it does."""
+
+import json
+
+import pytest
+from django.core import mail
+
+from leads.models import Lead, Sequence
+from leads.nurture_models import NurtureStatus
+from tests.factories import LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def steps_data(*steps):
+    data = {"steps-TOTAL_FORMS": str(len(steps)), "steps-INITIAL_FORMS": "0", "steps-MIN_NUM_FORMS": "0",
+            "steps-MAX_NUM_FORMS": "1000"}
+    for i, (kind, settings_) in enumerate(steps):
+        data |= {f"steps-{i}-position": str(i + 1), f"steps-{i}-kind": kind, f"steps-{i}-settings": json.dumps(settings_)}
+    return data
+
+
+def test_a_manager_builds_a_sequence_enrols_leads_and_the_emails_go(client, manager, tenant, run):
+    client.force_login(manager)
+    response = client.post("/admin/leads/sequence/add/", {
+        "name": "Cold web leads", "description": "", "active": "on",
+        **steps_data(("email", {"subject": "Hi {{ lead.first_name }}", "body": "Welcome"}),
+                     ("wait", {"days": 3}),
+                     ("email", {"subject": "Checking in", "body": "Any questions?"})),
+    })
+    assert response.status_code == 302, response.content.decode()[:3000]
+    sequence = Sequence.objects.get(tenant=tenant)
+    assert list(sequence.steps.values_list("kind", flat=True)) == ["email", "wait", "email"]
+
+    lead = LeadFactory(tenant=tenant, first_name="Grace")
+    response = client.post("/admin/leads/lead/", {"action": "enrol_in_sequence", "_selected_action": [lead.pk],
+                                                  "apply": "yes", "sequence": sequence.pk}, follow=True)
+    assert "Enrolled 1 lead in Cold web leads." in response.content.decode()
+    lead.refresh_from_db()
+    assert lead.nurture_status == NurtureStatus.ACTIVE
+
+    run()
+    assert [m.subject for m in mail.outbox] == ["Hi Grace"]
+    page = client.get("/admin/leads/sequence/").content.decode()
+    assert "Cold web leads" in page
+    assert client.get(f"/admin/leads/lead/{lead.pk}/change/").status_code == 200
+    assert client.get("/admin/leads/lead/?nurture_status__exact=active").status_code == 200
+
+
+def test_a_step_with_bad_settings_is_a_form_error(client, manager):
+    client.force_login(manager)
+    response = client.post("/admin/leads/sequence/add/", {
+        "name": "Broken", "active": "on", **steps_data(("wait", {"weeks": 2})),
+    })
+    assert response.status_code == 200
+    assert "Unknown settings for a wait step: weeks." in response.content.decode()
+    assert not Sequence.objects.exists()
+    assert Lead.objects.count() == 0
