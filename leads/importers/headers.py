@@ -55,7 +55,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "disqualification_reason": ("disqualification reason", "disqualified reason", "lost reason", "reason"),
     "owner": ("owner", "lead owner", "owner email", "assigned to", "sales rep", "rep", "contact owner",
               "account owner", "owner name"),
-    "created_at": ("created at", "created", "created date", "date created", "created on", "create date"),
+    "created_at": ("created at", "created", "created date", "date created", "created on", "create date",
+                   "created time", "creation date"),
     "converted_at": ("converted at", "converted date", "conversion date"),
 }
 # fmt: on

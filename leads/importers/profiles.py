@@ -45,8 +45,8 @@ class Profile:
 # fmt: off
 SALESFORCE = Profile(
     name="salesforce", label="Salesforce (lead export or report)",
-    markers=("Lead ID", "Lead Owner", "Lead Status", "Rating", "Zip/Postal Code", "State/Province", "LeadSource",
-             "OwnerId", "IsConverted", "NumberOfEmployees", "Email Opt Out", "Lead Record Type"),
+    markers=("Lead ID", "Created Date", "Zip/Postal Code", "State/Province", "LeadSource", "OwnerId", "IsConverted",
+             "NumberOfEmployees", "CreatedDate", "Lead Record Type", "Converted Date", "Last Activity"),
     columns={
         "Lead ID": "external_id", "Id": "external_id", "Salutation": "ignore", "First Name": "first_name",
         "Last Name": "last_name", "Title": "job_title", "Company": "company", "Email": "email", "Phone": "phone",
@@ -122,8 +122,8 @@ PIPEDRIVE = Profile(
 
 ZOHO = Profile(
     name="zoho", label="Zoho CRM (leads export)",
-    markers=("Record Id", "Designation", "Created Time", "Skype ID", "Secondary Email", "Lead Owner", "Modified Time",
-             "Lead Owner Id", "Email Opt Out", "Salutation"),
+    markers=("Record Id", "Designation", "Created Time", "Skype ID", "Secondary Email", "Modified Time",
+             "Lead Owner Id", "Last Activity Time", "Created By", "Modified By"),
     columns={
         "Record Id": "external_id", "Lead Owner": "owner", "Company": "company", "First Name": "first_name",
         "Last Name": "last_name", "Designation": "job_title", "Title": "job_title", "Email": "email",
@@ -150,7 +150,7 @@ ZOHO = Profile(
 DYNAMICS = Profile(
     name="dynamics", label="Dynamics 365 Sales (leads exported to Excel/CSV)",
     markers=("(Do Not Modify) Lead", "(Do Not Modify) Row Checksum", "(Do Not Modify) Modified On", "Status Reason",
-             "Business Phone", "Created On", "Topic", "Lead Source"),
+             "Business Phone", "Created On", "Topic", "Mobile Phone"),
     columns={
         "(Do Not Modify) Lead": "external_id", "(Do Not Modify) Row Checksum": "ignore",
         "(Do Not Modify) Modified On": "ignore", "Name": "name", "Topic": "custom:Topic",
