@@ -78,11 +78,13 @@ class ImportOptions:
     date_order: str = ""  # "mdy" / "dmy" for every date column, or "": settled per column
     on_duplicate: str = DuplicatePolicy.SKIP
     batch_size: int = DEFAULT_BATCH_SIZE
+    sample_rows: int = 0  # a dry run of the first N rows only, its job not saved (the admin's rejection check)
 
     def as_json(self) -> dict:
         data = asdict(self)
         data.pop("batch_size")
         data.pop("dry_run")
+        data.pop("sample_rows")
         data["owner"] = self.owner.get_username() if self.owner else None
         data["channel"] = self.channel.name if self.channel else None
         return data
@@ -250,9 +252,12 @@ class _Run:
         try:
             with self._exclusive():
                 batch: list = []
+                sample = self.options.sample_rows if self.dry else 0
                 for line, cells in self.csv_file.records(binary_position=position):
                     if line <= job.last_line:
                         continue  # committed by the run this one resumes
+                    if sample and job.rows_read + len(batch) >= sample:
+                        break
                     batch.append((line, cells))
                     if len(batch) >= self.options.batch_size:
                         self._batch(batch)
@@ -279,7 +284,8 @@ class _Run:
         if self.dry:
             job.error_report = self.report.getvalue()
             job.findings = self.findings
-            job.save()
+            if not self.options.sample_rows:
+                job.save()
         else:
             job.bytes_read = self.csv_file.size
             job.save(update_fields=["status", "finished_at", "bytes_read"])
