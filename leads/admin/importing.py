@@ -177,7 +177,7 @@ class LeadImportMixin(_LeadAdminBase):
                 self.message_user(request, f"Saved the mapping \u201c{request.POST['save_as'].strip()}\u201d.")
             return redirect(reverse("admin:leads_lead_import_preview", args=[token]))
         try:
-            csv_file, plan = self._inspect(upload)
+            csv_file, plan = self._inspect(upload, require_reach=False)  # a column can be mapped to email here
         except ImportFileError as exc:
             self._forget(request, token)  # an unreadable file cannot be imported: nothing to keep it for
             self.message_user(request, f"{upload['name']}: {exc}", messages.ERROR)
@@ -196,17 +196,17 @@ class LeadImportMixin(_LeadAdminBase):
         return self._render(
             request, "preview.html", f"Import {upload['name']}: check the mapping",
             upload=upload, token=token, csv_file=csv_file, columns=columns, rows=rows, field_choices=field_choices,
-            plan=plan, value_columns=self._value_columns(csv_file, plan),
+            plan=plan, value_columns=self._value_columns(csv_file, plan), reaches_people=plan.reaches_people,
             profiles=[("", "Recognise it from the header"), *((p.name, p.label) for p in PROFILES.values()),
                       ("none", "No CRM profile")],
             date_orders=[("", "Settled per column from its dates"), *ORDERS.items()],
             saved_mappings=ImportMapping.objects.filter(tenant_id=upload["tenant"]),
         )
 
-    def _inspect(self, upload):
+    def _inspect(self, upload, *, require_reach: bool = True):
         return inspect_file(path=upload["path"], mapping=upload.get("mapping", []),
                             value_mapping=upload.get("value_mapping", []), profile=upload.get("profile", ""),
-                            date_order=upload.get("date_order", ""))
+                            date_order=upload.get("date_order", ""), require_reach=require_reach)
 
     def _value_columns(self, csv_file, plan) -> list[dict]:
         """For each status / lifecycle stage / source / rating column: its distinct words and what each reads as."""
@@ -250,7 +250,8 @@ class LeadImportMixin(_LeadAdminBase):
             return "Choose a profile and a date order from the lists."
         try:
             # What the file reads as with this profile and no choices of the person: their choices are the changes.
-            _csv, auto = inspect_file(path=upload["path"], profile=profile, date_order=date_order)
+            _csv, auto = inspect_file(path=upload["path"], profile=profile, date_order=date_order,
+                                      require_reach=False)
         except ImportFileError as exc:
             return str(exc)
         columns: dict[str, str] = {}
@@ -283,7 +284,7 @@ class LeadImportMixin(_LeadAdminBase):
         upload["value_mapping"] = [f"{name}:{word}={value}" for name, words in values.items()
                                    for word, value in words.items()]
         try:
-            self._inspect(upload)
+            self._inspect(upload, require_reach=False)
             if post.get("save_as", "").strip():
                 tenant = Tenant.objects.get(pk=upload["tenant"])
                 save_mapping(tenant=tenant, name=post["save_as"], columns=columns, values=values, profile=profile,

@@ -100,6 +100,7 @@ def inspect_file(
     value_mapping: list[str] | None = None,
     profile: str = "",
     date_order: str = "",
+    require_reach: bool = True,
 ) -> tuple[CsvFile, ColumnPlan]:
     """The file's encoding, delimiter and header, the CRM whose export it is, which column feeds which
     field, which words mean which values, and in which order each date column is read. Raises ImportFileError."""
@@ -118,7 +119,7 @@ def inspect_file(
         plan.notes.append(f"Recognised as {'an' if chosen.label[0] in 'AEIOU' else 'a'} {chosen.label} file: "
                           "its columns and its words for status, source and rating are mapped.")
     _settle_dates(csv_file, plan, date_order)
-    if not plan.reaches_people:
+    if require_reach and not plan.reaches_people:
         raise ImportFileError(
             f"No column of {Path(path).name} holds an email or a phone number (columns: "
             f"{', '.join(csv_file.header)}). Map one, e.g. --map \"Work Mail=email\"."

@@ -10,7 +10,7 @@ from django.test import TestCase
 
 from crm.choices import Role
 from crm.models import User
-from leads.models import ImportJob, Lead
+from leads.models import ImportJob, ImportMapping, Lead
 from tests.factories import ChannelFactory, LeadFactory, UserFactory
 
 URL = "/admin/leads/lead/import/"
@@ -145,11 +145,19 @@ def test_imports_stay_in_the_users_workspace(client, tenant, other_tenant, manag
     assert client.get(f"/admin/leads/importjob/{job.pk}/errors.csv").status_code == 403
 
 
-def test_an_unreadable_upload_goes_back_to_the_form_with_the_reason(client, tenant, manager):
+def test_a_file_without_an_email_column_is_mapped_on_the_preview_without_uploading_again(client, tenant, manager):
+    """Issue 18: the mapping is changed on the preview (it used to mean uploading again)."""
     client.force_login(manager)
-    preview_url = upload(client, content="Name,Company\nAda,Engines\n")
-    response = client.get(preview_url, follow=True)
-    assert "holds an email or a phone number" in response.content.decode()
+    preview_url = upload(client, content="Name,Work Mail,Company\nAda Lovelace,ada@example.com,Engines\n")
+    page = client.get(preview_url).content.decode()
+    assert "No column feeds email or phone" in page and chosen(page, "Work Mail") == "custom"
+
+    client.post(preview_url, {"column_0": "name", "column_1": "email", "column_2": "company", "apply": "1"})
+
+    page = client.get(preview_url).content.decode()
+    assert chosen(page, "Work Mail") == "email" and "No column feeds email" not in page
+    run_import(client, preview_url)
+    assert Lead.objects.get().email == "ada@example.com"
 
 
 def test_export_selected_action(client, tenant, other_tenant, rep):
@@ -172,3 +180,80 @@ def test_a_superuser_picks_the_workspace(client, tenant, other_tenant):
     preview_url = upload(client, tenant=other_tenant.pk)
     run_import(client, preview_url)
     assert Lead.objects.get(email="ada@example.com").tenant == other_tenant
+
+
+SALESFORCE_WORDS = "Lead ID,Email,Lead Status,Lead Source,Created Date\n"
+
+
+def test_a_salesforce_export_through_the_admin(client, tenant, manager):
+    from tests.leads.importers.crm_exports import build, path_of
+
+    UserFactory(tenant=tenant, username="rita", email="rita@acme.example", first_name="Rita", last_name="Alvarez")
+    UserFactory(tenant=tenant, username="sokafor", first_name="Sam", last_name="Okafor")
+    client.force_login(manager)
+    preview_url = upload(client, content=path_of("salesforce").read_text(encoding="utf-8"))
+
+    preview = client.get(preview_url).content.decode()
+    assert "Recognised as a Salesforce (lead export or report) export." in preview
+    assert chosen(preview, "Lead Owner") == "owner" and chosen(preview, "Lead Status") == "status"
+    assert re.search(r'Open - Not Contacted<input[^>]*></td><td>\d+</td>\s*<td><select[^>]*>.*?'
+                     r'<option value="new" selected>', preview, re.S)
+    assert "Created Date: dates read as month/day/year (US)" in preview
+
+    dry = client.post(preview_url + "run/", {"dry_run": "1"}).content.decode()
+    assert "<th>Would be created</th><td>189</td>" in dry and "<th>Rejected</th><td>8</td>" in dry
+    assert "Rejected rows, by reason" in dry and "Imported with a warning, by reason" in dry
+    assert "<td>Country</td><td>Not a country we know" in dry
+
+    done = run_import(client, preview_url)  # 4% rejected: no confirmation asked
+
+    assert "<th>Created</th><td>189</td>" in done and "Imported with a warning, by reason" in done
+    assert "line 15: =cmd|" in done  # shown as text (HTML-escaped); the CSV report escapes it as a formula
+    expects = {e.email: e for e in build("salesforce")[1] if e.outcome == "created"}
+    assert set(Lead.objects.values_list("email", flat=True)) == set(expects)
+
+
+def test_words_of_a_status_column_are_mapped_on_the_preview_and_the_mapping_saved(client, tenant, manager):
+    client.force_login(manager)
+    content = "Email,Lead Status\na@example.com,Hot prospect\nb@example.com,Working - Contacted\n"
+    preview_url = upload(client, content=content)
+    page = client.get(preview_url).content.decode()
+    assert re.search(r'Hot prospect<input type="hidden" name="word-status-(\d)"', page)
+    n = re.search(r'Hot prospect<input type="hidden" name="word-status-(\d)"', page).group(1)
+
+    client.post(preview_url, {"column_0": "email", "column_1": "status", f"word-status-{n}": "Hot prospect",
+                              f"value-status-{n}": "qualified", "save_as": "Old CRM", "apply": "1"})
+    run_import(client, preview_url)
+
+    assert Lead.objects.get(email="a@example.com").status == "qualified"
+    assert Lead.objects.get(email="b@example.com").status == "contacted"
+    saved = ImportMapping.objects.get(tenant=tenant, name="Old CRM")
+    assert saved.values == {"status": {"Hot prospect": "qualified"}}
+
+    # The next file from the same system: the saved mapping is offered and applied, nothing to redo.
+    second = upload(client, content="Email,Lead Status\nc@example.com,Hot prospect\n")
+    page = client.get(second).content.decode()
+    assert '<option value="%d">Old CRM</option>' % saved.pk in page
+    client.post(second, {"saved_mapping": saved.pk, "load_mapping": "1"})
+    page = client.get(second).content.decode()
+    assert re.search(r'Hot prospect<input[^>]*></td><td>1</td>\s*<td><select[^>]*>.*?'
+                     r'<option value="qualified" selected>', page, re.S)
+    run_import(client, second)
+    assert Lead.objects.get(email="c@example.com").status == "qualified"
+
+
+def test_import_now_asks_first_when_more_than_a_tenth_would_be_rejected(client, tenant, manager):
+    client.force_login(manager)
+    preview_url = upload(client, content="Email\na@example.com\nnope\nnope2\n")
+
+    asked = client.post(preview_url + "run/", {"run": "1"})
+
+    page = asked.content.decode()
+    assert asked.status_code == 200 and "2 of the 3 rows (67% of them) would be rejected" in page
+    assert "<td>Email</td><td>Enter a valid email address.</td><td>2</td>" in page
+    assert not ImportJob.objects.exists() and not Lead.objects.exists()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        done = client.post(preview_url + "run/", {"run": "1", "confirm": "1"})
+    assert done.status_code == 302 and Lead.objects.get().email == "a@example.com"
+    job_page = client.get(done["Location"]).content.decode()
+    assert "<td>Email</td><td>Enter a valid email address.</td><td>2</td>" in job_page
