@@ -520,3 +520,17 @@ def _duration(seconds: float) -> str:
     if seconds < 5400:
         return f"{round(seconds / 60)} min"
     return f"{seconds / 3600:.1f} h"
+
+
+@admin.register(ImportMapping)
+class ImportMappingAdmin(ManagersReadOnlyAdmin):
+    """The workspace's saved import mappings (saved from the import preview): listed, and removable by managers."""
+
+    list_display = ("name", "profile", "updated_at", "created_by")
+    list_select_related = ("created_by",)
+    search_fields = ("name",)
+    fields = ("name", "profile", "columns", "values", "created_by", "updated_at")
+    readonly_fields = fields
+
+    def has_delete_permission(self, request, obj=None):
+        return may_import(request.user)
