@@ -35,7 +35,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect
-from django.template.loader import select_template
+from django.template.loader import render_to_string, select_template
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -402,13 +402,13 @@ class ImportJobAdmin(ManagersReadOnlyAdmin):
     """Every import run, read-only: who, what file, options, counts, timing and the row-level report."""
 
     list_display = ("file_name", "started_at", "status", "dry_run", "rows_read", "created", "updated", "skipped",
-                    "rejected", "created_by")
+                    "rejected", "warned", "created_by")
     list_filter = ("status", "dry_run")
     list_select_related = ("created_by",)
     search_fields = ("file_name", "checksum")
     fields = ("file_name", "checksum", "status", "dry_run", "created_by", "options", "encoding", "delimiter",
-              "progress", "rows_read", "created", "updated", "skipped", "rejected", "last_line", "cancel_requested",
-              "started_at", "finished_at", "message", "report")
+              "progress", "rows_read", "created", "updated", "skipped", "rejected", "warned", "last_line",
+              "cancel_requested", "started_at", "finished_at", "message", "grouped", "report")
     readonly_fields = fields
 
     def get_urls(self):
@@ -469,6 +469,10 @@ class ImportJobAdmin(ManagersReadOnlyAdmin):
         response = HttpResponse(job.error_report, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
         return response
+
+    @admin.display(description="rejections and warnings, by reason")
+    def grouped(self, job):
+        return render_to_string("admin/leads/import/findings.html", {"findings": job.findings}) or "None."
 
     @admin.display(description="error report")
     def report(self, job):

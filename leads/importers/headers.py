@@ -8,12 +8,11 @@ header; a header "custom:plan" goes to custom_fields["plan"] (what the exporter 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .profiles import Profile
+from .folding import fold
+from .profiles import COMMON_VALUES, Profile
+from .values import allowed_values
 
 CUSTOM_PREFIX = "custom:"
 IGNORE = "ignore"
@@ -63,11 +62,6 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 FIELDS = tuple(SYNONYMS)
 
 
-def fold(header: str) -> str:
-    """'E-mail Address' -> 'emailaddress': what two spellings of one header have in common."""
-    return re.sub(r"[^0-9a-z]+", "", header.lower().replace("&", "and"))
-
-
 _BY_FOLDED = {fold(synonym): name for name, synonyms in SYNONYMS.items() for synonym in (name, *synonyms)}
 
 
@@ -98,8 +92,6 @@ def parse_mapping(entries: list[str] | None) -> dict[str, str]:
 
 def parse_value_mapping(entries: list[str] | None) -> dict[str, dict[str, str]]:
     """["status:Working - Contacted=contacted", ...] -> {field: {folded word: value}}. Raises MappingError."""
-    from .values import allowed_values
-
     mapping: dict[str, dict[str, str]] = {}
     for entry in entries or []:
         left, sep, value = entry.rpartition("=")
@@ -151,8 +143,6 @@ def plan_columns(
 ) -> ColumnPlan:
     """Each column's field: --map first, then the profile's columns, then the known headers; the first
     column wins a field. Words: the operator's value mapping, then the profile's, then every profile's."""
-    from .profiles import COMMON_VALUES
-
     mapping = mapping or {}
     by_profile = profile.folded_columns() if profile else {}
     targets: list[str | None] = []

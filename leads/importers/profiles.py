@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..choices import LeadSource, LeadStatus, Priority
-from .headers import fold
+from .folding import fold
 
 NEW, CONTACTED, QUALIFIED = LeadStatus.NEW.value, LeadStatus.CONTACTED.value, LeadStatus.QUALIFIED.value
 CONVERTED, DISQUALIFIED = LeadStatus.CONVERTED.value, LeadStatus.DISQUALIFIED.value

@@ -57,7 +57,7 @@ def country_code(text: str) -> str | None:
     if len(key) == 2 and key.isalpha():
         return key.upper() if pycountry.countries.get(alpha_2=key.upper()) else None
     try:
-        return cast(str, pycountry.countries.lookup(key).alpha_2)
+        return pycountry.countries.lookup(key).alpha_2
     except LookupError:
         pass
     return _names_from_phone_metadata().get(key) or _names_from_phone_metadata().get(key.removeprefix("the "))
@@ -115,6 +115,7 @@ def _low_end(text: str) -> tuple[Decimal, bool] | None:
     return value, plus or cleaned != text.strip().lower()
 
 
+@lru_cache(maxsize=20_000)  # headcounts and amounts repeat (ranges above all): a million rows read them once
 def employees(text: str) -> tuple[int, bool] | None:
     """'250' -> (250, False); '11-50' -> (11, True); '1,000+' -> (1000, True); None when not a headcount."""
     found = _low_end(text)
@@ -126,6 +127,7 @@ def employees(text: str) -> tuple[int, bool] | None:
     return int(value), ranged
 
 
+@lru_cache(maxsize=20_000)
 def revenue(text: str) -> tuple[Decimal, bool] | None:
     """'$1.2M' -> 1200000; '1,200,000' -> 1200000; '€50M-100M' -> (50000000, range); None when not an amount."""
     cleaned = re.sub(r"(?i)\b(usd|eur|gbp|chf|cad|aud)\b|[$€£¥]", "", text).strip()

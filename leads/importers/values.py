@@ -18,4 +18,4 @@ def allowed_values(name: str) -> list[str]:
 
 def choices_for(name: str) -> list[tuple[str, str]]:
     enum = {"source": LeadSource, "priority": Priority}.get(name, LeadStatus)
-    return list(enum.choices)
+    return [(value, str(label)) for value, label in enum.choices]

@@ -257,3 +257,15 @@ def test_import_now_asks_first_when_more_than_a_tenth_would_be_rejected(client, 
     assert done.status_code == 302 and Lead.objects.get().email == "a@example.com"
     job_page = client.get(done["Location"]).content.decode()
     assert "<td>Email</td><td>Enter a valid email address.</td><td>2</td>" in job_page
+
+
+def test_the_job_record_shows_the_grouped_findings(client, tenant, manager):
+    client.force_login(manager)
+    preview_url = upload(client, content="Email,Country\na@example.com,Narnia\nnope,DE\n")
+    run_import(client, preview_url)
+    job = ImportJob.objects.get()
+
+    page = client.get(f"/admin/leads/importjob/{job.pk}/change/").content.decode()
+
+    assert "Imported with a warning, by reason" in page and "line 2: Narnia" in page
+    assert "<td>Email</td><td>Enter a valid email address.</td><td>1</td>" in page
