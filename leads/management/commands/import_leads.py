@@ -130,7 +130,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(self.style.SUCCESS(line) if not job.rejected else self.style.WARNING(line))
         if job.warned:
-            self.stdout.write(f"{job.warned:,} rows imported with a warning (the value kept in custom fields):")
+            rows = "row" if job.warned == 1 else "rows"
+            self.stdout.write(f"{job.warned:,} {rows} imported with a warning (the value kept in custom fields):")
             for group in job.findings.get("warnings", [])[:10]:
                 self.stdout.write(f"  {group['count']:,} x {group['column']}: {group['message']}")
         if job.rejected:
