@@ -44,7 +44,7 @@ from leads.rules.scoring import auto_qualify, qualifying_statuses, rescore_leads
 from ..choices import DuplicatePolicy, ImportStatus, LeadSource, LeadStatus
 from ..exporting import safe_cell
 from ..models import Channel, ImportJob, Lead
-from .dedupe import known_people
+from .dedupe import known_people, people_not_to_import
 from . import dates, profiles
 from .headers import DATE_FIELDS, ColumnPlan, MappingError, parse_mapping, parse_value_mapping, plan_columns
 from .insights import IMPORTED_COUNTS, BatchInsights
@@ -469,8 +469,12 @@ class _Run:
     def _decide(self, parsed: list[LeadValues]) -> tuple[dict, list[LeadValues], dict[int, tuple[dict, list[str]]]]:
         """(counts, rows to create, lead id -> (values to fill, field names) for --on-duplicate update)."""
         update = self.options.on_duplicate == DuplicatePolicy.UPDATE
-        known, open_leads = known_people(tenant_id=self.tenant.pk, rows=parsed, with_leads=update)
         counts = {"created": 0, "updated": 0, "skipped": 0}
+        barred = people_not_to_import(tenant_id=self.tenant.pk, rows=parsed)
+        if barred:
+            counts["skipped"] += sum(1 for row in parsed if row.key in barred)
+            parsed = [row for row in parsed if row.key not in barred]
+        known, open_leads = known_people(tenant_id=self.tenant.pk, rows=parsed, with_leads=update)
         new: list[LeadValues] = []
         first_rows: dict = {}  # key -> (values later duplicates fill, names filled on an existing lead or None)
         fills: dict[int, tuple[dict, list[str]]] = {}

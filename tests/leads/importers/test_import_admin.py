@@ -185,6 +185,30 @@ def test_a_superuser_picks_the_workspace(client, tenant, other_tenant):
 SALESFORCE_WORDS = "Lead ID,Email,Lead Status,Lead Source,Created Date\n"
 
 
+@pytest.mark.parametrize("crm", ["salesforce", "hubspot", "pipedrive", "zoho", "dynamics"])
+def test_each_crms_default_export_through_the_admin(crm, client, tenant, manager):
+    from tests.leads.importers.crm_exports import CRMS, build, path_of
+
+    UserFactory(tenant=tenant, username="rita", email="rita@acme.example", first_name="Rita", last_name="Alvarez")
+    UserFactory(tenant=tenant, username="sokafor", first_name="Sam", last_name="Okafor")
+    client.force_login(manager)
+    _text, expects = build(crm)
+    preview_url = upload(client, content=path_of(crm).read_text(encoding="utf-8"))
+
+    preview = client.get(preview_url).content.decode()
+    assert f"Recognised as a {CRMS[crm].name}".lower() in preview.lower()
+    done = run_import(client, preview_url)
+
+    created = {e.email: e for e in expects if e.outcome == "created"}
+    assert f"<th>Created</th><td>{len(created)}</td>" in done
+    for lead in Lead.objects.select_related("owner"):
+        expect = created[lead.email]
+        assert (lead.status, lead.source, lead.country, lead.created_at) == (
+            expect.status, expect.source, expect.country or "", expect.created)
+        if expect.owner:
+            assert lead.owner.username == expect.owner
+
+
 def test_a_salesforce_export_through_the_admin(client, tenant, manager):
     from tests.leads.importers.crm_exports import build, path_of
 
