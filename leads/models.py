@@ -492,6 +492,12 @@ class ImportJob(models.Model):
     bytes_read = models.PositiveBigIntegerField(default=0, help_text="Bytes of the file read by the committed batches.")
     cancel_requested = models.BooleanField(default=False)
     error_report = models.TextField(blank=True, help_text="CSV: line, column, message for every rejected row.")
+    warned = models.PositiveIntegerField(default=0, help_text="Rows imported with a warning (a soft field kept raw).")
+    findings = models.JSONField(
+        default=dict, blank=True,
+        help_text='Rejections and warnings grouped by column and reason: {"rejected"|"warnings": [{column, message, '
+                  'count, examples: [[line, value]]}]}.',
+    )
     message = models.TextField(blank=True, help_text="Why the run failed, when it did.")
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -508,6 +514,29 @@ class ImportJob(models.Model):
     @property
     def ended(self) -> bool:
         return self.status in (ImportStatus.FINISHED, ImportStatus.FAILED, ImportStatus.CANCELLED)
+
+
+class ImportMapping(models.Model):
+    """A workspace's saved import mapping: columns to fields and words to values, reused by name."""
+
+    tenant = models.ForeignKey("crm.Tenant", on_delete=models.CASCADE, related_name="import_mappings")
+    name = models.CharField(max_length=100)
+    profile = models.CharField(max_length=20, blank=True, help_text='A CRM profile name, "none", or empty: detect.')
+    columns = models.JSONField(default=dict, blank=True, help_text="Column header -> lead field (or custom:/ignore).")
+    values = models.JSONField(default=dict, blank=True, help_text="Field -> their word -> our value.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="importmapping_tenant_name_uniq")]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class BackgroundWork(models.Model):

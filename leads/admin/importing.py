@@ -1,4 +1,12 @@
-"""CSV import and export in the admin: upload -> preview and column mapping -> dry-run report -> import.
+"""CSV import and export in the admin: upload -> preview and mapping -> dry-run report -> import.
+
+The preview shows the CRM the file was recognised as (or none), a dropdown per column (the field it
+feeds, a custom field, or left out), a dropdown per word found in its status, lifecycle stage,
+source and rating columns, the date order of each date column, and the workspace's saved
+mappings; "Apply" re-reads the same upload with the choices (no re-upload), and they can be saved
+under a name for the next file. Dry run and import report rejections and warnings grouped by
+column and reason (count and first examples). "Import now" first dry-runs a sample of the file and
+asks for confirmation when more than 10% of its rows would be rejected.
 
 The pages are LeadAdmin's (through `LeadImportMixin.get_urls`), for tenant admins and managers
 (and platform superusers); a rep gets 403. The import always goes into the signed-in user's own
@@ -15,10 +23,9 @@ and its report is what the page shows. ImportJob rows are listed read-only, with
 
 from __future__ import annotations
 
-import csv
-import io
-import itertools
+import logging
 import secrets
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -28,7 +35,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect
-from django.template.loader import select_template
+from django.template.loader import render_to_string, select_template
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -39,11 +46,23 @@ from leads.admin.engine_work import ManagersReadOnlyAdmin, may_manage
 from leads.choices import DuplicatePolicy, ImportStatus, LeadSource
 from leads.exporting import stream_leads_csv
 from leads.importers import ImportFileError, ImportOptions, import_leads, inspect_file
+from leads.importers.dates import ORDERS
+from leads.importers.headers import CUSTOM_PREFIX, FIELDS, IGNORE, VALUE_FIELDS, MappingError, fold
+from leads.importers.mappings import save_mapping, saved_mapping_options
+from leads.importers.profiles import PROFILES
 from leads.importers.queued import queue_import
 from leads.importers.retention import report_expired, upload_dir
-from leads.models import Channel, ImportJob, Lead
+from leads.importers.rows import BASE_WORDS
+from leads.importers.values import choices_for
+from leads.models import Channel, ImportJob, ImportMapping, Lead
 
+log = logging.getLogger(__name__)
 PREVIEW_ROWS = 5
+VALUE_SAMPLE_ROWS = 5000  # rows read for the distinct words of a status/source column
+MAX_WORDS = 40  # distinct words offered per column
+CONFIRM_SAMPLE_ROWS = 2000  # rows "Import now" dry-runs first
+CONFIRM_ABOVE = 0.10  # share of rejected rows that asks for a confirmation
+CUSTOM_CHOICE = "custom"
 SESSION_KEY = "lead_imports"
 REPORT_LINES_SHOWN = 200
 
@@ -63,10 +82,6 @@ class ImportForm(forms.Form):
                                    help_text="For rows without an owner; empty: the assignment rules decide.")
     channel = forms.ModelChoiceField(queryset=Channel.objects.none(), required=False)
     campaign = forms.CharField(required=False, max_length=200)
-    mapping = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text='One per line, "Column Name=field", on top of automatic matching; e.g. "Work Mail=email".',
-    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -95,9 +110,6 @@ class ImportForm(forms.Form):
             if cleaned.get(name) is not None and cleaned[name].tenant_id != tenant_id:
                 self.add_error(name, "Not in the workspace you import into.")
         return cleaned
-
-    def mapping_entries(self) -> list[str]:
-        return [line.strip() for line in self.cleaned_data.get("mapping", "").splitlines() if line.strip()]
 
 
 # Mixed into LeadAdmin, a ModelAdmin.
@@ -149,7 +161,7 @@ class LeadImportMixin(_LeadAdminBase):
                 "on_duplicate": data["on_duplicate"], "source": data["source"],
                 "owner": data["owner"].pk if data["owner"] else None,
                 "channel": data["channel"].pk if data["channel"] else None,
-                "campaign": data["campaign"], "mapping": form.mapping_entries(),
+                "campaign": data["campaign"], "mapping": [], "value_mapping": [], "profile": "", "date_order": "",
             }
             request.session[SESSION_KEY] = uploads
             return redirect(reverse("admin:leads_lead_import_preview", args=[token]))
@@ -157,8 +169,15 @@ class LeadImportMixin(_LeadAdminBase):
 
     def import_preview_view(self, request, token):
         upload = self._upload(request, token)
+        if request.method == "POST":
+            problem = self._apply_choices(request, token, upload)
+            if problem:
+                self.message_user(request, problem, messages.ERROR)
+            elif request.POST.get("save_as", "").strip():
+                self.message_user(request, f"Saved the mapping \u201c{request.POST['save_as'].strip()}\u201d.")
+            return redirect(reverse("admin:leads_lead_import_preview", args=[token]))
         try:
-            csv_file, plan = inspect_file(path=upload["path"], mapping=upload["mapping"])
+            csv_file, plan = self._inspect(upload, require_reach=False)  # a column can be mapped to email here
         except ImportFileError as exc:
             self._forget(request, token)  # an unreadable file cannot be imported: nothing to keep it for
             self.message_user(request, f"{upload['name']}: {exc}", messages.ERROR)
@@ -169,23 +188,150 @@ class LeadImportMixin(_LeadAdminBase):
                 rows.append([cells[i] if i < len(cells) else "" for i in range(len(csv_file.header))])
             if len(rows) >= PREVIEW_ROWS:
                 break
+        field_choices = [(name, name) for name in FIELDS] + [(CUSTOM_CHOICE, "custom field"), (IGNORE, "leave out")]
+        columns = []
+        for i, (header, target) in enumerate(zip(plan.header, plan.targets, strict=True)):
+            chosen = IGNORE if target is None else CUSTOM_CHOICE if target.startswith(CUSTOM_PREFIX) else target
+            columns.append({"index": i, "header": header, "target": target or IGNORE, "chosen": chosen})
         return self._render(
-            request, "preview.html", f"Import {upload['name']}: check the columns",
-            upload=upload, token=token, csv_file=csv_file, columns=plan.matched, rows=rows,
+            request, "preview.html", f"Import {upload['name']}: check the mapping",
+            upload=upload, token=token, csv_file=csv_file, columns=columns, rows=rows, field_choices=field_choices,
+            plan=plan, value_columns=self._value_columns(csv_file, plan), reaches_people=plan.reaches_people,
+            profiles=[("", "Recognise it from the header"), *((p.name, p.label) for p in PROFILES.values()),
+                      ("none", "No CRM profile")],
+            date_orders=[("", "Settled per column from its dates"), *ORDERS.items()],
+            saved_mappings=ImportMapping.objects.filter(tenant_id=upload["tenant"]),
         )
+
+    def _inspect(self, upload, *, require_reach: bool = True):
+        return inspect_file(path=upload["path"], mapping=upload.get("mapping", []),
+                            value_mapping=upload.get("value_mapping", []), profile=upload.get("profile", ""),
+                            date_order=upload.get("date_order", ""), require_reach=require_reach)
+
+    def _value_columns(self, csv_file, plan) -> list[dict]:
+        """For each status / lifecycle stage / source / rating column: its distinct words and what each reads as."""
+        wanted = {i: target for i, target in enumerate(plan.targets) if target in VALUE_FIELDS}
+        if not wanted:
+            return []
+        words: dict[int, dict[str, int]] = {i: {} for i in wanted}
+        for count, (_line, cells) in enumerate(csv_file.records()):
+            if count >= VALUE_SAMPLE_ROWS:
+                break
+            if isinstance(cells, list):
+                for i in wanted:
+                    if i < len(cells) and (word := cells[i].strip()):
+                        found = words[i]
+                        if word in found or len(found) < MAX_WORDS:
+                            found[word] = found.get(word, 0) + 1
+        columns = []
+        for i, name in wanted.items():
+            table = {**BASE_WORDS[name], **plan.values.get(name, {})}
+            columns.append({
+                "header": plan.header[i], "field": name, "choices": choices_for(name),
+                "words": [{"word": word, "count": n, "value": table.get(fold(word), "")}
+                          for word, n in sorted(words[i].items(), key=lambda item: -item[1])],
+            })
+        return columns
+
+    def _apply_choices(self, request, token, upload) -> str:
+        """The preview's choices (profile, date order, columns, words, a saved mapping to load or to save)
+        into the upload in the session; returns what is wrong, or ''."""
+        post = request.POST
+        if post.get("load_mapping"):
+            saved = ImportMapping.objects.filter(tenant_id=upload["tenant"], pk=post.get("saved_mapping") or 0).first()
+            if saved is None:
+                return "Choose one of the workspace's saved mappings."
+            upload["mapping"], upload["value_mapping"], upload["profile"] = saved_mapping_options(saved)
+            self._keep(request, token, upload)
+            return ""
+        profile = post.get("profile", upload.get("profile", ""))
+        date_order = post.get("date_order", upload.get("date_order", ""))
+        if profile and profile != "none" and profile not in PROFILES or date_order and date_order not in ORDERS:
+            return "Choose a profile and a date order from the lists."
+        try:
+            # What the file reads as with this profile and no choices of the person: their choices are the changes.
+            _csv, auto = inspect_file(path=upload["path"], profile=profile, date_order=date_order,
+                                      require_reach=False)
+        except ImportFileError as exc:
+            return str(exc)
+        columns: dict[str, str] = {}
+        for i, header in enumerate(auto.header):
+            chosen = post.get(f"column_{i}")
+            if chosen is None:
+                continue
+            target = CUSTOM_PREFIX + header if chosen == CUSTOM_CHOICE else chosen
+            automatic = auto.targets[i] or IGNORE
+            if chosen == CUSTOM_CHOICE and automatic.startswith(CUSTOM_PREFIX):
+                continue
+            if target != automatic:
+                if chosen not in FIELDS and chosen not in (CUSTOM_CHOICE, IGNORE):
+                    return f"Column {header}: choose a field from the list."
+                columns[header] = target
+        values: dict[str, dict[str, str]] = {}
+        for key in post:  # word-<field>-<n> holds a word, value-<field>-<n> what it reads as
+            parts = key.split("-")
+            if len(parts) != 3 or parts[0] != "word":
+                continue
+            name = parts[1]
+            word, value = post[key], post.get(f"value-{name}-{parts[2]}", "")
+            if name not in VALUE_FIELDS or not value:
+                continue
+            automatic = {**BASE_WORDS[name], **auto.values.get(name, {})}.get(fold(word), "")
+            if value != automatic:
+                values.setdefault(name, {})[word] = value
+        upload["profile"], upload["date_order"] = profile, date_order
+        upload["mapping"] = [f"{header}={target}" for header, target in columns.items()]
+        upload["value_mapping"] = [f"{name}:{word}={value}" for name, words in values.items()
+                                   for word, value in words.items()]
+        try:
+            self._inspect(upload, require_reach=False)
+            if post.get("save_as", "").strip():
+                tenant = Tenant.objects.get(pk=upload["tenant"])
+                save_mapping(tenant=tenant, name=post["save_as"], columns=columns, values=values, profile=profile,
+                             actor=request.user)
+        except (ImportFileError, MappingError) as exc:
+            return str(exc)
+        self._keep(request, token, upload)
+        return ""
+
+    def _keep(self, request, token, upload) -> None:
+        uploads = request.session.get(SESSION_KEY, {})
+        uploads[token] = upload
+        request.session[SESSION_KEY] = uploads
 
     def import_run_view(self, request, token):
         if request.method != "POST":
             return redirect(reverse("admin:leads_lead_import_preview", args=[token]))
         upload = self._upload(request, token)
+        if any(key.startswith("column_") for key in request.POST):  # the preview's choices, as they stand
+            problem = self._apply_choices(request, token, upload)
+            if problem:
+                self.message_user(request, problem, messages.ERROR)
+                return redirect(reverse("admin:leads_lead_import_preview", args=[token]))
         dry_run = "dry_run" in request.POST
         tenant = Tenant.objects.get(pk=upload["tenant"])
         options = ImportOptions(
             dry_run=dry_run, source=upload["source"], on_duplicate=upload["on_duplicate"],
             owner=User.objects.filter(pk=upload["owner"], tenant=tenant).first() if upload["owner"] else None,
             channel=Channel.objects.filter(pk=upload["channel"], tenant=tenant).first() if upload["channel"] else None,
-            campaign=upload["campaign"], mapping=upload["mapping"],
+            campaign=upload["campaign"], mapping=upload.get("mapping", []),
+            value_mapping=upload.get("value_mapping", []), profile=upload.get("profile", ""),
+            date_order=upload.get("date_order", ""),
         )
+        if not dry_run and not request.POST.get("confirm"):
+            try:
+                sample = import_leads(tenant=tenant, path=upload["path"], actor=request.user,
+                                      file_name=upload["name"],
+                                      options=replace(options, dry_run=True, sample_rows=CONFIRM_SAMPLE_ROWS))
+            except Exception:  # the check is advice: the run itself reports what goes wrong, on its job
+                log.warning("The rejection check of %s failed; importing without it", upload["name"], exc_info=True)
+                sample = None
+            if sample is not None and sample.rows_read and sample.rejected > CONFIRM_ABOVE * sample.rows_read:
+                return self._render(
+                    request, "confirm.html", f"Import {upload['name']}: many rows would be rejected",
+                    job=sample, token=token, percent=round(100 * sample.rejected / sample.rows_read),
+                    findings=sample.findings, sampled=sample.rows_read >= CONFIRM_SAMPLE_ROWS,
+                )
         if not dry_run:
             try:
                 job = queue_import(tenant=tenant, path=upload["path"], options=options, actor=request.user,
@@ -205,11 +351,11 @@ class LeadImportMixin(_LeadAdminBase):
             self._forget(request, token)
             self.message_user(request, f"{upload['name']}: {exc}", messages.ERROR)
             return redirect(reverse("admin:leads_lead_import"))
-        report = list(itertools.islice(csv.reader(io.StringIO(job.error_report)), 1, REPORT_LINES_SHOWN + 1))
         return self._render(
             request, "result.html", f"{'Dry run of' if dry_run else 'Imported'} {upload['name']}",
-            job=job, token=token, dry_run=dry_run, report_head=report,
-            report_more=max(0, job.rejected - len({row[0] for row in report})),
+            job=job, token=token, dry_run=dry_run, findings=job.findings,
+            share=job.rejected / job.rows_read if job.rows_read else 0, confirm_above=CONFIRM_ABOVE,
+            percent=round(100 * job.rejected / job.rows_read) if job.rows_read else 0,
         )
 
     # --- export --------------------------------------------------------------------------
@@ -256,13 +402,13 @@ class ImportJobAdmin(ManagersReadOnlyAdmin):
     """Every import run, read-only: who, what file, options, counts, timing and the row-level report."""
 
     list_display = ("file_name", "started_at", "status", "dry_run", "rows_read", "created", "updated", "skipped",
-                    "rejected", "created_by")
+                    "rejected", "warned", "created_by")
     list_filter = ("status", "dry_run")
     list_select_related = ("created_by",)
     search_fields = ("file_name", "checksum")
     fields = ("file_name", "checksum", "status", "dry_run", "created_by", "options", "encoding", "delimiter",
-              "progress", "rows_read", "created", "updated", "skipped", "rejected", "last_line", "cancel_requested",
-              "started_at", "finished_at", "message", "report")
+              "progress", "rows_read", "created", "updated", "skipped", "rejected", "warned", "last_line",
+              "cancel_requested", "started_at", "finished_at", "message", "grouped", "report")
     readonly_fields = fields
 
     def get_urls(self):
@@ -284,11 +430,10 @@ class ImportJobAdmin(ManagersReadOnlyAdmin):
     def progress_view(self, request, pk):
         """The job's page while the engine runs it: a bar, rows done, rows/s and an estimate; reloads itself."""
         job = self._job_or_403(request, pk)
-        report = list(itertools.islice(csv.reader(io.StringIO(job.error_report)), 1, REPORT_LINES_SHOWN + 1))
         return TemplateResponse(request, "admin/leads/import/job.html", {
             **self.admin_site.each_context(request), "opts": self.model._meta, "lead_opts": Lead._meta,
             "title": f"Import of {job.file_name}", "job": job, "progress": job_progress(job),
-            "report_head": report, "report_more": max(0, job.rejected - len({row[0] for row in report})),
+            "findings": job.findings,
         })
 
     def progress_json_view(self, request, pk):
@@ -324,6 +469,10 @@ class ImportJobAdmin(ManagersReadOnlyAdmin):
         response = HttpResponse(job.error_report, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
         return response
+
+    @admin.display(description="rejections and warnings, by reason")
+    def grouped(self, job):
+        return render_to_string("admin/leads/import/findings.html", {"findings": job.findings}) or "None."
 
     @admin.display(description="error report")
     def report(self, job):
@@ -364,7 +513,7 @@ def job_progress(job: ImportJob, *, now=None) -> dict:
         "percent": round(share * 100, 1), "rows_read": job.rows_read, "rows_estimate": rows_estimate,
         "rows_per_second": round(rate, 1), "seconds_left": None if left is None else round(left),
         "created": job.created, "updated": job.updated, "skipped": job.skipped, "rejected": job.rejected,
-        "message": job.message, "summary": summary,
+        "warned": job.warned, "message": job.message, "summary": summary,
     }
 
 
@@ -375,3 +524,17 @@ def _duration(seconds: float) -> str:
     if seconds < 5400:
         return f"{round(seconds / 60)} min"
     return f"{seconds / 3600:.1f} h"
+
+
+@admin.register(ImportMapping)
+class ImportMappingAdmin(ManagersReadOnlyAdmin):
+    """The workspace's saved import mappings (saved from the import preview): listed, and removable by managers."""
+
+    list_display = ("name", "profile", "updated_at", "created_by")
+    list_select_related = ("created_by",)
+    search_fields = ("name",)
+    fields = ("name", "profile", "columns", "values", "created_by", "updated_at")
+    readonly_fields = fields
+
+    def has_delete_permission(self, request, obj=None):
+        return may_import(request.user)

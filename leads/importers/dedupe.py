@@ -69,3 +69,13 @@ def known_people(*, tenant_id: int, rows: list[LeadValues], with_leads: bool) ->
         for contact in _lookup(contacts, column, values, (column,)):
             known.add((kind, contact[column]))
     return known, open_leads
+
+
+def people_not_to_import(*, tenant_id: int, rows: list[LeadValues]) -> set:
+    """Keys of the batch's people the workspace must not import at all (none yet).
+
+    The seam for a suppression list (people who asked to be forgotten or not contacted): return
+    their keys, ("e", email) or ("p", phone) as LeadValues.key, with one query per batch, and the
+    run counts their rows as skipped, writing nothing for them, before the duplicate check.
+    """
+    return set()

@@ -45,8 +45,9 @@ from leads.rules.scoring import auto_qualify, qualifying_statuses, rescore_leads
 from ..choices import CampaignPlatform, DuplicatePolicy, ImportStatus, LeadSource, LeadStatus
 from ..exporting import safe_cell
 from ..models import Channel, ImportJob, Lead
-from .dedupe import known_people
-from .headers import ColumnPlan, MappingError, parse_mapping, plan_columns
+from .dedupe import known_people, people_not_to_import
+from . import dates, profiles
+from .headers import DATE_FIELDS, ColumnPlan, MappingError, parse_mapping, parse_value_mapping, plan_columns
 from .insights import IMPORTED_COUNTS, BatchInsights
 from .reader import BadRecord, CsvFile, UnreadableFile, open_csv
 from .rows import Defaults, LeadValues, RowError, RowParser
@@ -57,6 +58,8 @@ log = logging.getLogger(__name__)
 DEFAULT_BATCH_SIZE = 20_000
 RETRIES = 3  # a concurrent capture may take an email between our lookup and our COPY
 ERROR_COLUMNS = ["line", "column", "value", "message"]
+EXAMPLES_PER_REASON = 5
+NO_PROFILE = "none"
 
 
 class ImportFileError(Exception):
@@ -71,13 +74,18 @@ class ImportOptions:
     channel: Channel | None = None
     campaign: str = ""
     mapping: list[str] = field(default_factory=list)  # "Column Name=field"
+    value_mapping: list[str] = field(default_factory=list)  # "status:Their word=our value"
+    profile: str = ""  # a CRM profile's name, "none", or "": detect it from the header
+    date_order: str = ""  # "mdy" / "dmy" for every date column, or "": settled per column
     on_duplicate: str = DuplicatePolicy.SKIP
     batch_size: int = DEFAULT_BATCH_SIZE
+    sample_rows: int = 0  # a dry run of the first N rows only, its job not saved (the admin's rejection check)
 
     def as_json(self) -> dict:
         data = asdict(self)
         data.pop("batch_size")
         data.pop("dry_run")
+        data.pop("sample_rows")
         data["owner"] = self.owner.get_username() if self.owner else None
         data["channel"] = self.channel.name if self.channel else None
         return data
@@ -86,19 +94,76 @@ class ImportOptions:
 Progress = Callable[[ImportJob, int, int], None]  # (job with counts so far, bytes read, file size)
 
 
-def inspect_file(*, path: str | Path, mapping: list[str] | None = None) -> tuple[CsvFile, ColumnPlan]:
-    """The file's encoding, delimiter and header, and which column feeds which field. Raises ImportFileError."""
+def inspect_file(
+    *,
+    path: str | Path,
+    mapping: list[str] | None = None,
+    value_mapping: list[str] | None = None,
+    profile: str = "",
+    date_order: str = "",
+    require_reach: bool = True,
+) -> tuple[CsvFile, ColumnPlan]:
+    """The file's encoding, delimiter and header, the CRM whose export it is, which column feeds which
+    field, which words mean which values, and in which order each date column is read. Raises ImportFileError."""
+    if profile and profile != NO_PROFILE and profile not in profiles.PROFILES:
+        raise ImportFileError(f"No profile {profile!r}: use one of {', '.join(profiles.PROFILES)}, or {NO_PROFILE}.")
+    if date_order and date_order not in dates.ORDERS:
+        raise ImportFileError(f"The date order is {' or '.join(dates.ORDERS)} (got {date_order!r}).")
     try:
         csv_file = open_csv(path)
-        plan = plan_columns(csv_file.header, parse_mapping(mapping))
+        chosen = (profiles.PROFILES.get(profile) if profile else profiles.detect(csv_file.header))
+        plan = plan_columns(csv_file.header, parse_mapping(mapping), profile=chosen,
+                            values=parse_value_mapping(value_mapping))
     except (UnreadableFile, MappingError) as exc:
         raise ImportFileError(str(exc)) from exc
-    if not plan.reaches_people:
+    if chosen is not None:
+        plan.notes.append(f"Recognised as {'an' if chosen.label[0] in 'AEIOU' else 'a'} {chosen.label} file: "
+                          "its columns and its words for status, source and rating are mapped.")
+    _settle_dates(csv_file, plan, date_order)
+    if require_reach and not plan.reaches_people:
         raise ImportFileError(
             f"No column of {Path(path).name} holds an email or a phone number (columns: "
             f"{', '.join(csv_file.header)}). Map one, e.g. --map \"Work Mail=email\"."
         )
     return csv_file, plan
+
+
+def _settle_dates(csv_file: CsvFile, plan: ColumnPlan, forced: str) -> None:
+    """Each date column's order (month/day or day/month), from a sample of its values; noted in the plan."""
+    columns = [(i, header) for i, (header, target) in enumerate(zip(plan.header, plan.targets, strict=True))
+               if target in DATE_FIELDS]
+    if not columns:
+        return
+    if forced:
+        for _i, header in columns:
+            plan.date_orders[header] = forced
+            plan.notes.append(f"{header}: dates read as {dates.ORDERS[forced]}, as asked.")
+        return
+    samples: dict[str, list[str]] = {header: [] for _i, header in columns}
+    for count, (_line, cells) in enumerate(csv_file.records()):
+        if count >= dates.SAMPLE_ROWS:
+            break
+        if isinstance(cells, list):
+            for i, header in columns:
+                if i < len(cells) and cells[i].strip():
+                    samples[header].append(cells[i].strip())
+    default = plan.profile.date_order if plan.profile else "mdy"
+    for _i, header in columns:
+        order, settled, mixed = dates.settle(samples[header], default)
+        plan.date_orders[header] = order
+        numeric = any(dates.possible_orders(value) for value in samples[header])
+        if not numeric:
+            continue  # ISO or written-out dates: nothing to settle
+        if settled:
+            plan.notes.append(f"{header}: dates read as {dates.ORDERS[order]} (values such as "
+                              f"{next(v for v in samples[header] if dates.possible_orders(v) == {order})} "
+                              "can only be read that way).")
+        elif mixed:
+            plan.notes.append(f"{header}: the dates mix month/day and day/month; read as {dates.ORDERS[order]}, "
+                              "and the dates that cannot be are kept in custom fields with a warning.")
+        else:
+            plan.notes.append(f"{header}: every date could be month/day or day/month; read as "
+                              f"{dates.ORDERS[order]}. Choose the other order if that is wrong.")
 
 
 def import_leads(
@@ -117,7 +182,8 @@ def import_leads(
     when a queued `job` is given, marked failed). A given job resumes after its `last_line`.
     """
     try:
-        csv_file, plan = inspect_file(path=path, mapping=options.mapping)
+        csv_file, plan = inspect_file(path=path, mapping=options.mapping, value_mapping=options.value_mapping,
+                                      profile=options.profile, date_order=options.date_order)
     except ImportFileError as exc:
         if job is not None:
             job.status, job.message, job.finished_at = ImportStatus.FAILED, str(exc), timezone.now()
@@ -142,12 +208,18 @@ class _Run:
         self.given_job: ImportJob | None = job
         self.position = [0]
         users = {}
-        for pk, email, username in User.objects.filter(tenant=tenant, is_active=True).values_list(
-            "pk", "email", "username"
-        ):
+        members = list(User.objects.filter(tenant=tenant, is_active=True).order_by("pk").values_list(
+            "pk", "email", "username", "first_name", "last_name"
+        ))
+        for pk, _email, username, _first, _last in members:
             users[username.lower()] = pk
+        for pk, email, _username, first, last in members:  # then emails, then full names ("Rita Alvarez")
             if email:
                 users.setdefault(email.lower(), pk)
+        for pk, _email, _username, first, last in members:
+            full = " ".join(f"{first} {last}".lower().split())
+            if full:
+                users.setdefault(full, pk)
         channels = {name.lower(): pk for pk, name in Channel.objects.filter(tenant=tenant).values_list("pk", "name")}
         self.parser = RowParser(
             plan=plan,
@@ -161,6 +233,7 @@ class _Run:
             channels=channels,
         )
         self.seen_in_dry_run: set = set()
+        self.findings: dict = {"rejected": [], "warnings": []}
         self.report = io.StringIO()  # dry run: the whole report; otherwise the current batch's
         self.leads_table = Table(Lead, with_id=True)
         self.activities = Table(Activity)
@@ -171,6 +244,9 @@ class _Run:
     def go(self) -> ImportJob:
         job = self._job()
         self.job = job
+        if job.findings:
+            self.findings = {"rejected": list(job.findings.get("rejected", [])),
+                             "warnings": list(job.findings.get("warnings", []))}
         self.insights = BatchInsights(tenant=self.tenant)
         self.router = BatchRouter(tenant=self.tenant, activity_counts=IMPORTED_COUNTS)
         position = self.position
@@ -178,9 +254,12 @@ class _Run:
         try:
             with self._exclusive():
                 batch: list = []
+                sample = self.options.sample_rows if self.dry else 0
                 for line, cells in self.csv_file.records(binary_position=position):
                     if line <= job.last_line:
                         continue  # committed by the run this one resumes
+                    if sample and job.rows_read + len(batch) >= sample:
+                        break
                     batch.append((line, cells))
                     if len(batch) >= self.options.batch_size:
                         self._batch(batch)
@@ -206,7 +285,9 @@ class _Run:
         job.status, job.finished_at = ImportStatus.FINISHED, timezone.now()
         if self.dry:
             job.error_report = self.report.getvalue()
-            job.save()
+            job.findings = self.findings
+            if not self.options.sample_rows:
+                job.save()
         else:
             job.bytes_read = self.csv_file.size
             job.save(update_fields=["status", "finished_at", "bytes_read"])
@@ -312,6 +393,10 @@ class _Run:
         rejected = len({error.line for error in errors})
         report = "".join(_csv_line([e.line, e.column, e.value, e.message]) for e in errors)
         last_line = batch[-1][0]
+        warned = [row for row in parsed if row.warnings]
+        self._group("rejected", errors)
+        self._group("warnings", [warning for row in warned for warning in row.warnings])
+        self.warned = len(warned)
         if self.dry:
             counts = self._decide(parsed)[0]
             self._count(len(batch), rejected, counts, last_line)
@@ -331,6 +416,22 @@ class _Run:
                 log.warning("Import %s: batch ending on line %s raced another write; retrying", self.job.pk, last_line)
         self._count(len(batch), rejected, counts, last_line)
 
+    def _group(self, kind: str, problems: list[RowError]) -> None:
+        """Count each (column, reason) and keep its first examples: what the pages and the summary show."""
+        if not problems:
+            return
+        groups = {(g["column"], g["message"]): g for g in self.findings[kind]}
+        for problem in problems:
+            group = groups.get((problem.column, problem.message))
+            if group is None:
+                group = {"column": problem.column, "message": problem.message, "count": 0, "examples": []}
+                groups[(problem.column, problem.message)] = group
+                self.findings[kind].append(group)
+            group["count"] += 1
+            if len(group["examples"]) < EXAMPLES_PER_REASON:
+                group["examples"].append([problem.line, problem.value])
+        self.findings[kind].sort(key=lambda g: -g["count"])
+
     def _lock_leads(self) -> None:
         """After a lost race: hold other writers of leads until this batch commits (seconds), so the
         duplicate check and the insert see the same table. Readers are not blocked."""
@@ -345,6 +446,8 @@ class _Run:
         job.created += counts["created"]
         job.updated += counts["updated"]
         job.skipped += counts["skipped"]
+        job.warned += self.warned
+        job.findings = self.findings
         job.last_line = last_line
         job.bytes_read = self.position[0]
 
@@ -355,6 +458,8 @@ class _Run:
             "created": F("created") + counts["created"],
             "updated": F("updated") + counts["updated"],
             "skipped": F("skipped") + counts["skipped"],
+            "warned": F("warned") + self.warned,
+            "findings": self.findings,
             "last_line": last_line,
             "bytes_read": self.position[0],
         }
@@ -365,8 +470,12 @@ class _Run:
     def _decide(self, parsed: list[LeadValues]) -> tuple[dict, list[LeadValues], dict[int, tuple[dict, list[str]]]]:
         """(counts, rows to create, lead id -> (values to fill, field names) for --on-duplicate update)."""
         update = self.options.on_duplicate == DuplicatePolicy.UPDATE
-        known, open_leads = known_people(tenant_id=self.tenant.pk, rows=parsed, with_leads=update)
         counts = {"created": 0, "updated": 0, "skipped": 0}
+        barred = people_not_to_import(tenant_id=self.tenant.pk, rows=parsed)
+        if barred:
+            counts["skipped"] += sum(1 for row in parsed if row.key in barred)
+            parsed = [row for row in parsed if row.key not in barred]
+        known, open_leads = known_people(tenant_id=self.tenant.pk, rows=parsed, with_leads=update)
         new: list[LeadValues] = []
         first_rows: dict = {}  # key -> (values later duplicates fill, names filled on an existing lead or None)
         fills: dict[int, tuple[dict, list[str]]] = {}

@@ -1,4 +1,5 @@
-"""Which column feeds which lead field: the usual export headers, then the operator's `--map`.
+"""Which column feeds which lead field: the operator's `--map`, then the detected CRM's profile, then
+the usual export headers; and which of a column's words mean which of our values (`--map-value`).
 
 Headers compare case- and punctuation-insensitively ("E-mail Address", "email_address" and
 "EMAIL ADDRESS" are one header). A column that matches nothing goes to `custom_fields` under its
@@ -7,8 +8,11 @@ header; a header "custom:plan" goes to custom_fields["plan"] (what the exporter 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
+
+from .folding import fold
+from .profiles import COMMON_VALUES, Profile
+from .values import allowed_values
 
 CUSTOM_PREFIX = "custom:"
 IGNORE = "ignore"
@@ -31,9 +35,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                        "company size", "headcount", "staff"),
     "annual_revenue": ("annual revenue", "revenue", "yearly revenue"),
     "website": ("website", "web site", "url", "company website", "web", "homepage", "site", "website url"),
-    "country": ("country", "country code"),
+    "country": ("country", "country code", "country/region", "country region"),
     "message": ("message", "notes", "note", "comments", "comment", "description", "remarks"),
-    "source": ("source", "lead source"),
+    "source": ("source", "lead source", "original source"),
     "channel": ("channel", "form"),
     "campaign": ("campaign", "campaign name"),
     "source_url": ("source url", "landing page", "page url"),
@@ -45,22 +49,24 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "utm_content": ("utm content",),
     "external_id": ("external id", "lead id", "record id", "crm id"),
     "status": ("status", "lead status"),
-    "priority": ("priority",),
+    "lifecycle_stage": ("lifecycle stage", "lifecyclestage"),
+    "priority": ("priority", "rating"),
     "disqualification_reason": ("disqualification reason", "disqualified reason", "lost reason", "reason"),
-    "owner": ("owner", "lead owner", "owner email", "assigned to", "sales rep", "rep"),
-    "created_at": ("created at", "created", "created date", "date created", "created on", "create date"),
+    "owner": ("owner", "lead owner", "owner email", "assigned to", "sales rep", "rep", "contact owner",
+              "account owner", "owner name"),
+    "created_at": ("created at", "created", "created date", "date created", "created on", "create date",
+                   "created time", "creation date"),
     "converted_at": ("converted at", "converted date", "conversion date"),
 }
 # fmt: on
 FIELDS = tuple(SYNONYMS)
 
 
-def fold(header: str) -> str:
-    """'E-mail Address' -> 'emailaddress': what two spellings of one header have in common."""
-    return re.sub(r"[^0-9a-z]+", "", header.lower().replace("&", "and"))
-
-
 _BY_FOLDED = {fold(synonym): name for name, synonyms in SYNONYMS.items() for synonym in (name, *synonyms)}
+
+
+VALUE_FIELDS = ("status", "lifecycle_stage", "source", "priority")  # fields whose words a mapping may translate
+DATE_FIELDS = ("created_at", "converted_at")
 
 
 class MappingError(ValueError):
@@ -84,13 +90,36 @@ def parse_mapping(entries: list[str] | None) -> dict[str, str]:
     return mapping
 
 
+def parse_value_mapping(entries: list[str] | None) -> dict[str, dict[str, str]]:
+    """["status:Working - Contacted=contacted", ...] -> {field: {folded word: value}}. Raises MappingError."""
+    mapping: dict[str, dict[str, str]] = {}
+    for entry in entries or []:
+        left, sep, value = entry.rpartition("=")
+        name, colon, word = left.partition(":")
+        name, word, value = name.strip(), word.strip(), value.strip()
+        if not sep or not colon or not word or name not in VALUE_FIELDS:
+            raise MappingError(
+                f'Write a value mapping as "field:Their word=our value", the field one of {", ".join(VALUE_FIELDS)} '
+                f"(got {entry!r})."
+            )
+        allowed = allowed_values(name)
+        if value not in allowed:
+            raise MappingError(f"{entry!r}: {name} takes one of {', '.join(allowed)}.")
+        mapping.setdefault(name, {})[fold(word)] = value
+    return mapping
+
+
 @dataclass
 class ColumnPlan:
-    """For each column of the file, the field it feeds (None: ignored)."""
+    """For each column of the file, the field it feeds (None: ignored), and how its words and dates read."""
 
     header: list[str]
     targets: list[str | None]
     unused_mapping: list[str] = field(default_factory=list)
+    profile: Profile | None = None
+    values: dict[str, dict[str, str]] = field(default_factory=dict)  # field -> folded word -> our value
+    date_orders: dict[str, str] = field(default_factory=dict)  # header of a date column -> "mdy" / "dmy"
+    notes: list[str] = field(default_factory=list)  # what the person importing should know before the run
 
     def columns_for(self, target: str) -> list[int]:
         return [i for i, t in enumerate(self.targets) if t == target]
@@ -105,9 +134,17 @@ class ColumnPlan:
         return "email" in self.targets or "phone" in self.targets
 
 
-def plan_columns(header: list[str], mapping: dict[str, str] | None = None) -> ColumnPlan:
-    """Each column's field: --map first, then the known headers; the first column wins a field."""
+def plan_columns(
+    header: list[str],
+    mapping: dict[str, str] | None = None,
+    *,
+    profile: Profile | None = None,
+    values: dict[str, dict[str, str]] | None = None,
+) -> ColumnPlan:
+    """Each column's field: --map first, then the profile's columns, then the known headers; the first
+    column wins a field. Words: the operator's value mapping, then the profile's, then every profile's."""
     mapping = mapping or {}
+    by_profile = profile.folded_columns() if profile else {}
     targets: list[str | None] = []
     taken: set[str] = set()
     used: set[str] = set()
@@ -116,6 +153,8 @@ def plan_columns(header: list[str], mapping: dict[str, str] | None = None) -> Co
         if folded in mapping:
             target: str | None = mapping[folded]
             used.add(folded)
+        elif folded in by_profile:
+            target = by_profile[folded]
         elif name.lower().startswith(CUSTOM_PREFIX) and len(name) > len(CUSTOM_PREFIX):
             target = CUSTOM_PREFIX + name[len(CUSTOM_PREFIX) :].strip()
         else:
@@ -128,4 +167,8 @@ def plan_columns(header: list[str], mapping: dict[str, str] | None = None) -> Co
             taken.add(target)
         targets.append(target)
     unused = [column for column in mapping if column not in used]
-    return ColumnPlan(header=header, targets=targets, unused_mapping=unused)
+    words: dict[str, dict[str, str]] = {}
+    for layer in (COMMON_VALUES, profile.folded_values() if profile else {}, values or {}):
+        for name, table in layer.items():
+            words.setdefault(name, {}).update(table)
+    return ColumnPlan(header=header, targets=targets, unused_mapping=unused, profile=profile, values=words)

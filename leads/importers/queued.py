@@ -32,7 +32,8 @@ def queue_import(*, tenant: Tenant, path: str | Path, options: ImportOptions, ac
 
     Raises ImportFileError when the file cannot be imported as it stands (no job is created).
     """
-    csv_file, _plan = inspect_file(path=path, mapping=options.mapping)
+    csv_file, _plan = inspect_file(path=path, mapping=options.mapping, value_mapping=options.value_mapping,
+                                   profile=options.profile, date_order=options.date_order)
     job = ImportJob.objects.create(
         tenant=tenant, created_by=actor, file_name=file_name[:255], checksum=csv_file.checksum,
         options=options.as_json(), dry_run=False, status=ImportStatus.QUEUED, encoding=csv_file.encoding_label,
@@ -53,6 +54,8 @@ def options_of(job: ImportJob, *, batch_size: int | None = None) -> ImportOption
     options = ImportOptions(
         source=data.get("source", ImportOptions.source), owner=owner, channel=channel,
         campaign=data.get("campaign", ""), mapping=list(data.get("mapping", [])),
+        value_mapping=list(data.get("value_mapping", [])), profile=data.get("profile", ""),
+        date_order=data.get("date_order", ""),
         on_duplicate=data.get("on_duplicate", ImportOptions.on_duplicate),
     )
     if batch_size is not None:

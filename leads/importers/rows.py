@@ -1,19 +1,22 @@
-"""One CSV row to the values of one lead, or the reasons it cannot be one (column and message each).
+"""One CSV row to the values of one lead with its warnings, or the reasons it cannot be one.
 
 The rules are capture's (leads/intake.py, crm.normalize; the capture serializer calls them too): text
 trimmed, a single name split, email lowercased and validated, phone in E.164 read in
-PHONE_DEFAULT_REGION, country an uppercased ISO code, an email or a phone required; numbers and
-lengths must fit the lead's columns. On top, what history needs: status (a disqualified row
-without a reason gets one saying so), created_at / converted_at, and the owner by email or
-username. A cell a spreadsheet-safe export escaped ("'=SUM...") is read back without the quote.
+PHONE_DEFAULT_REGION, an email or a phone required. A row is rejected only when the person cannot
+be reached (no valid email and no valid phone) or its email is invalid. Every other field is soft:
+normalised when it can be (country names to ISO codes, "11-50" employees, "$1.2M" revenue, dates
+in the column's settled order, status and source words through the plan's value maps, owners by
+email, username or full name), and otherwise kept word for word in custom_fields with a warning
+(an unknown owner: the lead is routed). Warnings and rejections are RowErrors: the column, the
+value, and a plain sentence saying what happened and what to do, never a library's message.
+A cell a spreadsheet-safe export escaped ("'=SUM...") is read back without the quote.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,9 +27,10 @@ from crm.normalize import split_name
 
 from ..choices import LeadSource, LeadStatus, Priority
 from ..exporting import unescape_cell
-from ..intake import IntakeError, check_reachable, country_code, custom_field_errors
+from ..intake import CUSTOM_FIELD_NAME_MAX, CUSTOM_FIELDS_MAX_KEYS, CUSTOM_FIELDS_MAX_VALUE
 from ..models import Lead
-from .headers import CUSTOM_PREFIX, ColumnPlan
+from . import dates, soft
+from .headers import CUSTOM_PREFIX, ColumnPlan, fold
 from .normalizing import normalize_email, normalize_phone_cached, url_ok
 
 TEXT_FIELDS = (
@@ -46,23 +50,27 @@ MAX_LENGTH = {
     name: _max_length(name) for name in (*TEXT_FIELDS, "email", "website", "source_url", "referrer", "message")
 }
 URL_FIELDS = ("website", "source_url", "referrer")
-MAX_EMPLOYEES = 2_147_483_647  # PositiveIntegerField
-MAX_REVENUE = Decimal("1e14")  # 16 digits, 2 after the point
 DISQUALIFIED_WITHOUT_REASON = "Disqualified before import (no reason given)"
+# Our own words, folded; the plan's value maps (profiles, the operator's) come on top.
 STATUS_WORDS = {
-    **{s.value: s.value for s in LeadStatus},
-    **{s.label.lower(): s.value for s in LeadStatus},
-    "open": LeadStatus.NEW, "working": LeadStatus.CONTACTED, "in progress": LeadStatus.CONTACTED,
-    "nurturing": LeadStatus.CONTACTED, "won": LeadStatus.CONVERTED, "closed won": LeadStatus.CONVERTED,
-    "lost": LeadStatus.DISQUALIFIED, "closed lost": LeadStatus.DISQUALIFIED, "unqualified": LeadStatus.DISQUALIFIED,
-    "junk": LeadStatus.DISQUALIFIED,
+    **{fold(s.value): s.value for s in LeadStatus},
+    **{fold(s.label): s.value for s in LeadStatus},
+    **{fold(word): value for word, value in {
+        "open": LeadStatus.NEW, "working": LeadStatus.CONTACTED, "in progress": LeadStatus.CONTACTED,
+        "nurturing": LeadStatus.CONTACTED, "won": LeadStatus.CONVERTED, "closed won": LeadStatus.CONVERTED,
+        "lost": LeadStatus.DISQUALIFIED, "closed lost": LeadStatus.DISQUALIFIED,
+        "unqualified": LeadStatus.DISQUALIFIED, "junk": LeadStatus.DISQUALIFIED}.items()},
 }
-SOURCE_WORDS = {**{s.value: s.value for s in LeadSource}, **{s.label.lower(): s.value for s in LeadSource}}
-PRIORITY_WORDS = {**{p.value: p.value for p in Priority}, **{p.label.lower(): p.value for p in Priority}}
+SOURCE_WORDS = {**{fold(s.value): s.value for s in LeadSource}, **{fold(s.label): s.value for s in LeadSource}}
+PRIORITY_WORDS = {**{fold(p.value): p.value for p in Priority}, **{fold(p.label): p.value for p in Priority}}
+BASE_WORDS = {"status": STATUS_WORDS, "source": SOURCE_WORDS, "priority": PRIORITY_WORDS, "lifecycle_stage": {}}
+KEPT = "It is kept as it was in the lead's custom fields."
 
 
 @dataclass(frozen=True)
 class RowError:
+    """A rejection or a warning: the file line, the column's header, the value, what happened."""
+
     line: int
     column: str
     value: str
@@ -82,16 +90,17 @@ class Defaults:
 class LeadValues(dict):
     """A row's lead values; attribute reads (for the condition evaluator) fall back to None."""
 
-    __slots__ = ("line", "key")
+    __slots__ = ("line", "key", "warnings")
     line: int
     key: tuple[str, str]
+    warnings: list[RowError]
 
     def __getattr__(self, name: str) -> Any:
         return self.get(name)
 
 
 class RowParser:
-    """Turns the cells of one row into LeadValues, or a list of RowError naming column and reason."""
+    """Turns the cells of one row into LeadValues (with .warnings), or a list of RowError: why not."""
 
     def __init__(
         self,
@@ -104,13 +113,14 @@ class RowParser:
     ):
         self.plan = plan
         self.defaults = defaults
-        self.users = users  # lowercased email or username -> user id
+        self.users = users  # lowercased email, username or full name -> user id
         self.channels = channels  # lowercased name -> channel id
         self.region = region or settings.PHONE_DEFAULT_REGION
         self.columns = [(i, target, header) for i, (header, target) in enumerate(zip(plan.header, plan.targets,
                                                                                     strict=True)) if target]
         self.width = len(plan.header)
         self.zone = timezone.get_default_timezone()
+        self.words = {name: {**BASE_WORDS[name], **plan.values.get(name, {})} for name in BASE_WORDS}
 
     def parse(self, line: int, cells: list[str]) -> LeadValues | list[RowError]:
         raw: dict[str, tuple[str, str]] = {}  # field -> (header, trimmed text)
@@ -134,31 +144,40 @@ class RowParser:
 
     def _values(self, line: int, raw: dict[str, tuple[str, str]], custom: dict[str, str]):
         errors: list[RowError] = []
+        warnings: list[RowError] = []
         values = LeadValues()
 
         def reject(name: str, message: str) -> None:
             header, text = raw.get(name, (name, ""))
             errors.append(RowError(line, header, text[:200], message))
 
+        def warn(name: str, message: str, *, keep: bool = True) -> None:
+            """A soft problem: the row is imported; the raw text stays in custom_fields when `keep`."""
+            header, text = raw[name]
+            if keep:
+                custom[header] = text
+            warnings.append(RowError(line, header, text[:200], f"{message} {KEPT}" if keep else message))
+
         for name in TEXT_FIELDS:
             if name in raw:
                 text = raw[name][1]
                 if len(text) > MAX_LENGTH[name]:
-                    reject(name, f"At most {MAX_LENGTH[name]} characters (this one has {len(text)}).")
+                    values[name] = text[: MAX_LENGTH[name]]
+                    warn(name, f"Longer than the {MAX_LENGTH[name]} characters the field holds; the start "
+                               "is in the field.", keep=len(text) <= CUSTOM_FIELDS_MAX_VALUE)
                 else:
                     values[name] = text
         if "name" in raw and not values.get("first_name") and not values.get("last_name"):
             first, last = split_name(raw["name"][1])
+            values["first_name"] = first[: MAX_LENGTH["first_name"]]
+            values["last_name"] = last[: MAX_LENGTH["last_name"]]
             if len(first) > MAX_LENGTH["first_name"] or len(last) > MAX_LENGTH["last_name"]:
-                reject("name", "The name is too long (first and last name at most 100 characters each).")
-            else:
-                values["first_name"], values["last_name"] = first, last
+                warn("name", "The name is longer than 100 characters for the first or last name; it was cut.")
         if "message" in raw:
             text = raw["message"][1]
+            values["message"] = text[: MAX_LENGTH["message"]]
             if len(text) > MAX_LENGTH["message"]:
-                reject("message", f"At most {MAX_LENGTH['message']} characters (this one has {len(text)}).")
-            else:
-                values["message"] = text
+                warn("message", f"Longer than {MAX_LENGTH['message']} characters; the rest was cut.", keep=False)
 
         email = ""
         if "email" in raw:
@@ -168,133 +187,151 @@ class RowParser:
                 reject("email", "Enter a valid email address.")
             else:
                 if len(email) > MAX_LENGTH["email"]:
-                    reject("email", f"At most {MAX_LENGTH['email']} characters.")
+                    reject("email", f"The email address is longer than {MAX_LENGTH['email']} characters.")
                     email = ""
         phone = ""
         if "phone" in raw:
             try:
                 phone = normalize_phone_cached(raw["phone"][1], self.region)
-            except ValidationError as exc:
-                reject("phone", exc.messages[0])
-        if not errors:
-            try:
-                check_reachable(email=email, phone=phone)
-            except IntakeError as exc:
-                errors.append(RowError(line, "email", "", str(exc)))
+            except ValidationError:
+                if email:
+                    warn("phone", "Not a phone number we can dial (give the country code, e.g. +44 20 7946 0000).")
+                elif not errors:
+                    reject("phone", "Not a phone number we can dial, and the row has no email: the person cannot "
+                                    "be reached. Give the country code (e.g. +44 20 7946 0000) or an email.")
+        if not errors and not email and not phone:
+            errors.append(RowError(line, "email", "", "Give an email or a phone number so the lead can be reached."))
         values["email"], values["phone"] = email, phone
+        if errors:
+            return errors  # the soft fields of a rejected row are not worth a warning
 
         if "country" in raw:
-            try:
-                values["country"] = country_code(raw["country"][1])
-            except IntakeError as exc:
-                reject("country", str(exc))
+            code = soft.country_code(raw["country"][1])
+            if code is None:
+                warn("country", "Not a country we know by name or ISO code.")
+            else:
+                values["country"] = code
         for name in URL_FIELDS:
             if name in raw:
                 url = raw[name][1]
                 if name == "website" and "://" not in url:
                     url = "https://" + url  # as the admin assumes: exports often drop the scheme
-                if len(url) > MAX_LENGTH[name]:
-                    reject(name, f"At most {MAX_LENGTH[name]} characters.")
-                elif not url_ok(url):
-                    reject(name, "Enter a valid URL, e.g. https://www.example.com.")
+                if len(url) > MAX_LENGTH[name] or not url_ok(url):
+                    warn(name, "Not a web address we can use (e.g. https://www.example.com).")
                 else:
                     values[name] = url
         if "employee_count" in raw:
-            text = raw["employee_count"][1].replace(",", "").replace(" ", "").removesuffix(".0")
-            if not text.isdigit() or int(text) > MAX_EMPLOYEES:
-                reject("employee_count", "Enter a whole number of employees, e.g. 250.")
+            text = raw["employee_count"][1]
+            count = soft.employees(text)
+            if count is None:
+                warn("employee_count", "Not a number of employees (e.g. 250, 11-50 or 1,000+).")
             else:
-                values["employee_count"] = int(text)
+                values["employee_count"] = count[0]
+                if count[1]:
+                    custom[raw["employee_count"][0]] = text  # a range: its lower end, the range itself kept
         if "annual_revenue" in raw:
-            revenue = _amount(raw["annual_revenue"][1])
-            if revenue is None:
-                reject("annual_revenue", "Enter an amount with at most 2 decimals, e.g. 1250000 or 1,250,000.00.")
+            text = raw["annual_revenue"][1]
+            amount = soft.revenue(text)
+            if amount is None:
+                warn("annual_revenue", "Not an amount we can read (e.g. 1250000, 1,250,000.00 or $1.2M).")
             else:
-                values["annual_revenue"] = revenue
+                values["annual_revenue"] = amount[0]
+                if amount[1]:
+                    custom[raw["annual_revenue"][0]] = text
 
-        self._lookups(raw, values, custom, reject)
-        self._history(raw, values, reject)
-
-        if custom:
-            for error in custom_field_errors(custom):
-                key = error.key
-                errors.append(RowError(line, key[:100], custom[key][:200] if key else "", str(error)))
-            values["custom_fields"] = custom
-        if errors:
-            return errors
+        self._lookups(raw, values, custom, warn)
+        self._history(raw, values, custom, warn)
+        self._custom(line, values, custom, warnings)
         values.line = line
         values.key = ("e", email) if email else ("p", phone)
+        values.warnings = warnings
         return values
 
-    def _lookups(self, raw, values, custom, reject) -> None:
+    def _word(self, name: str, text: str) -> str | None:
+        return self.words[name].get(fold(text))
+
+    def _lookups(self, raw, values, custom, warn) -> None:
         if "source" in raw:
-            source = SOURCE_WORDS.get(raw["source"][1].lower())
+            header, text = raw["source"]
+            source = self._word("source", text)
             if source is None:
                 # Other CRMs name their sources freely ("Trade show"): kept word for word, filed as "other".
-                custom[raw["source"][0]] = raw["source"][1]
+                warn("source", "Not a source we know; the lead's source is \"other\".")
                 source = LeadSource.OTHER
+            elif source == LeadSource.OTHER and fold(text) not in SOURCE_WORDS:
+                custom[header] = text  # "Trade Show" read as other: the word is kept, silently
             values["source"] = source
         else:
             values["source"] = self.defaults.source
         if "priority" in raw:
-            priority = PRIORITY_WORDS.get(raw["priority"][1].lower())
+            priority = self._word("priority", raw["priority"][1])
             if priority is None:
-                reject("priority", f"Use one of {', '.join(Priority.values)}.")
+                warn("priority", f"Not a priority or rating we know (use {', '.join(Priority.values)} or "
+                                 "Hot, Warm, Cold).")
             else:
                 values["priority"] = priority
+        values["channel_id"] = self.defaults.channel_id
         if "channel" in raw:
             channel = self.channels.get(raw["channel"][1].lower())
             if channel is None:
-                reject("channel", "No channel with this name in the workspace.")
-            values["channel_id"] = channel
-        else:
-            values["channel_id"] = self.defaults.channel_id
+                warn("channel", "No channel with this name in the workspace; add it, or the lead has the "
+                                "default channel.")
+            else:
+                values["channel_id"] = channel
+        values["owner_id"] = self.defaults.owner_id
         if "owner" in raw:
-            owner = self.users.get(raw["owner"][1].lower())
+            text = raw["owner"][1]
+            owner = self.users.get(text.lower()) or self.users.get(" ".join(text.lower().split()))
             if owner is None:
-                reject("owner", "No active user with this email or username in the workspace: add them first, "
-                                "or leave the owner empty to route the lead.")
-            values["owner_id"] = owner
-        else:
-            values["owner_id"] = self.defaults.owner_id
+                warn("owner", "No active user in the workspace has this email, username or full name; the "
+                              "lead was routed by the assignment rules instead.")
+            else:
+                values["owner_id"] = owner
         if "campaign" not in values and self.defaults.campaign:
             values["campaign"] = self.defaults.campaign
 
-    def _history(self, raw, values, reject) -> None:
-        status: str = LeadStatus.NEW
+    def _history(self, raw, values, custom, warn) -> None:
+        status: str | None = None
         if "status" in raw:
-            found = STATUS_WORDS.get(raw["status"][1].lower())
-            if found is None:
-                reject("status", f"Use one of {', '.join(LeadStatus.values)}.")
-            else:
-                status = found
+            status = self._word("status", raw["status"][1])
+            if status is None:
+                warn("status", f"Not a lead status we know; the lead starts as new (map the word to one of "
+                               f"{', '.join(LeadStatus.values)} to keep it).")
+            elif fold(raw["status"][1]) not in STATUS_WORDS:
+                custom[raw["status"][0]] = raw["status"][1]  # the CRM's own word, for whoever reads the lead
+        if "lifecycle_stage" in raw:
+            custom[raw["lifecycle_stage"][0]] = raw["lifecycle_stage"][1]
+            if status is None:
+                status = self._word("lifecycle_stage", raw["lifecycle_stage"][1])
+        status = status or LeadStatus.NEW
         values["status"] = status
         if status == LeadStatus.DISQUALIFIED and not values.get("disqualification_reason"):
             values["disqualification_reason"] = DISQUALIFIED_WITHOUT_REASON
         for name in ("created_at", "converted_at"):
             if name in raw:
-                moment = self._moment(raw[name][1])
+                header, text = raw[name]
+                moment = dates.parse(text, self.plan.date_orders.get(header, "mdy"))
                 if moment is None:
-                    reject(name, "Enter a date or date and time as YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS][+00:00].")
-                else:
-                    values[name] = moment
+                    warn(name, "Not a date we can read (e.g. 2025-11-23 or 11/23/2025); the import time is "
+                               "used instead." if name == "created_at" else "Not a date we can read.")
+                    continue
+                if timezone.is_naive(moment):
+                    moment = timezone.make_aware(moment, self.zone)
+                values[name] = moment
 
-    def _moment(self, text: str) -> dt.datetime | None:
-        try:
-            moment = dt.datetime.fromisoformat(text.replace("/", "-"))
-        except ValueError:
-            return None
-        if timezone.is_naive(moment):
-            moment = timezone.make_aware(moment, self.zone)
-        return moment
-
-
-def _amount(text: str) -> Decimal | None:
-    cleaned = text.replace(",", "").replace(" ", "").lstrip("$€£")
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        return None
-    if not amount.is_finite() or amount < 0 or amount >= MAX_REVENUE or cast(int, amount.as_tuple().exponent) < -2:
-        return None
-    return amount
+    def _custom(self, line: int, values: LeadValues, custom: dict[str, str], warnings: list[RowError]) -> None:
+        if not custom:
+            return
+        kept: dict[str, str] = {}
+        for key, text in custom.items():
+            name = key[:CUSTOM_FIELD_NAME_MAX]
+            if len(kept) >= CUSTOM_FIELDS_MAX_KEYS:
+                warnings.append(RowError(line, key, text[:200], f"A lead holds at most {CUSTOM_FIELDS_MAX_KEYS} "
+                                         "custom fields; this column was left out (map it or ignore it)."))
+                continue
+            if len(text) > CUSTOM_FIELDS_MAX_VALUE:
+                warnings.append(RowError(line, key, text[:200], f"Longer than the {CUSTOM_FIELDS_MAX_VALUE} "
+                                         "characters a custom field holds; the rest was cut."))
+                text = text[:CUSTOM_FIELDS_MAX_VALUE]
+            kept[name] = text
+        values["custom_fields"] = kept

@@ -72,10 +72,15 @@ def test_the_database_refuses_a_negative_revenue(tenant, factory):
         type(row).objects.filter(pk=row.pk).update(annual_revenue=-1)
 
 
-def test_the_import_refuses_a_negative_revenue(tenant, tmp_path):
+def test_the_import_never_stores_a_negative_revenue(tenant, tmp_path):
+    # Issue 18: a soft field no longer rejects the row; the negative value stays out of the field and is
+    # kept raw in custom_fields with a warning.
     out = run_import(write_csv(tmp_path, "Email,Annual Revenue,Employees\na@example.com,-5,\nb@example.com,,-3\n"))
 
-    assert "rejected 2" in out and not Lead.objects.exists()
+    assert "rejected 0" in out and "2 rows imported with a warning" in out
+    a, b = Lead.objects.get(email="a@example.com"), Lead.objects.get(email="b@example.com")
+    assert (a.annual_revenue, a.custom_fields) == (None, {"Annual Revenue": "-5"})
+    assert (b.employee_count, b.custom_fields) == (None, {"Employees": "-3"})
 
 
 # --- a lead's message
@@ -116,11 +121,13 @@ def test_a_message_over_the_limit_fails_model_validation(tenant):
     assert "message" in raised.value.message_dict
 
 
-def test_the_import_refuses_a_message_over_the_limit(tenant, tmp_path):
+def test_the_import_never_stores_a_message_over_the_limit(tenant, tmp_path):
+    # Issue 18: only an unreachable person or an invalid email rejects a row; the message is cut to the
+    # limit, with a warning.
     out = run_import(write_csv(tmp_path, f"Email,Message\na@example.com,{TOO_LONG}\nb@example.com,fine\n"))
 
-    assert "rejected 1" in out
-    assert list(Lead.objects.values_list("email", flat=True)) == ["b@example.com"]
+    assert "rejected 0" in out and "1 row imported with a warning" in out
+    assert Lead.objects.get(email="a@example.com").message == TOO_LONG[:FREE_TEXT_MAX_LENGTH]
 
 
 # --- an activity's body

@@ -4,9 +4,12 @@ from django.core.management.base import BaseCommand, CommandError
 
 from crm.models import Tenant, User
 from leads.choices import DuplicatePolicy, LeadSource
-from leads.importers import DEFAULT_BATCH_SIZE, ImportFileError, ImportOptions, import_leads
+from leads.importers import DEFAULT_BATCH_SIZE, ImportFileError, ImportOptions, import_leads, inspect_file
+from leads.importers.dates import ORDERS
+from leads.importers.mappings import saved_mapping_options
+from leads.importers.profiles import PROFILES
 from leads.importers.progress import PlainProgress, progress_bar
-from leads.models import Channel
+from leads.models import Channel, ImportMapping
 
 
 class Command(BaseCommand):
@@ -27,6 +30,17 @@ class Command(BaseCommand):
         parser.add_argument("--campaign", default="", help="Campaign for rows without one.")
         parser.add_argument("--map", dest="mapping", action="append", default=[], metavar='"Column Name=field"',
                             help="Feed a column to a lead field (repeatable); 'custom:<name>' or 'ignore' also work.")
+        parser.add_argument("--map-value", dest="value_mapping", action="append", default=[],
+                            metavar='"field:Their word=our value"',
+                            help="Read a word of a status, lifecycle_stage, source or priority column as one of ours "
+                                 "(repeatable), e.g. \"status:Working - Contacted=contacted\".")
+        parser.add_argument("--profile", choices=[*PROFILES, "none"], default="",
+                            help="Read the file as this CRM's export (default: recognised by its header).")
+        parser.add_argument("--mapping", dest="saved_mapping", metavar="NAME",
+                            help="Use the workspace's saved mapping NAME (columns, values, profile); --map, "
+                                 "--map-value and --profile given too win over it.")
+        parser.add_argument("--date-order", choices=list(ORDERS), default="",
+                            help="Read d/m dates in this order (default: settled per column from its values).")
         parser.add_argument("--on-duplicate", choices=DuplicatePolicy.values, default=DuplicatePolicy.SKIP,
                             help="A row whose person is already known: skip it, or fill the lead's empty fields.")
         parser.add_argument("--errors", metavar="FILE", help="Write every rejected row (line, column, message) here.")
@@ -43,17 +57,33 @@ class Command(BaseCommand):
         if workspace is None:
             known = ", ".join(Tenant.objects.order_by("slug").values_list("slug", flat=True)[:20]) or "none yet"
             raise CommandError(f"No workspace with slug '{tenant}'; known slugs: {known}.")
+        mapping, value_mapping, profile = options["mapping"], options["value_mapping"], options["profile"]
+        if options.get("saved_mapping"):
+            saved = ImportMapping.objects.filter(tenant=workspace, name=options["saved_mapping"]).first()
+            if saved is None:
+                names = ", ".join(ImportMapping.objects.filter(tenant=workspace).values_list("name", flat=True))
+                raise CommandError(f"No saved mapping '{options['saved_mapping']}' in {workspace.slug}; "
+                                   f"its mappings: {names or 'none yet'}.")
+            mapping, value_mapping, profile = saved_mapping_options(
+                saved, mapping=mapping, value_mapping=value_mapping, profile=profile)
         import_options = ImportOptions(
             dry_run=options["dry_run"],
             source=options["source"],
             owner=self._owner(workspace, options["owner"]),
             channel=self._channel(workspace, options["channel"]),
             campaign=options["campaign"],
-            mapping=options["mapping"],
+            mapping=mapping,
+            value_mapping=value_mapping,
+            profile=profile,
+            date_order=options["date_order"],
             on_duplicate=options["on_duplicate"],
             batch_size=batch_size,
         )
         try:
+            _csv_file, plan = inspect_file(path=path, mapping=mapping, value_mapping=value_mapping, profile=profile,
+                                           date_order=options["date_order"])
+            for note in plan.notes:
+                self.stdout.write(note)
             if self.stdout.isatty():
                 with progress_bar(self.stdout._out, description=path.name) as progress:
                     job = self._run(workspace, path, import_options, progress)
@@ -99,7 +129,14 @@ class Command(BaseCommand):
             f"rejected {job.rejected:,}"
         )
         self.stdout.write(self.style.SUCCESS(line) if not job.rejected else self.style.WARNING(line))
+        if job.warned:
+            rows = "row" if job.warned == 1 else "rows"
+            self.stdout.write(f"{job.warned:,} {rows} imported with a warning (the value kept in custom fields):")
+            for group in job.findings.get("warnings", [])[:10]:
+                self.stdout.write(f"  {group['count']:,} x {group['column']}: {group['message']}")
         if job.rejected:
+            for group in job.findings.get("rejected", [])[:10]:
+                self.stdout.write(f"  {group['count']:,} rejected, {group['column']}: {group['message']}")
             where = f"see {errors}" if errors else "rerun with --errors FILE for the list, or see the import in the admin"
             self.stdout.write(f"Rejected rows name their line, column and reason: {where}.")
         if not job.rows_read:

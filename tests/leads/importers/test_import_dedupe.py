@@ -160,7 +160,8 @@ def test_the_job_records_file_checksum_options_counts_and_who(tenant, manager, t
     assert job.file_name == "expo.csv" and job.checksum == hashlib.sha256(path.read_bytes()).hexdigest()
     assert job.created_by == manager and job.started_at <= job.finished_at
     assert job.options == {"source": "import", "owner": None, "channel": None, "campaign": "Expo",
-                           "mapping": ["Owner=ignore"], "on_duplicate": "skip"}
+                           "mapping": ["Owner=ignore"], "on_duplicate": "skip",
+                           "value_mapping": [], "profile": "", "date_order": ""}
     assert (job.rows_read, job.created, job.rejected) == (2, 1, 1)
     assert Activity.objects.get(kind=ActivityKind.IMPORTED).actor == manager
 

@@ -67,8 +67,9 @@ def test_quoted_fields_with_newlines_keep_their_line_numbers(tenant, tmp_path):
     run_import(path, "--errors", str(tmp_path / "errors.csv"))
 
     assert Lead.objects.get(email="a@example.com").message == "first line\nsecond line"
-    # b's row starts on line 4 of the file, because a's note spans lines 2 and 3.
-    assert (tmp_path / "errors.csv").read_text().splitlines()[1].startswith("4,Employees,lots,")
+    # b's row starts on line 4 of the file, because a's note spans lines 2 and 3 (its soft problem is a warning).
+    [warning] = ImportJob.objects.get().findings["warnings"]
+    assert (warning["column"], warning["examples"]) == ("Employees", [[4, "lots"]])
 
 
 def test_blank_lines_extra_and_missing_columns(tenant, tmp_path):
@@ -89,17 +90,20 @@ def test_blank_lines_extra_and_missing_columns(tenant, tmp_path):
     assert Lead.objects.get(email="b@example.com").custom_fields == {"column 4": "surplus"}
 
 
-def test_a_very_long_field_rejects_its_row_only(tenant, tmp_path):
+def test_a_very_long_field_is_cut_with_a_warning_and_an_unreadable_row_rejects_only_itself(tenant, tmp_path):
     long_company = "x" * 300
     huge = "y" * (2 * 1024 * 1024)  # over the reader's cell limit
     text = f"Email,Company,Notes\na@example.com,{long_company},\nb@example.com,ok,{huge}\nc@example.com,fine,\n"
 
     out = run_import(write_csv(tmp_path, text), "--errors", str(tmp_path / "errors.csv"))
 
-    assert "created 1" in out and "rejected 2" in out
-    assert emails(tenant) == ["c@example.com"]
+    assert "created 2" in out and "rejected 1" in out
+    assert emails(tenant) == ["a@example.com", "c@example.com"]
+    a = Lead.objects.get(email="a@example.com")
+    assert a.company == "x" * 200 and a.custom_fields == {"Company": long_company}
+    [warning] = ImportJob.objects.get().findings["warnings"]
+    assert warning["column"] == "Company" and "200 characters" in warning["message"]
     report = (tmp_path / "errors.csv").read_text()
-    assert "2,Company," in report and "At most 200 characters (this one has 300)." in report
     assert "3,,,The row cannot be read as CSV: field larger than field limit" in report
 
 

@@ -41,7 +41,7 @@ def test_an_imported_file_is_removed(client, manager, uploads):
     assert len(list(uploads.glob("*.csv"))) == 1, "a dry run keeps the file for the real run"
 
     with TestCase.captureOnCommitCallbacks(execute=True):
-        client.post(preview + "run/", {"run": "1"})
+        client.post(preview + "run/", {"run": "1", "confirm": "1"})  # half the rows are rejected: confirmed
 
     assert ImportJob.objects.get(dry_run=False).status == "finished"
     assert list(uploads.glob("*.csv")) == []
@@ -62,7 +62,7 @@ def test_an_import_that_crashes_leaves_no_file(client, manager, uploads):
 
     with mock.patch("leads.importers.engine._Run._batch", side_effect=RuntimeError("disk full")):
         with pytest.raises(RuntimeError), TestCase.captureOnCommitCallbacks(execute=True):
-            client.post(preview + "run/", {"run": "1"})
+            client.post(preview + "run/", {"run": "1", "confirm": "1"})  # half the rows are rejected: confirmed
 
     job = ImportJob.objects.get(dry_run=False)
     assert job.status == "failed" and "disk full" in job.message
