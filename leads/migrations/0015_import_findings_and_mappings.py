@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('crm', '0018_tenant_enrichment'),
-        ('leads', '0011_contract_fields'),
+        ('leads', '0014_nurture_sequences'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
