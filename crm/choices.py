@@ -42,3 +42,19 @@ class TokenRevokeReason(models.TextChoices):
     PASSWORD_CHANGED = "password_changed", "Password changed"
     USER_DEACTIVATED = "user_deactivated", "User deactivated"
     WORKSPACE_CHANGED = "workspace_changed", "User moved to another workspace"
+
+
+class ConsentStatus(models.TextChoices):
+    """Marketing consent of a lead or contact (docs/privacy.md). Only GIVEN allows marketing email."""
+
+    UNKNOWN = "", "Not asked"
+    GIVEN = "given", "Given"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class ConsentSource(models.TextChoices):
+    FORM = "form", "Form"
+    IMPORT = "import", "Import"
+    API = "api", "API"
+    ADMIN = "admin", "Admin"
+    UNSUBSCRIBE = "unsubscribe", "Unsubscribe link"

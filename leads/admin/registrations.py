@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 from crm.access import AccessDenied, check_assign
 from crm.admin import ActivityNoteInline, ActivityTimelineInline, PersonForm
 from crm.admin_paging import EstimatedCountPaginator
+from crm.admin_audit import AuditedAdmin
 from crm.admin_tenancy import TenantScopedAdmin
 from crm.admin_versions import VersionedAdmin
 from leads.activities import log_activity
@@ -110,7 +111,7 @@ class LeadAdminForm(PersonForm):
 
 
 @admin.register(Lead)
-class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
+class LeadAdmin(AuditedAdmin, LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # what people paste today
     form = LeadAdminForm
     list_display = (
