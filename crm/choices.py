@@ -26,6 +26,7 @@ class ActivityKind(models.TextChoices):
     CONVERTED = "converted", "Converted"
     IMPORTED = "imported", "Imported"
     ENRICHED = "enriched", "Enriched"
+    ERASED = "erased", "Personal data erased"
 
 
 class EventType(models.TextChoices):
@@ -35,6 +36,7 @@ class EventType(models.TextChoices):
     LEAD_ASSIGNED = "LeadAssigned"
     LEAD_CONVERTED = "LeadConverted"
     LEAD_DELETED = "LeadDeleted"
+    PERSON_ERASED = "PersonErased"
 
 
 class TokenRevokeReason(models.TextChoices):

@@ -2,6 +2,8 @@
 data (PrivacyRequest, without the data itself) and the hashed suppression list an import consults.
 docs/privacy.md describes them; the services are crm/audit.py and leads/privacy/."""
 
+import hashlib
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -87,3 +89,19 @@ class Suppression(models.Model):
 
     def __str__(self) -> str:
         return f"suppressed {self.email_hash[:12]}…"
+
+
+def subject_hash(tenant_id: int, email: str) -> str:
+    """The pseudonymous key of a person in a workspace (suppression list, request log): SHA-256 of workspace and email."""
+    return hashlib.sha256(f"crm-privacy:{tenant_id}:{email.strip().lower()}".encode()).hexdigest()
+
+
+def suppressed_emails(tenant_id: int, emails) -> set[str]:
+    """Those of `emails` an erasure put on the workspace's suppression list (one query)."""
+    by_hash = {subject_hash(tenant_id, email): email for email in emails if email}
+    if not by_hash:
+        return set()
+    found = Suppression.objects.filter(tenant_id=tenant_id, email_hash__in=list(by_hash)).values_list(
+        "email_hash", flat=True
+    )
+    return {by_hash[value] for value in found}

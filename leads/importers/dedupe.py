@@ -1,7 +1,8 @@
 """Is this person already known? One query per table per batch, not one per row.
 
 A row is a duplicate when its email (or its phone, when it has no email) belongs to a lead of any
-status or a contact of the tenant, or to an earlier row of the same file. Matching every status
+status or a contact of the tenant, or to an earlier row of the same file; a row whose email an
+erasure suppressed is skipped the same way. Matching every status
 is what makes a re-run create nothing, and keeps a disqualified lead's history where it was.
 """
 
@@ -12,6 +13,7 @@ from collections.abc import Iterable
 from django.db import connection
 
 from contacts.models import Contact
+from crm.privacy_models import suppressed_emails
 from leads.intake import FILLABLE_FIELDS  # what --on-duplicate update may fill, as a later capture does
 
 from ..choices import OPEN_STATUSES
@@ -50,6 +52,8 @@ def known_people(*, tenant_id: int, rows: list[LeadValues], with_leads: bool) ->
     phones = sorted({row.key[1] for row in rows if row.key[0] == "p"})
     known: set = set()
     open_leads: dict = {}
+    # An erased person (docs/privacy.md) is skipped like a known one: an old list does not bring them back.
+    known.update(("e", email) for email in suppressed_emails(tenant_id, emails))
     lead_fields = (
         "id", "email", "phone", "status", *(FILLABLE_FIELDS if with_leads else ()), "custom_fields",
         *(("edited_fields",) if with_leads else ()),  # a person's edits are not filled again
