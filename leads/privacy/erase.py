@@ -42,13 +42,10 @@ CONTACT_PERSONAL = {
 }
 
 
-class NothingToErase(LookupError):
-    """No lead or contact of the workspace has this email."""
-
-
 @dataclass
 class Erasure:
     counts: dict = field(default_factory=dict)
+    found: bool = True  # False: no lead or contact had the email (it is suppressed all the same)
 
     def add(self, key: str, count: int) -> None:
         if count:
@@ -61,21 +58,23 @@ def erased_email(lead: Lead) -> str:
 
 
 def privacy_erase(*, tenant: Tenant, email: str, actor: User | None, door: str) -> Erasure:
-    """Erase the person with `email` from `tenant`. Raises NothingToErase when no lead or contact has it
-    (after still suppressing the email, so a later import skips it), ValidationError for a malformed email."""
+    """Erase the person with `email` from `tenant`; raises ValidationError for a malformed email. When no
+    lead or contact has the email, nothing is changed but the email is suppressed all the same (a later
+    import skips it) and the request is recorded."""
     with transaction.atomic():
         subject = find_subject(tenant=tenant, email=email)
         Suppression.objects.get_or_create(tenant=tenant, email_hash=subject_hash(tenant.pk, subject.email))
-        if not subject.found:
-            raise NothingToErase(f"No lead or contact of {tenant.slug} has this email; it is suppressed for imports.")
-        erasure = Erasure()
-        _erase_own_rows(subject, erasure)
-        _erase_elsewhere(subject, erasure)
+        erasure = Erasure(found=subject.found)
+        if subject.found:
+            _erase_own_rows(subject, erasure)
+            _erase_elsewhere(subject, erasure)
         now = timezone.now()
         PrivacyRequest.objects.create(
             tenant=tenant, kind=PrivacyRequestKind.ERASE, subject_hash=subject_hash(tenant.pk, subject.email),
             requested_by=actor, door=door, counts=erasure.counts,
         )
+        if not subject.found:
+            return erasure
         entries = [timeline.activity(tenant=tenant, kind=ActivityKind.ERASED, lead=lead, actor=actor,
                                      subject="Personal data erased on request", occurred_at=now)
                    for lead in subject.leads]

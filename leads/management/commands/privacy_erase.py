@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from leads.privacy.erase import NothingToErase, privacy_erase
+from leads.privacy.erase import privacy_erase
 
 from .privacy_export import workspace_of
 
@@ -24,7 +24,10 @@ class Command(BaseCommand):
             erasure = privacy_erase(tenant=workspace, email=email, actor=None, door="command")
         except ValidationError as exc:
             raise CommandError(f"--email: {' '.join(exc.messages)}") from exc
-        except NothingToErase as exc:
-            raise CommandError(str(exc)) from exc
+        if not erasure.found:
+            self.stdout.write(self.style.WARNING(
+                f"No lead or contact of {workspace.slug} has this email; it is suppressed, so imports skip it."
+            ))
+            return
         changed = ", ".join(f"{count} {name}" for name, count in sorted(erasure.counts.items()))
         self.stdout.write(self.style.SUCCESS(f"Erased. Rows changed: {changed}."))
