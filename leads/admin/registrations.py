@@ -22,6 +22,7 @@ from leads.admin import actions as admin_actions
 from leads.admin.enrichment import enrichment_panel
 from leads.admin.filters import CampaignFilter, OwnerFilter, WorkspaceRelatedFilter
 from leads.admin.importing import LeadImportMixin
+from leads.admin.privacy import privacy_erase_selected, privacy_export_selected
 from leads.admin.search import indexed_search_available, search_leads
 from leads.admin.views import QuickLogForm, lead_urls, render_offers
 from leads.assignment import assign_lead
@@ -154,6 +155,8 @@ class LeadAdmin(AuditedAdmin, LeadImportMixin, VersionedAdmin, TenantScopedAdmin
         admin_actions.enrich_selected,
         admin_actions.route_leads,
         admin_actions.delete_leads,
+        privacy_export_selected,
+        privacy_erase_selected,
         "export_selected_csv",
     )
     fieldsets = (
@@ -434,6 +437,10 @@ class LeadAdmin(AuditedAdmin, LeadImportMixin, VersionedAdmin, TenantScopedAdmin
     def has_assign_permission(self, request):
         # Giving leads to other people is a manager's call; reps take leads with "Assign to me".
         return request.user.is_manager and self.has_change_permission(request)
+
+    def has_privacy_permission(self, request):
+        # Data-subject requests (docs/privacy.md): a workspace admin's call.
+        return bool(request.user.tenant_id and (request.user.is_superuser or request.user.role == "admin"))
 
     def has_route_permission(self, request):
         # Routing may take a lead away from its owner: a manager's call, as assigning to others is.

@@ -90,3 +90,43 @@ def test_consent_through_the_api_and_none_when_not_asked(api, tenant):
     assert (said_yes.marketing_consent, said_yes.consent_source, said_yes.consent_wording) == ("given", "api", "2026-11")
     assert said_yes.consent_at is not None
     assert quiet.marketing_consent == "" and not may_market(quiet)
+
+
+def test_api_export_and_erase_are_for_workspace_admins(tenant, manager):
+    from crm.choices import Role
+    from tests.conftest import api_client_for
+    from tests.factories import UserFactory
+
+    LeadFactory(tenant=tenant, email=EMAIL, first_name="Zebulon")
+    boss = api_client_for(UserFactory(tenant=tenant, role=Role.ADMIN))
+    assert api_client_for(manager).post("/api/v1/privacy/export", {"email": EMAIL}, format="json").status_code == 403
+    exported = boss.post("/api/v1/privacy/export", {"email": EMAIL}, format="json")
+    assert exported.status_code == 200 and exported.json()["data"]["leads"][0]["first_name"] == "Zebulon"
+    assert "Lead Zebulon" in exported.json()["summary"]
+    assert boss.post("/api/v1/privacy/export", {"email": "nope"}, format="json").json().keys() == {"email"}
+    refused = boss.post("/api/v1/privacy/erase", {"email": EMAIL, "confirm": False}, format="json")
+    assert refused.status_code == 400 and "confirm" in refused.json()
+    erased = boss.post("/api/v1/privacy/erase", {"email": EMAIL, "confirm": True}, format="json")
+    assert erased.status_code == 200 and erased.json()["found"] and erased.json()["counts"]["leads"] == 1
+    assert not Lead.objects.filter(first_name="Zebulon").exists()
+
+
+def test_admin_actions_export_and_erase_the_selected_leads_people(client, tenant, manager):
+    from django.urls import reverse
+
+    from crm.choices import Role
+    from tests.factories import UserFactory
+
+    lead = LeadFactory(tenant=tenant, email=EMAIL, first_name="Zebulon")
+    url = reverse("admin:leads_lead_changelist")
+    client.force_login(manager)  # a manager is not offered the actions
+    assert "privacy_erase_selected" not in client.get(url).content.decode()
+    client.force_login(UserFactory(tenant=tenant, role=Role.ADMIN, is_staff=True))
+    exported = client.post(url, {"action": "privacy_export_selected", "_selected_action": [lead.pk]})
+    assert exported.status_code == 200 and json.loads(exported.content)["people"][0]["leads"][0]["first_name"] == "Zebulon"
+    asked = client.post(url, {"action": "privacy_erase_selected", "_selected_action": [lead.pk]})
+    assert asked.status_code == 200 and "for good" in asked.content.decode()
+    assert Lead.objects.filter(first_name="Zebulon").exists(), "nothing is erased before the confirmation"
+    client.post(url, {"action": "privacy_erase_selected", "_selected_action": [lead.pk], "apply": "yes", "confirm": "on"})
+    assert not Lead.objects.filter(first_name="Zebulon").exists()
+    assert PrivacyRequest.objects.filter(kind="erase", door="admin").exists()
