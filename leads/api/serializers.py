@@ -129,7 +129,8 @@ class LeadDetailSerializer(LeadSerializer):
     )
 
     class Meta(LeadSerializer.Meta):
-        fields = [*LeadSerializer.Meta.fields, "qualification", "enrichment_data", "latest_activities", "activities"]
+        fields = [*LeadSerializer.Meta.fields, "qualification", "enrichment_data", "latest_activities", "activities",
+                  "marketing_consent", "consent_at", "consent_source", "consent_wording"]
         read_only_fields = fields
         extra_kwargs = {"enrichment_data": {"help_text": (
             "What the enrichment provider found (docs/enrichment.md): provider, fetched_at, fields (everything "

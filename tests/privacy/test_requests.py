@@ -90,6 +90,11 @@ def test_consent_through_the_api_and_none_when_not_asked(api, tenant):
     assert (said_yes.marketing_consent, said_yes.consent_source, said_yes.consent_wording) == ("given", "api", "2026-11")
     assert said_yes.consent_at is not None
     assert quiet.marketing_consent == "" and not may_market(quiet)
+    shown = api.get(f"/api/v1/leads/{api_id(said_yes)}").json()
+    assert (shown["marketing_consent"], shown["consent_source"], shown["consent_wording"]) == ("given", "api", "2026-11")
+    from leads.conversion import convert_lead
+    contact_id = convert_lead(lead=said_yes).public_ids["contact_id"]
+    assert api.get(f"/api/v1/contacts/{contact_id}").json()["marketing_consent"] == "given"
 
 
 def test_api_export_and_erase_are_for_workspace_admins(tenant, manager):
@@ -130,3 +135,11 @@ def test_admin_actions_export_and_erase_the_selected_leads_people(client, tenant
     client.post(url, {"action": "privacy_erase_selected", "_selected_action": [lead.pk], "apply": "yes", "confirm": "on"})
     assert not Lead.objects.filter(first_name="Zebulon").exists()
     assert PrivacyRequest.objects.filter(kind="erase", door="admin").exists()
+
+
+def test_the_hosted_form_offers_the_consent_box_when_the_channel_asks(client, channel):
+    assert "data-crm-consent" not in client.get(f"/f/{channel.form_key}/").content.decode()
+    channel.consent_checkbox, channel.consent_version = True, "2026-12"
+    channel.save()
+    page = client.get(f"/f/{channel.form_key}/").content.decode()
+    assert f'data-crm-consent="{channel.consent_text}"' in page and 'data-crm-consent-version="2026-12"' in page
