@@ -3,6 +3,8 @@
 from celery import shared_task
 from django.conf import settings
 
+from crm.models import Tenant
+
 from . import assignment
 from .enrichment import service as enrichment
 from .enrichment.providers import ProviderError
@@ -10,6 +12,7 @@ from .capture.idempotency import purge_expired
 from .importers.queued import run_queued_import
 from .importers.retention import purge_abandoned_uploads, purge_old_error_reports
 from .prediction import retraining
+from .privacy import retention
 from .rules import rescoring
 
 
@@ -70,3 +73,9 @@ def enrich_lead(self, lead_id: int, attempt: int = 0, force: bool = False) -> st
     except ProviderError as exc:  # retryable, and attempts are left
         raise self.retry(args=[lead_id], kwargs={"attempt": attempt + 1, "force": force},
                          countdown=delays[attempt], exc=exc) from exc
+
+
+@shared_task(name="leads.tasks.apply_retention")
+def apply_retention() -> dict:
+    """Nightly: every workspace's retention policies (leads/privacy/retention.py, docs/privacy.md)."""
+    return {tenant.slug: retention.apply_retention(tenant=tenant) for tenant in Tenant.objects.order_by("pk")}

@@ -7,14 +7,20 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 
 from crm.models import Tenant
 
 from ..privacy.erase import privacy_erase
 from ..privacy.export import privacy_export
+from ..privacy.retention import retention_plan
 from .actions import _applying, _page
+
+PREVIEW = 20
 
 
 class EraseForm(forms.Form):
@@ -54,3 +60,27 @@ def privacy_erase_selected(model_admin, request, queryset):
         "Privacy requests without their data.", messages.SUCCESS,
     )
     return None
+
+
+def retention_view(model_admin, request):
+    """`/admin/leads/lead/retention/`: the dry run of the workspace's retention policies (what the next nightly
+    run would anonymise, clear and delete), for workspace admins."""
+    if not model_admin.has_privacy_permission(request):
+        raise PermissionDenied
+    tenant = Tenant.objects.get(pk=request.user.tenant_id)
+    plan = retention_plan(tenant=tenant)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": "Retention: what the next nightly run would do",
+        "tenant": tenant,
+        "counts": plan.counts(),
+        "disqualified": list(plan.disqualified.order_by("closed_at")[:PREVIEW]),
+        "inactive": list(plan.inactive.order_by("updated_at")[:PREVIEW]),
+    }
+    return TemplateResponse(request, "admin/leads/lead/retention.html", context)
+
+
+def privacy_urls(model_admin):
+    view = model_admin.admin_site.admin_view(lambda request: retention_view(model_admin, request))
+    return [path("retention/", view, name="leads_lead_retention")]

@@ -22,7 +22,7 @@ from leads.admin import actions as admin_actions
 from leads.admin.enrichment import enrichment_panel
 from leads.admin.filters import CampaignFilter, OwnerFilter, WorkspaceRelatedFilter
 from leads.admin.importing import LeadImportMixin
-from leads.admin.privacy import privacy_erase_selected, privacy_export_selected
+from leads.admin.privacy import privacy_erase_selected, privacy_export_selected, privacy_urls
 from leads.admin.search import indexed_search_available, search_leads
 from leads.admin.views import QuickLogForm, lead_urls, render_offers
 from leads.assignment import assign_lead
@@ -237,7 +237,7 @@ class LeadAdmin(AuditedAdmin, LeadImportMixin, VersionedAdmin, TenantScopedAdmin
         css = {"all": ("crm/admin.css",)}
 
     def get_urls(self):
-        return lead_urls(self) + super().get_urls()
+        return privacy_urls(self) + lead_urls(self) + super().get_urls()
 
     def get_actions(self, request):
         # Deleting needs a reason and keeps the contact's history: "Delete…" (leads/deletion.py), not Django's.

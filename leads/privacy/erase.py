@@ -66,8 +66,8 @@ def privacy_erase(*, tenant: Tenant, email: str, actor: User | None, door: str) 
         Suppression.objects.get_or_create(tenant=tenant, email_hash=subject_hash(tenant.pk, subject.email))
         erasure = Erasure(found=subject.found)
         if subject.found:
-            _erase_own_rows(subject, erasure)
-            _erase_elsewhere(subject, erasure)
+            erase_own_rows(subject, erasure)
+            erase_elsewhere(subject, erasure)
         now = timezone.now()
         PrivacyRequest.objects.create(
             tenant=tenant, kind=PrivacyRequestKind.ERASE, subject_hash=subject_hash(tenant.pk, subject.email),
@@ -91,7 +91,7 @@ def privacy_erase(*, tenant: Tenant, email: str, actor: User | None, door: str) 
     return erasure
 
 
-def _erase_own_rows(subject: Subject, erasure: Erasure) -> None:
+def erase_own_rows(subject: Subject, erasure: Erasure) -> None:
     now = timezone.now()
     needles = subject.own_needles
     for lead in subject.leads:
@@ -115,7 +115,7 @@ def _erase_own_rows(subject: Subject, erasure: Erasure) -> None:
     erasure.add("activities", len(subject.activities))
 
 
-def _erase_elsewhere(subject: Subject, erasure: Erasure) -> None:
+def erase_elsewhere(subject: Subject, erasure: Erasure) -> None:
     needles = subject.own_needles
     event_ids = []
     for event in places.events(subject):
