@@ -204,12 +204,12 @@ class LeadCaptureSerializer(LeadFieldsSerializer):
                                      help_text="The website channel's key (or send the X-Form-Key header).")
     # The serializer's metaclass takes declared fields off the class: this does not replace Field.source.
     source = AliasChoiceField(choices=LeadSource.choices, aliases=SOURCE_ALIASES, required=False)  # type: ignore[assignment]
-    marketing_consent = serializers.BooleanField(  # type: ignore[assignment]
+    marketing_consent = serializers.BooleanField(
         required=False, allow_null=True, write_only=True, default=None,
         help_text="true: the person ticked the marketing consent box; false: they declined or withdrew; "
         "absent: not asked. Stored with when, how (form or api) and consent_wording (docs/privacy.md).",
     )
-    consent_wording = serializers.CharField(  # type: ignore[assignment]
+    consent_wording = serializers.CharField(
         required=False, allow_blank=True, max_length=100, write_only=True,
         help_text="Version of the consent wording the person saw; a form's channel version when not given.",
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from contacts.models import Contact
 from crm import timeline
 from crm.choices import ActivityKind, ConsentStatus
 from crm.models import Activity, Suppression
@@ -32,7 +33,7 @@ def consent_changes(*, given: bool, source: str, wording: str = "", now=None) ->
     }
 
 
-def apply_capture_consent(*, lead: Lead | None, contact, email: str, given: bool | None, source: str,
+def apply_capture_consent(*, lead: Lead | None, contact: Contact | None, email: str, given: bool | None, source: str,
                           wording: str, actor) -> None:
     """After a capture: store the consent it carried on the lead (or the contact it matched). An erased person
     who comes back with new consent is allowed: their suppression is lifted and the timeline says so."""
@@ -41,9 +42,10 @@ def apply_capture_consent(*, lead: Lead | None, contact, email: str, given: bool
         return
     now = timezone.now()
     if given is not None:
-        type(person).objects.filter(pk=person.pk).update(**consent_changes(given=given, source=source,
-                                                                           wording=wording, now=now))
-        for name, value in consent_changes(given=given, source=source, wording=wording, now=now).items():
+        changes = consent_changes(given=given, source=source, wording=wording, now=now)
+        model: type[Lead] | type[Contact] = type(person)
+        model.objects.filter(pk=person.pk).update(**changes)
+        for name, value in changes.items():
             setattr(person, name, value)
     if not given or not email:
         return  # only a new consent lifts a suppression; a capture without one costs no lookup

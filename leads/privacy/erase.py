@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -30,13 +31,13 @@ from . import places
 from .subject import ERASED, Subject, find_subject, scrub_json, scrub_text
 
 # Lead columns that describe the person; the rest (status, source, score, company, dates) are figures.
-LEAD_PERSONAL = {
+LEAD_PERSONAL: dict[str, Any] = {
     "first_name": "", "last_name": "", "phone": "", "job_title": "", "website": "", "message": "",
     "source_url": "", "referrer": "", "external_id": "", "custom_fields": {}, "enrichment_data": {},
     "qualification": {}, "recommendation_reason": "", "marketing_consent": "", "consent_at": None,
     "consent_source": "", "consent_wording": "", "edited_fields": [],
 }
-CONTACT_PERSONAL = {
+CONTACT_PERSONAL: dict[str, Any] = {
     "first_name": "", "last_name": "", "email": "", "phone": "", "job_title": "", "marketing_consent": "",
     "consent_at": None, "consent_source": "", "consent_wording": "",
 }

@@ -75,7 +75,8 @@ def find_subject(*, tenant: Tenant, email: str) -> Subject:
     )
     subject.leads, subject.contacts, subject.deals, subject.activities = leads, contacts, deals, activities
     subject.needles.add(email)
-    for person in [*leads, *contacts]:
+    people: list[Lead | Contact] = [*leads, *contacts]
+    for person in people:
         for value in (person.email, person.phone, person.full_name):
             if value and len(value) >= MIN_NEEDLE:
                 subject.needles.add(value)
@@ -85,7 +86,8 @@ def find_subject(*, tenant: Tenant, email: str) -> Subject:
             if value and len(value) >= MIN_NEEDLE:
                 subject.own_needles.add(value)
     subject.own_needles |= subject.needles
-    subject.public_ids = {str(row.public_id) for row in [*leads, *contacts, *deals]}
+    rows: list[Lead | Contact | Deal] = [*leads, *contacts, *deals]
+    subject.public_ids = {str(row.public_id) for row in rows}
     return subject
 
 
