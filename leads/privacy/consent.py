@@ -7,12 +7,14 @@ unsubscribe link all write it through `consent_changes`, so the when/how/wording
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.utils import timezone
 
 from contacts.models import Contact
 from crm import timeline
-from crm.choices import ActivityKind, ConsentStatus
-from crm.models import Activity, Suppression
+from crm.choices import ActivityKind, ConsentStatus, EventType
+from crm.models import Activity, Suppression, User
+from crm.public_ids import public_id_of
 from crm.privacy_models import subject_hash
 
 from ..models import Lead
@@ -58,3 +60,28 @@ def apply_capture_consent(*, lead: Lead | None, contact: Contact | None, email: 
         tenant=person.tenant_id, kind=ActivityKind.NOTE, subject="Came back after an erasure, with consent",
         body=note, lead=lead, contact=contact if lead is None else None, actor=actor, occurred_at=now,
     ))
+
+
+def consent_set(*, person: Lead | Contact, given: bool, source: str, wording: str = "",
+                actor: User | None = None) -> Lead | Contact:
+    """Record that a lead or contact gave or withdrew marketing consent (an unsubscribe link: given=False,
+    source "unsubscribe"); writes a timeline entry, and a LeadUpdated event for a lead."""
+    with transaction.atomic():
+        model: type[Lead] | type[Contact] = type(person)
+        now = timezone.now()
+        changes = consent_changes(given=given, source=source, wording=wording, now=now)
+        model.objects.filter(pk=person.pk).update(**changes, updated_at=now)
+        for name, value in changes.items():
+            setattr(person, name, value)
+        is_lead = isinstance(person, Lead)
+        timeline.activity(
+            tenant=person.tenant_id, kind=ActivityKind.NOTE, actor=actor, occurred_at=now,
+            subject=f"Marketing consent {'given' if given else 'withdrawn'} ({source})",
+            lead=person if is_lead else None, contact=None if is_lead else person,
+        ).save()
+        if isinstance(person, Lead):
+            timeline.event(tenant=person.tenant_id, type=EventType.LEAD_UPDATED, payload={
+                "lead_id": str(person.public_id), "email": person.email, "source": person.source,
+                "fields": ["marketing_consent"], "actor_id": public_id_of(actor),
+            }).save()
+    return person

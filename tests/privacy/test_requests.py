@@ -143,3 +143,17 @@ def test_the_hosted_form_offers_the_consent_box_when_the_channel_asks(client, ch
     channel.save()
     page = client.get(f"/f/{channel.form_key}/").content.decode()
     assert f'data-crm-consent="{channel.consent_text}"' in page and 'data-crm-consent-version="2026-12"' in page
+
+
+def test_an_unsubscribe_withdraws_consent_with_when_and_how(tenant):
+    from crm.models import Event
+    from leads.privacy.consent import consent_set
+
+    lead = LeadFactory(tenant=tenant, email="ada@example.org")
+    consent_set(person=lead, given=True, source="form", wording="v1")
+    assert may_market(Lead.objects.get(pk=lead.pk))
+    consent_set(person=lead, given=False, source="unsubscribe")
+    lead.refresh_from_db()
+    assert (lead.marketing_consent, lead.consent_source) == ("withdrawn", "unsubscribe") and not may_market(lead)
+    assert Activity.objects.filter(lead=lead, subject="Marketing consent withdrawn (unsubscribe)").exists()
+    assert Event.objects.filter(type="LeadUpdated", payload__fields=["marketing_consent"]).count() == 2
