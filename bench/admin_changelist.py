@@ -69,6 +69,7 @@ def load_leads(*, tenant, owners: list[int], rows: int, first_id_hint: str) -> f
     started = time.monotonic()
     generated = {
         "tenant_id": str(tenant.pk),
+        "public_id": "gen_random_uuid()",  # one per row (the column's Python default would give them all one)
         "first_name": f"({sql_array(FIRST_NAMES)})[1 + g % {len(FIRST_NAMES)}]",
         "last_name": f"({sql_array(SURNAMES)})[1 + (g / 7) % {len(SURNAMES)}]",
         "email": f"'{first_id_hint}' || g || '@company' || (g % 50000) || '.example'",

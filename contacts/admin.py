@@ -7,6 +7,7 @@ from django.utils.html import format_html, format_html_join
 
 from crm import access
 from crm.admin import ActivityNoteInline, ActivityTimelineInline, PersonForm
+from crm.admin_audit import AuditedAdmin
 from crm.admin_tenancy import TenantScopedAdmin
 from crm.admin_versions import VersionedAdmin
 
@@ -83,7 +84,7 @@ class ContactDealInline(TenantScopedAdmin, admin.TabularInline):
 
 
 @admin.register(Company)
-class CompanyAdmin(VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
+class CompanyAdmin(AuditedAdmin, VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
     change_form_template = "admin/crm/versioned_change_form.html"
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # what people paste today
     list_display = ("name", "domain", "industry", "country", "owner", "created_at")
@@ -111,7 +112,7 @@ class CompanyAdmin(VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
+class ContactAdmin(AuditedAdmin, VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
     change_form_template = "admin/crm/versioned_change_form.html"
     form = PersonForm
     list_display = ("__str__", "email", "phone", "company", "status", "owner", "created_at")
@@ -161,7 +162,7 @@ class ContactAdmin(VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
 
 
 @admin.register(Deal)
-class DealAdmin(VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
+class DealAdmin(AuditedAdmin, VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
     change_form_template = "admin/crm/versioned_change_form.html"
     list_display = ("name", stage_badge, "amount", "currency", "contact", "company", "owner", "created_at")
     list_filter = ("stage", "owner", "created_at")

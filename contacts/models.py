@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from crm.choices import ConsentSource, ConsentStatus
 from crm.public_ids import public_id_field, unique_per_tenant
 
 from .choices import ContactStatus, DealStage
@@ -73,6 +74,11 @@ class Contact(models.Model):
         max_length=10, choices=ContactStatus.choices, default=ContactStatus.ACTIVE,
         help_text="Customer once one of the contact's deals is won.",
     )
+    # Marketing consent (docs/privacy.md): only "given" allows marketing email; who asked how is kept with it.
+    marketing_consent = models.CharField(max_length=10, choices=ConsentStatus.choices, blank=True, default="")
+    consent_at = models.DateTimeField(null=True, blank=True, help_text="When consent was last given or withdrawn.")
+    consent_source = models.CharField(max_length=20, choices=ConsentSource.choices, blank=True)
+    consent_wording = models.CharField(max_length=100, blank=True, help_text="Version of the wording the person saw.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,10 +1,12 @@
 from typing import Any
 
 from django import forms
+from django.apps import apps
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
@@ -12,7 +14,7 @@ from . import access
 from .admin_events import RelayBacklogMixin
 from .admin_tenancy import TenantScopedAdmin, of_users_tenant
 from .choices import ActivityKind, Role, TokenRevokeReason
-from .models import Activity, ApiToken, Event, Tenant, User
+from .models import AccessRecord, Activity, ApiToken, Event, PrivacyRequest, Tenant, User
 from .normalize import normalize_email, normalize_phone
 from .tokens import MAX_DAYS, token_create, token_revoke, tokens_revoke_for_user
 from .users import CHANGEABLE_FIELDS, user_deactivated
@@ -40,7 +42,11 @@ class PersonForm(forms.ModelForm):
 class TenantAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "strict_pipeline", "created_at")
     search_fields = ("name", "slug")
-    fields = ("name", "slug", "strict_pipeline", "reps_read_all_leads", "enrichment_enabled", "created_at")
+    fields = (
+        "name", "slug", "strict_pipeline", "reps_read_all_leads", "enrichment_enabled",
+        "retain_disqualified_months", "retain_inactive_months", "retain_import_reports_days",
+        "retain_access_records_days", "created_at",
+    )
     readonly_fields = ("created_at",)
 
     def get_queryset(self, request):
@@ -405,3 +411,74 @@ class ApiTokenAdmin(TenantScopedAdmin, admin.ModelAdmin):
             f"admin/crm/apitoken/{template}",
             {**self.admin_site.each_context(request), "opts": self.model._meta, "title": title, **context},
         )
+
+
+def is_workspace_admin(user) -> bool:
+    return bool(user.is_active and (user.is_superuser or (user.tenant_id and user.role == Role.ADMIN)))
+
+
+class WorkspaceAdminsReadOnly(TenantScopedAdmin, admin.ModelAdmin):
+    """Privacy records: workspace admins read them; nobody adds, changes or deletes one through the product."""
+
+    def has_module_permission(self, request):
+        return is_workspace_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_workspace_admin(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AccessRecord)
+class AccessRecordAdmin(WorkspaceAdminsReadOnly):
+    """Who read personal data. Search by user (username, email), by person (their email: every record naming
+    one of their leads or contacts) or by a row's public id; filter by door and date."""
+
+    list_display = ("at", "user", "door", "address", "model", "count", "query")
+    list_filter = ("door", "model", ("at", admin.DateFieldListFilter))
+    date_hierarchy = "at"
+    search_fields = ("user__username", "user__email", "object_ids")
+    fields = ("tenant", "at", "user", "door", "address", "model", "count", "query", "object_ids")
+    readonly_fields = fields
+    list_select_related = ("user",)
+    show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if "@" not in term:
+            return super().get_search_results(request, queryset, search_term)
+        # A person: the public ids of their leads and contacts in this workspace (lazy models: crm sits below them).
+        email = term.lower()
+        tenant_id = request.user.tenant_id
+        ids: list[str] = []
+        for label in ("leads.Lead", "contacts.Contact"):
+            model = apps.get_model(label)
+            rows = model._default_manager.filter(email=email)
+            if tenant_id is not None:
+                rows = rows.filter(tenant_id=tenant_id)
+            ids.extend(str(value) for value in rows.values_list("public_id", flat=True))
+        users = Q(user__email__iexact=email)
+        if not ids:
+            return queryset.filter(users), False
+        people = Q()
+        for public_id in ids:
+            people |= Q(object_ids__contains=public_id)
+        return queryset.filter(users | people), False
+
+
+@admin.register(PrivacyRequest)
+class PrivacyRequestAdmin(WorkspaceAdminsReadOnly):
+    """Data-subject requests answered (export, erasure): when, by whom, how many rows; never the person's data."""
+
+    list_display = ("created_at", "kind", "requested_by", "door", "counts")
+    list_filter = ("kind", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("subject_hash",)
+    fields = ("tenant", "created_at", "kind", "requested_by", "door", "counts", "subject_hash")
+    readonly_fields = fields

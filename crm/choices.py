@@ -26,6 +26,7 @@ class ActivityKind(models.TextChoices):
     CONVERTED = "converted", "Converted"
     IMPORTED = "imported", "Imported"
     ENRICHED = "enriched", "Enriched"
+    ERASED = "erased", "Personal data erased"
 
 
 class EventType(models.TextChoices):
@@ -35,6 +36,7 @@ class EventType(models.TextChoices):
     LEAD_ASSIGNED = "LeadAssigned"
     LEAD_CONVERTED = "LeadConverted"
     LEAD_DELETED = "LeadDeleted"
+    PERSON_ERASED = "PersonErased"
 
 
 class TokenRevokeReason(models.TextChoices):
@@ -42,3 +44,19 @@ class TokenRevokeReason(models.TextChoices):
     PASSWORD_CHANGED = "password_changed", "Password changed"
     USER_DEACTIVATED = "user_deactivated", "User deactivated"
     WORKSPACE_CHANGED = "workspace_changed", "User moved to another workspace"
+
+
+class ConsentStatus(models.TextChoices):
+    """Marketing consent of a lead or contact (docs/privacy.md). Only GIVEN allows marketing email."""
+
+    UNKNOWN = "", "Not asked"
+    GIVEN = "given", "Given"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class ConsentSource(models.TextChoices):
+    FORM = "form", "Form"
+    IMPORT = "import", "Import"
+    API = "api", "API"
+    ADMIN = "admin", "Admin"
+    UNSUBSCRIBE = "unsubscribe", "Unsubscribe link"

@@ -48,6 +48,20 @@ class Tenant(models.Model):
         help_text="After a lead arrives, the background engine asks the enrichment provider (ENRICHMENT_PROVIDER) "
         "about the person and company and fills fields the lead has empty. Off: no provider is asked.",
     )
+    # Retention (leads/privacy/retention.py, nightly): empty means keep for ever.
+    retain_disqualified_months = models.PositiveSmallIntegerField(
+        null=True, blank=True, default=12, help_text="Anonymise disqualified leads this many months after they closed."
+    )
+    retain_inactive_months = models.PositiveSmallIntegerField(
+        null=True, blank=True, default=24,
+        help_text="Anonymise unconverted leads with no activity (and no change) for this many months.",
+    )
+    retain_import_reports_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, default=30, help_text="Clear import error reports (rejected rows) after this many days."
+    )
+    retain_access_records_days = models.PositiveIntegerField(
+        null=True, blank=True, default=365, help_text="Delete access records older than this many days."
+    )
     config_version = models.CharField(
         max_length=32, default="", editable=False,
         help_text="A fresh random value after every change to scoring rules, routing rules or the model.",
@@ -247,3 +261,4 @@ class ApiToken(models.Model):
 
 # Webhook endpoints and their delivery log: models of this app, kept in their own module.
 from .webhook_models import WebhookDelivery, WebhookEndpoint  # noqa: E402, F401
+from .privacy_models import AccessRecord, PrivacyRequest, Suppression  # noqa: E402, F401

@@ -350,6 +350,8 @@ CELERY_BEAT_SCHEDULE = {
     "purge-delivered-events": {"task": "crm.tasks.purge_delivered_events", "schedule": 3600.0},
     "purge-idempotency-keys": {"task": "leads.tasks.purge_idempotency_keys", "schedule": crontab(minute=10, hour=3)},
     "purge-imports": {"task": "leads.tasks.purge_imports", "schedule": crontab(minute=20, hour=3)},
+    # each workspace's retention policies (docs/privacy.md)
+    "apply-retention": {"task": "leads.tasks.apply_retention", "schedule": crontab(minute=30, hour=3)},
     # workspaces whose closed-lead history grew since their active model (leads/prediction/retraining.py)
     "retrain-conversion-models": {"task": "leads.tasks.retrain_conversion_models", "schedule": crontab(minute=40, hour=3)},
     # nurture (leads/nurture/): exits, then due steps; expires so a stopped worker does not pile passes up

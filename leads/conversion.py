@@ -313,6 +313,8 @@ def _find_or_create_contact(lead: Lead) -> Contact:
         "phone": lead.phone,
         "job_title": lead.job_title,
         "owner": lead.owner,
+        # The consent goes with the person (docs/privacy.md): when, how and which wording too.
+        **{name: getattr(lead, name) for name in ("marketing_consent", "consent_at", "consent_source", "consent_wording")},
     }
     if not lead.email:
         return Contact.objects.create(tenant=lead.tenant, email="", **fields)

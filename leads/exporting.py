@@ -22,6 +22,8 @@ from typing import TextIO
 
 from django.db.models import QuerySet
 
+from crm.audit import record_access
+
 FORMULA_STARTS = ("=", "+", "-", "@")
 ESCAPE_STARTS = ("\t", "\r", "'")
 FIELDS = (
@@ -96,8 +98,17 @@ class _Echo:
         return value
 
 
-def write_leads_csv(*, queryset: QuerySet, out: TextIO) -> int:
-    """Write the leads as CSV (with BOM) to `out`; returns how many leads."""
+def record_export(*, queryset: QuerySet, request=None, tenant=None, description: str = "") -> None:
+    """The export's access record (crm/audit.py): which leads left, through which door, for whom."""
+    ids = list(queryset.order_by().values_list("public_id", flat=True))
+    query = description or (request.META.get("QUERY_STRING", "") if request is not None else "")
+    record_access(request=request, door="export", model="leads.lead", rows=ids, query=query, tenant=tenant)
+
+
+def write_leads_csv(*, queryset: QuerySet, out: TextIO, tenant=None, description: str = "") -> int:
+    """Write the leads as CSV (with BOM) to `out`; returns how many leads. Recorded as an export of `tenant`."""
+    if tenant is not None:
+        record_export(queryset=queryset, tenant=tenant, description=description)
     out.write(BOM)
     writer = csv.writer(out)
     count = -1
@@ -107,8 +118,14 @@ def write_leads_csv(*, queryset: QuerySet, out: TextIO) -> int:
     return count
 
 
-def stream_leads_csv(*, queryset: QuerySet) -> Iterator[str]:
-    """The same CSV as text pieces, for a streaming HTTP response."""
+def stream_leads_csv(*, queryset: QuerySet, request=None) -> Iterator[str]:
+    """The same CSV as text pieces, for a streaming HTTP response; the request's user is recorded as reading them."""
+    if request is not None:
+        record_export(queryset=queryset, request=request)
+    return _stream(queryset)
+
+
+def _stream(queryset: QuerySet) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield BOM
     for row in export_rows(queryset):

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from crm.choices import ConsentSource, ConsentStatus
 from crm.managers import TenantQuerySet
 from crm.models import FREE_TEXT_MAX_LENGTH
 from crm.public_ids import public_id_field, unique_per_tenant
@@ -68,6 +69,14 @@ class Channel(models.Model):
     )
     rate_limit_per_hour = models.PositiveIntegerField(default=10, help_text="Submissions per client IP per hour.")
     is_active = models.BooleanField(default=True)
+    consent_checkbox = models.BooleanField(
+        "Ask for marketing consent", default=False,
+        help_text="The hosted form and the embed show an unticked consent checkbox with the wording below.",
+    )
+    consent_text = models.CharField(
+        max_length=500, blank=True, default="Yes, send me news and offers by email. I can unsubscribe at any time."
+    )
+    consent_version = models.CharField(max_length=100, blank=True, default="v1", help_text="Stored with each consent.")
     blocked_count = models.PositiveIntegerField(
         default=0, editable=False, help_text="Submissions the spam trap caught (and answered as if received)."
     )
@@ -232,6 +241,11 @@ class Lead(models.Model):
         null=True, blank=True, help_text="When the lead unsubscribed from nurture email (one-click link)."
     )
 
+    # Marketing consent (docs/privacy.md): only "given" allows marketing email; who asked how is kept with it.
+    marketing_consent = models.CharField(max_length=10, choices=ConsentStatus.choices, blank=True, default="")
+    consent_at = models.DateTimeField(null=True, blank=True, help_text="When consent was last given or withdrawn.")
+    consent_source = models.CharField(max_length=20, choices=ConsentSource.choices, blank=True)
+    consent_wording = models.CharField(max_length=100, blank=True, help_text="Version of the wording the person saw.")
     custom_fields = models.JSONField(default=dict, blank=True)
     enrichment_data = models.JSONField(default=dict, blank=True)
     # Details a person set or cleared (field names; "custom_fields.<key>" for one answer): a later

@@ -3,6 +3,8 @@
 from celery import shared_task
 from django.conf import settings
 
+from crm.models import Tenant
+
 from . import assignment
 from .enrichment import service as enrichment
 from .enrichment.providers import ProviderError
@@ -14,6 +16,7 @@ from .importers.retention import purge_abandoned_uploads, purge_old_error_report
 from .integrations import facebook
 from .integrations.service import facebook_lead_fetch
 from .prediction import retraining
+from .privacy import retention
 from .rules import rescoring
 
 
@@ -106,3 +109,9 @@ def run_follow_ups() -> dict:
     """Follow-up tasks that fell due, tasks of contacted leads closed, speed-to-lead alerts (every few minutes)."""
     return {"closed": follow_ups.close_follow_ups(), "created": follow_ups.create_follow_ups(),
             "alerted": follow_ups.alert_speed_to_lead()}
+
+
+@shared_task(name="leads.tasks.apply_retention")
+def apply_retention() -> dict:
+    """Nightly: every workspace's retention policies (leads/privacy/retention.py, docs/privacy.md)."""
+    return {tenant.slug: retention.apply_retention(tenant=tenant) for tenant in Tenant.objects.order_by("pk")}

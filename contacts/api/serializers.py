@@ -60,8 +60,11 @@ class ContactSerializer(OwnedSerializer):
         fields = [
             "id", "full_name", "first_name", "last_name", "email", "phone", "job_title", "company", "company_name",
             "owner", "owner_name", "status", "source_leads", "created_at", "updated_at",
+            "marketing_consent", "consent_at", "consent_source", "consent_wording",
         ]
-        read_only_fields = ["created_at", "updated_at"]
+        # Consent is written by the doors that carry it (capture, conversion, docs/privacy.md), not edited here.
+        read_only_fields = ["created_at", "updated_at", "marketing_consent", "consent_at", "consent_source",
+                            "consent_wording"]
 
     def get_company_name(self, contact: Contact) -> str:
         return contact.company.name if contact.company else ""

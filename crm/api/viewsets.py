@@ -8,7 +8,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
-from .. import access
+from .. import access, audit
 from ..models import User
 from ..versions import check_version, etag_of, expected_from_if_match
 from .exceptions import Conflict
@@ -51,7 +51,38 @@ class VersionedMixin(GenericAPIView):
         return expected_from_if_match(self.request.headers.get("If-Match"))
 
 
+class AuditedReadMixin(GenericAPIView):
+    """Lists and detail reads leave one access record each (crm/audit.py): the page's rows and the filter."""
+
+    audit_page: list | None = None
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        self.audit_page = page
+        return page
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)  # type: ignore[misc]
+        if response.status_code == 200:
+            rows = self.audit_page if self.audit_page is not None else []
+            audit.record_access(
+                request=request, door="api", model=self.get_queryset().model, rows=rows, query=audit.query_of(request)
+            )
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)  # type: ignore[misc]
+        if response.status_code == 200:
+            audit.record_access(request=request, door="api", model=self.get_queryset().model, rows=[self.audited_row])
+        return response
+
+    def get_object(self):
+        self.audited_row = super().get_object()
+        return self.audited_row
+
+
 class CrudViewSet(
+    AuditedReadMixin,
     VersionedMixin,
     TenantScopedMixin,
     mixins.ListModelMixin,

@@ -362,7 +362,9 @@ class LeadImportMixin(_LeadAdminBase):
 
     @admin.action(description="Export selected leads to CSV", permissions=["view"])
     def export_selected_csv(self, request, queryset):
-        response = StreamingHttpResponse(stream_leads_csv(queryset=queryset), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            stream_leads_csv(queryset=queryset, request=request), content_type="text/csv; charset=utf-8"
+        )
         stamp = timezone.now().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="leads-{stamp}.csv"'
         return response

@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 from crm.access import AccessDenied, check_assign
 from crm.admin import ActivityNoteInline, ActivityTimelineInline, PersonForm
 from crm.admin_paging import EstimatedCountPaginator
+from crm.admin_audit import AuditedAdmin
 from crm.admin_tenancy import TenantScopedAdmin
 from crm.admin_versions import VersionedAdmin
 from leads.activities import log_activity
@@ -22,6 +23,7 @@ from leads.admin.nurture import enrol_in_sequence
 from leads.admin.enrichment import enrichment_panel
 from leads.admin.filters import CampaignFilter, OwnerFilter, WorkspaceRelatedFilter
 from leads.admin.importing import LeadImportMixin
+from leads.admin.privacy import privacy_erase_selected, privacy_export_selected, privacy_urls
 from leads.admin.search import indexed_search_available, search_leads
 from leads.admin.views import QuickLogForm, lead_urls, render_offers
 from leads.assignment import assign_lead
@@ -113,7 +115,7 @@ class LeadAdminForm(PersonForm):
 
 
 @admin.register(Lead)
-class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
+class LeadAdmin(AuditedAdmin, LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # what people paste today
     form = LeadAdminForm
     list_display = (
@@ -158,6 +160,8 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
         admin_actions.route_leads,
         enrol_in_sequence,
         admin_actions.delete_leads,
+        privacy_export_selected,
+        privacy_erase_selected,
         "export_selected_csv",
     )
     fieldsets = (
@@ -262,7 +266,7 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
         return format_html("<dl>{}</dl>", format_html_join("", "<dt>{}</dt><dd>{}</dd>", parts))
 
     def get_urls(self):
-        return lead_urls(self) + super().get_urls()
+        return privacy_urls(self) + lead_urls(self) + super().get_urls()
 
     def get_actions(self, request):
         # Deleting needs a reason and keeps the contact's history: "Delete…" (leads/deletion.py), not Django's.
@@ -462,6 +466,10 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
     def has_assign_permission(self, request):
         # Giving leads to other people is a manager's call; reps take leads with "Assign to me".
         return request.user.is_manager and self.has_change_permission(request)
+
+    def has_privacy_permission(self, request):
+        # Data-subject requests (docs/privacy.md): a workspace admin's call.
+        return bool(request.user.tenant_id and (request.user.is_superuser or request.user.role == "admin"))
 
     def has_route_permission(self, request):
         # Routing may take a lead away from its owner: a manager's call, as assigning to others is.

@@ -130,7 +130,8 @@ class LeadDetailSerializer(LeadSerializer):
     )
 
     class Meta(LeadSerializer.Meta):
-        fields = [*LeadSerializer.Meta.fields, "qualification", "enrichment_data", "latest_activities", "activities"]
+        fields = [*LeadSerializer.Meta.fields, "qualification", "enrichment_data", "latest_activities", "activities",
+                  "marketing_consent", "consent_at", "consent_source", "consent_wording"]
         read_only_fields = fields
         extra_kwargs = {"enrichment_data": {"help_text": (
             "What the enrichment provider found (docs/enrichment.md): provider, fetched_at, fields (everything "
@@ -204,11 +205,21 @@ class LeadCaptureSerializer(LeadFieldsSerializer):
                                      help_text="The website channel's key (or send the X-Form-Key header).")
     # The serializer's metaclass takes declared fields off the class: this does not replace Field.source.
     source = AliasChoiceField(choices=LeadSource.choices, aliases=SOURCE_ALIASES, required=False)  # type: ignore[assignment]
+    marketing_consent = serializers.BooleanField(
+        required=False, allow_null=True, write_only=True, default=None,
+        help_text="true: the person ticked the marketing consent box; false: they declined or withdrew; "
+        "absent: not asked. Stored with when, how (form or api) and consent_wording (docs/privacy.md).",
+    )
+    consent_wording = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, write_only=True,
+        help_text="Version of the consent wording the person saw; a form's channel version when not given.",
+    )
 
     class Meta(LeadFieldsSerializer.Meta):
         fields = [
             "name", *LeadFieldsSerializer.Meta.fields, "source", "source_url", "referrer", "utm_source",
             "utm_medium", "utm_campaign", "utm_term", "utm_content", "external_id", "form_key",
+            "marketing_consent", "consent_wording",
         ]
 
     _built_fields = None

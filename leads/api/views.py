@@ -12,7 +12,7 @@ from crm.access import check_change
 from crm.api.exceptions import Conflict
 from crm.api.schema import IF_MATCH
 from crm.api.tenancy import HasTenant, TenantScopedMixin
-from crm.api.viewsets import VersionedMixin
+from crm.api.viewsets import AuditedReadMixin, VersionedMixin
 from crm.models import User
 from crm.versions import etag_of
 from leads.api.filtersets import LeadFilterSet
@@ -55,7 +55,8 @@ class SubmissionOnContact(exceptions.NotFound):
 
 
 class LeadViewSet(
-    LeadNurtureMixin, LeadCaptureMixin, LeadStageMixin, VersionedMixin, TenantScopedMixin, mixins.ListModelMixin,
+    LeadNurtureMixin, LeadCaptureMixin, LeadStageMixin, AuditedReadMixin, VersionedMixin, TenantScopedMixin,
+    mixins.ListModelMixin,
     mixins.RetrieveModelMixin, viewsets.GenericViewSet,
 ):
     # The related rows' public ids are the API's ids, and the deal is a converted lead's status: read in the same query.

@@ -32,11 +32,12 @@ from django.utils import timezone
 from contacts.models import Contact
 from crm import timeline
 from crm.access import AccessDenied, can_change
-from crm.choices import ActivityKind, EventType
+from crm.choices import ActivityKind, ConsentSource, EventType
 from crm.models import Activity, Event, Tenant, User
 from crm.public_ids import parse_public_id
 from leads.campaigns import campaign_seen
 from leads.choices import OPEN_STATUSES, CampaignPlatform, LeadSource, LeadStatus
+from leads.privacy.consent import apply_capture_consent
 from leads.enrichment.service import enrich_soon
 from leads.insights import refresh_insights
 from leads.intake import FILLABLE_FIELDS, empty_fields_filled, submitted_values, values_differing
@@ -80,6 +81,16 @@ def capture_lead(
     data names links the lead to that named campaign. `is_test`: a platform's test lead.
     """
     email = data.get("email", "")
+    data = dict(data)
+    consent = data.pop("marketing_consent", None)
+    wording = data.pop("consent_wording", "") or (channel.consent_version if channel is not None else "")
+    consent_source = ConsentSource.API if actor is not None and actor.is_authenticated else ConsentSource.FORM
+
+    def with_consent(result: CaptureResult) -> CaptureResult:
+        apply_capture_consent(lead=result.lead, contact=result.contact, email=email, given=consent,
+                              source=consent_source, wording=wording, actor=actor)
+        return result
+
     if campaign is None and data.get("campaign"):
         campaign = campaign_seen(tenant_id=tenant.pk, platform=CampaignPlatform.OTHER, name=data["campaign"])
     extra = {"source_campaign": campaign, "is_test": is_test}
@@ -91,9 +102,9 @@ def capture_lead(
             merged = _merge_into_existing(tenant=tenant, email=email, data=data, channel=channel, actor=actor,
                                           submission_id=submission_id, extra=extra)
             if merged is not None:
-                return merged
-            return _create(tenant=tenant, data=data, source=source, channel=channel, actor=actor,
-                           submission_id=submission_id, extra=extra)
+                return with_consent(merged)
+            return with_consent(_create(tenant=tenant, data=data, source=source, channel=channel, actor=actor,
+                                        submission_id=submission_id, extra=extra))
     except IntegrityError:
         if not email:
             raise
@@ -105,7 +116,7 @@ def capture_lead(
                                           submission_id=submission_id, extra=extra)
             if merged is None:
                 raise
-            return merged
+            return with_consent(merged)
 
 
 def _merge_into_existing(

@@ -1,7 +1,8 @@
 """Is this person already known? One query per table per batch, not one per row.
 
 A row is a duplicate when its email (or its phone, when it has no email) belongs to a lead of any
-status or a contact of the tenant, or to an earlier row of the same file. Matching every status
+status or a contact of the tenant, or to an earlier row of the same file; a row whose email an
+erasure suppressed is skipped the same way. Matching every status
 is what makes a re-run create nothing, and keeps a disqualified lead's history where it was.
 """
 
@@ -12,6 +13,7 @@ from collections.abc import Iterable
 from django.db import connection
 
 from contacts.models import Contact
+from crm.privacy_models import suppressed_emails
 from leads.intake import FILLABLE_FIELDS  # what --on-duplicate update may fill, as a later capture does
 
 from ..choices import OPEN_STATUSES
@@ -72,10 +74,8 @@ def known_people(*, tenant_id: int, rows: list[LeadValues], with_leads: bool) ->
 
 
 def people_not_to_import(*, tenant_id: int, rows: list[LeadValues]) -> set:
-    """Keys of the batch's people the workspace must not import at all (none yet).
-
-    The seam for a suppression list (people who asked to be forgotten or not contacted): return
-    their keys, ("e", email) or ("p", phone) as LeadValues.key, with one query per batch, and the
-    run counts their rows as skipped, writing nothing for them, before the duplicate check.
-    """
-    return set()
+    """Keys of the batch's people the workspace must not import at all: those an erasure suppressed
+    (docs/privacy.md), so an old list does not bring them back. One query per batch; the run counts
+    their rows as skipped and writes nothing for them, before the duplicate check."""
+    emails = sorted({row.key[1] for row in rows if row.key[0] == "e"})
+    return {("e", email) for email in suppressed_emails(tenant_id, emails)}

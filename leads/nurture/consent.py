@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+from crm.choices import ConsentStatus
 from leads.models import Lead, NurturePolicy
+from leads.privacy.consent import may_market
 
 
 def may_email(lead: Lead, policy: NurturePolicy | None = None) -> bool:
-    """True when the lead has an email, did not unsubscribe and, where the workspace requires marketing
-    consent, gave it.
-
-    Marketing consent itself is the privacy work's (issue 17); until its field exists a workspace that
-    requires consent emails nobody. Wire the consent field in here, and only here.
-    """
+    """True when the lead has an email, did not unsubscribe, did not withdraw marketing consent and, where
+    the workspace requires consent, gave it (docs/privacy.md)."""
     if not lead.email or lead.unsubscribed_at is not None:
         return False
+    if lead.marketing_consent == ConsentStatus.WITHDRAWN:
+        return False
     if policy is not None and policy.requires_marketing_consent:
-        return bool(getattr(lead, "marketing_consent", False))
+        return may_market(lead)
     return True

@@ -15,13 +15,14 @@ from django.utils import timezone
 
 from crm import timeline
 from crm.access import check_change
-from crm.choices import ActivityKind, EventType
+from crm.choices import ActivityKind, ConsentSource, EventType
 from crm.models import Tenant, User
 from crm.public_ids import parse_public_id, public_id_of
 from leads.insights import refresh_insights
 from leads.locks import lock_lead
 from leads.models import Enrolment, Lead, NurturePolicy, Sequence
 from leads.nurture_models import ExitReason, NurtureStatus
+from leads.privacy.consent import consent_set
 
 from . import links
 
@@ -182,6 +183,8 @@ def unsubscribe_lead(*, token: str) -> Lead | None:
         now = timezone.now()
         lead.unsubscribed_at = now
         lead.save(update_fields=["unsubscribed_at", "updated_at"])
+        # An unsubscribe withdraws marketing consent too (docs/privacy.md), recorded the one way consent is.
+        consent_set(person=lead, given=False, source=ConsentSource.UNSUBSCRIBE)
         timeline.activity(tenant=lead.tenant_id, lead=lead, kind=ActivityKind.NOTE, occurred_at=now,
                           subject="Unsubscribed from nurture email", data={"nurture": {"action": "unsubscribed"}}).save()
         enrolment = _open_enrolment(lead)

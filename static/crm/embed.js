@@ -19,6 +19,7 @@
   ];
   var CSS =
     ".crm-form{max-width:30rem;font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1f2933}" +
+    ".crm-form .crm-consent label{display:inline;font-weight:400;margin-left:.4rem}.crm-form .crm-consent input{width:auto}" +
     ".crm-field{margin:0 0 1rem}.crm-form label{display:block;font-weight:600;font-size:.9em;margin:0 0 .3rem}" +
     ".crm-form input,.crm-form textarea{box-sizing:border-box;width:100%;padding:.6rem .75rem;border:1px solid #cbd2d9;" +
     "border-radius:6px;font:inherit;color:inherit;background:#fff}.crm-form textarea{min-height:6.5rem;resize:vertical}" +
@@ -98,6 +99,14 @@
       wrap.appendChild(input);
       form.appendChild(wrap);
     });
+    var ct = box.getAttribute("data-crm-consent"); // docs/privacy.md: an unticked consent box
+    if (ct) {
+      var c = el("div", { "class": "crm-field crm-consent" }), cb = el("input", { id: "crm-c" + (++seq), name: "marketing_consent", value: "true", type: "checkbox" });
+      c.appendChild(cb);
+      c.appendChild(el("label", { "for": cb.id }, ct));
+      c.appendChild(el("input", { type: "hidden", name: "consent_wording", value: box.getAttribute("data-crm-consent-version") || "" }));
+      form.appendChild(c);
+    }
     form.appendChild(el("button", { type: "submit" }, box.getAttribute("data-crm-submit") || "Send"));
     box.appendChild(form);
     return form;

@@ -43,6 +43,7 @@ def test_a_contact_is_created_in_the_callers_tenant_with_normalised_details(api,
         "email": "ada@analytical.example", "phone": "+14155550132", "job_title": "Countess",
         "company": api_id(company), "company_name": "Analytical Engines", "owner": api_id(rep), "owner_name": "rita",
         "status": "active", "source_leads": [], "created_at": data["created_at"], "updated_at": data["updated_at"],
+        "marketing_consent": "", "consent_at": None, "consent_source": "", "consent_wording": "",  # issue 17
     }
 
 

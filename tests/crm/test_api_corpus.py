@@ -84,7 +84,9 @@ def rows(tenant, manager):
 
 def _url(path: str, rows: dict) -> str:
     resource = path.split("/")[3]
-    return path.replace("{id}", api_id(rows[resource])).replace("{delivery_id}", NO_SUCH_ID)
+    if "{id}" in path:  # a resource without detail routes (privacy requests) needs no row
+        path = path.replace("{id}", api_id(rows[resource]))
+    return path.replace("{delivery_id}", NO_SUCH_ID)
 
 
 def _fields(operation: dict, components: dict) -> list[str]:

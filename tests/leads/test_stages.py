@@ -175,7 +175,7 @@ def test_the_lead_list_shows_activity_count_in_one_query(api, tenant, django_ass
             ActivityFactory(lead=lead, tenant=tenant, kind=ActivityKind.NOTE)
     api.get("/api/v1/leads")  # the token's first use writes last_used_at
 
-    with django_assert_num_queries(4):  # token + user, tenant, count, page
+    with django_assert_num_queries(5):  # token + user, tenant, count, page; the access record (issue 17)
         items = api.get("/api/v1/leads").json()["items"]
 
     assert sorted(item["activity_count"] for item in items) == [0, 1, 2]

@@ -47,8 +47,8 @@ class Command(BaseCommand):
                 leads = leads.filter(**{lookup: day})
         if file == "-":
             # OutputWrapper._out, the stream it wraps, is private: the stubs omit it.
-            write_leads_csv(queryset=leads, out=self.stdout._out)  # type: ignore[arg-type]
+            write_leads_csv(queryset=leads, out=self.stdout._out, tenant=workspace, description="command export_leads")  # type: ignore[arg-type]
             return
         with open(file, "w", encoding="utf-8", newline="") as out:
-            count = write_leads_csv(queryset=leads, out=out)
+            count = write_leads_csv(queryset=leads, out=out, tenant=workspace, description="command export_leads")
         self.stdout.write(self.style.SUCCESS(f"Exported {count:,} lead{'s' if count != 1 else ''} to {file}."))

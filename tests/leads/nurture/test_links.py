@@ -45,6 +45,7 @@ def test_one_click_unsubscribe_ends_the_sequence_and_the_email(client, sent, run
     assert client.post(url).status_code == 200  # twice is fine
     lead.refresh_from_db()
     assert lead.unsubscribed_at is not None and lead.nurture_status == NurtureStatus.EXITED
+    assert (lead.marketing_consent, lead.consent_source) == ("withdrawn", "unsubscribe")  # docs/privacy.md
     assert Enrolment.objects.get(lead=lead).exit_reason == ExitReason.UNSUBSCRIBED
 
     service.enrol_lead(lead=lead, sequence=lead.current_sequence, actor=None)  # enrolled again by hand

@@ -95,6 +95,20 @@ def test_unsubscribed_or_unconsented_leads_get_no_email(tenant, sequence, lead, 
     assert StepRun.objects.get(step__position=1).outcome == StepOutcome.SKIPPED
 
 
+@pytest.mark.parametrize("required", [True, False])
+def test_consent_decides_who_gets_nurture_email(tenant, sequence, rep, run, required):
+    # Issue 17's marketing consent: "given" is the only yes; a withdrawal is a no even where consent is not required.
+    NurturePolicy.objects.create(tenant=tenant, requires_marketing_consent=required)
+    given = LeadFactory(tenant=tenant, owner=rep, email="yes@example.com", marketing_consent="given")
+    withdrawn = LeadFactory(tenant=tenant, owner=rep, email="no@example.com", marketing_consent="withdrawn")
+    never_asked = LeadFactory(tenant=tenant, owner=rep, email="unasked@example.com", marketing_consent="")
+    for lead in (given, withdrawn, never_asked):
+        service.enrol_lead(lead=lead, sequence=sequence, actor=None)
+    run()
+    expected = ["yes@example.com"] if required else ["unasked@example.com", "yes@example.com"]
+    assert sorted(address for message in mail.outbox for address in message.to) == expected
+
+
 def test_a_call_logged_on_the_lead_ends_its_sequence_as_replied(sequence, lead, rep, run):
     service.enrol_lead(lead=lead, sequence=sequence, actor=None)
     run()

@@ -1,0 +1,1 @@
+"""Data-subject requests (export, erasure), consent, and retention: docs/privacy.md."""

@@ -1,0 +1,87 @@
+"""Marketing consent of a lead or contact: given or withdrawn, when, how, and which wording (docs/privacy.md).
+
+`Lead.marketing_consent` / `Contact.marketing_consent` is "given", "withdrawn" or "" (never asked);
+only "given" allows marketing email (`may_market`). Captures (form, API), imports, edits and the
+unsubscribe link all write it through `consent_changes`, so the when/how/wording always go with it.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from contacts.models import Contact
+from crm import timeline
+from crm.choices import ActivityKind, ConsentStatus, EventType
+from crm.models import Activity, Suppression, User
+from crm.public_ids import public_id_of
+from crm.privacy_models import subject_hash
+
+from ..models import Lead
+
+
+def may_market(person) -> bool:
+    """Whether a lead or contact may get marketing email: consent given and not withdrawn since."""
+    return getattr(person, "marketing_consent", "") == ConsentStatus.GIVEN
+
+
+def consent_changes(*, given: bool, source: str, wording: str = "", now=None) -> dict:
+    """The consent columns for a person who just gave (or withdrew) consent through `source`."""
+    return {
+        "marketing_consent": ConsentStatus.GIVEN if given else ConsentStatus.WITHDRAWN,
+        "consent_at": now or timezone.now(),
+        "consent_source": source,
+        "consent_wording": wording[:100],
+    }
+
+
+def apply_capture_consent(*, lead: Lead | None, contact: Contact | None, email: str, given: bool | None, source: str,
+                          wording: str, actor) -> None:
+    """After a capture: store the consent it carried on the lead (or the contact it matched). An erased person
+    who comes back with new consent is allowed: their suppression is lifted and the timeline says so."""
+    person = lead if lead is not None else contact
+    if person is None:
+        return
+    now = timezone.now()
+    if given is not None:
+        changes = consent_changes(given=given, source=source, wording=wording, now=now)
+        model: type[Lead] | type[Contact] = type(person)
+        model.objects.filter(pk=person.pk).update(**changes)
+        for name, value in changes.items():
+            setattr(person, name, value)
+    if not given or not email:
+        return  # only a new consent lifts a suppression; a capture without one costs no lookup
+    suppressed = Suppression.objects.filter(tenant_id=person.tenant_id, email_hash=subject_hash(person.tenant_id, email))
+    if not suppressed.delete()[0]:
+        return
+    note = ("This person's data was erased on their request earlier. They came back through "
+            f"the {source} with new marketing consent, so imports no longer skip them.")
+    Activity.objects.create(**timeline.activity_fields(
+        tenant=person.tenant_id, kind=ActivityKind.NOTE, subject="Came back after an erasure, with consent",
+        body=note, lead=lead, contact=contact if lead is None else None, actor=actor, occurred_at=now,
+    ))
+
+
+def consent_set(*, person: Lead | Contact, given: bool, source: str, wording: str = "",
+                actor: User | None = None) -> Lead | Contact:
+    """Record that a lead or contact gave or withdrew marketing consent (an unsubscribe link: given=False,
+    source "unsubscribe"); writes a timeline entry, and a LeadUpdated event for a lead."""
+    with transaction.atomic():
+        model: type[Lead] | type[Contact] = type(person)
+        now = timezone.now()
+        changes = consent_changes(given=given, source=source, wording=wording, now=now)
+        model.objects.filter(pk=person.pk).update(**changes, updated_at=now)
+        for name, value in changes.items():
+            setattr(person, name, value)
+        is_lead = isinstance(person, Lead)
+        timeline.activity(
+            tenant=person.tenant_id, kind=ActivityKind.NOTE, actor=actor, occurred_at=now,
+            subject=f"Marketing consent {'given' if given else 'withdrawn'} ({source})",
+            lead=person if is_lead else None, contact=None if is_lead else person,
+        ).save()
+        if isinstance(person, Lead):
+            timeline.event(tenant=person.tenant_id, type=EventType.LEAD_UPDATED, payload={
+                "lead_id": str(person.public_id), "email": person.email, "source": person.source,
+                "fields": ["marketing_consent"], "actor_id": public_id_of(actor),
+            }).save()
+    return person
