@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from . import assignment
+from . import assignment, work
 from .enrichment import service as enrichment
 from .enrichment.providers import ProviderError
 from .capture.idempotency import purge_expired
@@ -106,3 +106,9 @@ def run_follow_ups() -> dict:
     """Follow-up tasks that fell due, tasks of contacted leads closed, speed-to-lead alerts (every few minutes)."""
     return {"closed": follow_ups.close_follow_ups(), "created": follow_ups.create_follow_ups(),
             "alerted": follow_ups.alert_speed_to_lead()}
+
+
+@shared_task(name="leads.tasks.email_due_tasks")
+def email_due_tasks() -> int:
+    """Email each user their tasks due today and overdue (daily, morning); a second run the same day sends none."""
+    return work.send_due_task_digests()
