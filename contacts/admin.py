@@ -182,7 +182,8 @@ class BoardFilterForm(forms.Form):
 
     def __init__(self, *args, users=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = [("", "Everyone"), ("none", "Nobody (unassigned)")] + [
+        owner: Any = self.fields["owner"]  # a ChoiceField
+        owner.choices = [("", "Everyone"), ("none", "Nobody (unassigned)")] + [
             (str(user.pk), str(user)) for user in users
         ]
 
