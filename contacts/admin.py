@@ -1,8 +1,16 @@
+import datetime as dt
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.urls import reverse
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.html import format_html, format_html_join
 
 from crm import access
@@ -11,6 +19,8 @@ from crm.admin_audit import AuditedAdmin
 from crm.admin_tenancy import TenantScopedAdmin
 from crm.admin_versions import VersionedAdmin
 
+from .board import build_board
+from .choices import DealStage
 from .deals import change_stage, settle_deal
 from .models import Company, Contact, Deal
 
@@ -161,9 +171,41 @@ class ContactAdmin(AuditedAdmin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
         return links or "-"
 
 
+class BoardFilterForm(forms.Form):
+    """The board's filters: whose deals ("" everyone's, "none" nobody's) and which expected close month."""
+
+    owner = forms.ChoiceField(label="Owner", required=False)
+    month = forms.CharField(
+        label="Expected close month",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "month", "placeholder": "YYYY-MM"}),
+    )
+
+    def __init__(self, *args, users=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        owner: Any = self.fields["owner"]  # a ChoiceField
+        owner.choices = [("", "Everyone"), ("none", "Nobody (unassigned)")] + [
+            (str(user.pk), str(user)) for user in users
+        ]
+
+    def clean_month(self) -> dt.date | None:
+        value = (self.cleaned_data.get("month") or "").strip()
+        if not value:
+            return None
+        try:
+            return dt.datetime.strptime(value, "%Y-%m").date()
+        except ValueError:
+            raise ValidationError("Enter a month as YYYY-MM, e.g. 2026-03.") from None
+
+
+class MoveForm(forms.Form):
+    stage = forms.ChoiceField(choices=DealStage.choices, error_messages={"invalid_choice": "Pick one of the stages."})
+
+
 @admin.register(Deal)
 class DealAdmin(AuditedAdmin, VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
     change_form_template = "admin/crm/versioned_change_form.html"
+    change_list_template = "admin/contacts/deal/change_list.html"
     list_display = ("name", stage_badge, "amount", "currency", "contact", "company", "owner", "created_at")
     list_filter = ("stage", "owner", "created_at")
     list_select_related = ("contact", "company", "owner")
@@ -203,3 +245,64 @@ class DealAdmin(AuditedAdmin, VersionedAdmin, TenantScopedAdmin, admin.ModelAdmi
             obj.stage, obj.closed_at = moved.stage, moved.closed_at
         elif "contact" in form.changed_data:
             settle_deal(deal=obj, actor=request.user)  # a won deal's (new) contact is a customer
+
+    # The pipeline board (/admin/contacts/deal/board/): a door like the list; moves go through change_stage.
+
+    def get_urls(self):
+        board = [
+            path("board/", self.admin_site.admin_view(self.board_view), name="contacts_deal_board"),
+            path("<int:pk>/move/", self.admin_site.admin_view(self.move_view), name="contacts_deal_move"),
+        ]
+        return board + super().get_urls()
+
+    def board_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        users = access.visible(request.user, get_user_model()._default_manager.filter(is_active=True)).order_by(
+            "first_name", "last_name", "username"
+        )
+        form = BoardFilterForm(request.GET or None, users=users)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Deals pipeline",
+            "form": form,
+            "stages": DealStage.choices,
+        }
+        if form.is_bound and not form.is_valid():
+            return TemplateResponse(request, "admin/contacts/deal/board.html", context, status=400)
+        data = form.cleaned_data if form.is_bound else {}
+        owner = data.get("owner") or ""
+        context["board"] = build_board(
+            user=request.user,
+            owner_id=int(owner) if owner.isdigit() else None,
+            unowned=owner == "none",
+            close_month=data.get("month"),
+        )
+        context["back"] = request.get_full_path()
+        return TemplateResponse(request, "admin/contacts/deal/board.html", context)
+
+    def move_view(self, request, pk: int):
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:contacts_deal_board"))
+        deal = get_object_or_404(self.get_queryset(request), pk=pk)
+        back = request.POST.get("next") or ""
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            back = reverse("admin:contacts_deal_board")
+        form = MoveForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, f"{deal} was not moved: {form.errors['stage'][0]}")
+            return HttpResponseRedirect(back)
+        try:
+            moved = change_stage(deal=deal, stage=form.cleaned_data["stage"], actor=request.user)
+        except (access.AccessDenied, ValidationError) as exc:
+            messages.error(request, f"{deal} was not moved: {_message(exc)}")
+            return HttpResponseRedirect(back)
+        messages.success(request, f"{moved} moved to {moved.get_stage_display()}.")
+        return HttpResponseRedirect(back)
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc)

@@ -16,3 +16,13 @@ class ContactStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     INACTIVE = "inactive", "Inactive"
     CUSTOMER = "customer", "Customer"
+
+
+# How likely a deal in each stage is to be won: the weight of its amount in the pipeline's forecast.
+STAGE_PROBABILITY: dict[str, int] = {
+    DealStage.QUALIFICATION: 20,
+    DealStage.PROPOSAL: 50,
+    DealStage.NEGOTIATION: 75,
+    DealStage.CLOSED_WON: 100,
+    DealStage.CLOSED_LOST: 0,
+}

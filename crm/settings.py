@@ -357,4 +357,6 @@ CELERY_BEAT_SCHEDULE = {
     # nurture (leads/nurture/): exits, then due steps; expires so a stopped worker does not pile passes up
     "run-nurture": {"task": "leads.tasks.run_nurture", "schedule": NURTURE_POLL_SECONDS, "options": {"expires": 60}},
     "run-follow-ups": {"task": "leads.tasks.run_follow_ups", "schedule": 300.0, "options": {"expires": 240}},
+    # each user's tasks due today and overdue, by email (leads/work.py)
+    "email-due-tasks": {"task": "leads.tasks.email_due_tasks", "schedule": crontab(minute=0, hour=7)},
 }

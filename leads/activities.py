@@ -15,6 +15,7 @@ from crm.access import AccessDenied, check_change
 from crm.choices import ActivityKind
 from crm.models import Activity
 
+from .first_contact import is_contact, note_first_contact
 from .insights import refresh_insights
 from .models import Lead
 
@@ -127,6 +128,8 @@ def log_activity(
             )
             if moved:
                 lead.last_activity_at = occurred_at
+            if is_contact(kind=kind, to_status=(data or {}).get("to")):
+                note_first_contact(lead_id=lead.pk, at=occurred_at)
             refresh_insights(lead=lead, actor=actor)
     return activity
 

@@ -23,6 +23,7 @@ from crm.public_ids import public_id_of
 from .choices import OPEN_STATUSES, STRICT_MIN_PROBABILITY, LeadStatus
 from .lifecycle import PIPELINE, Rule
 from .locks import lock_lead
+from .first_contact import note_first_contact
 from .models import Lead
 
 
@@ -192,6 +193,7 @@ def _convert_locked(
         actor=actor,
         occurred_at=now,
     ).save()
+    note_first_contact(lead_id=lead.pk, at=now)
     result = ConversionResult(
         lead_id=lead.pk,
         contact_id=contact.pk,

@@ -16,6 +16,7 @@ from crm.choices import ActivityKind, EventType
 from crm.models import User
 
 from .choices import FINAL_STATUSES, OPEN_STATUSES, LeadStatus
+from .first_contact import is_contact, note_first_contact
 from .models import Lead
 
 PIPELINE: list[str] = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED]
@@ -110,6 +111,8 @@ def change_status(*, lead: Lead, status: str, actor: User | None, notes: str = "
             occurred_at=now,
             data={"from": previous, "to": status},
         ).save()
+        if is_contact(kind=ActivityKind.STATUS_CHANGED, to_status=status):
+            note_first_contact(lead_id=lead.pk, at=now)
         timeline.event(
             tenant=lead.tenant,
             type=EventType.LEAD_STATUS_CHANGED,

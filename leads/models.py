@@ -197,6 +197,9 @@ class Lead(models.Model):
     )
     assigned_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
+    # The first call, email or meeting, status change to contacted/qualified, or conversion (not before creation):
+    # kept by the services that log those (leads/first_contact.py), so the dashboard reads it instead of the timeline.
+    first_contacted_at = models.DateTimeField(null=True, blank=True)
 
     # Score and prediction
     score_total = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])

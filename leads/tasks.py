@@ -5,7 +5,7 @@ from django.conf import settings
 
 from crm.models import Tenant
 
-from . import assignment
+from . import assignment, work
 from .enrichment import service as enrichment
 from .enrichment.providers import ProviderError
 from .capture.idempotency import purge_expired
@@ -115,3 +115,9 @@ def run_follow_ups() -> dict:
 def apply_retention() -> dict:
     """Nightly: every workspace's retention policies (leads/privacy/retention.py, docs/privacy.md)."""
     return {tenant.slug: retention.apply_retention(tenant=tenant) for tenant in Tenant.objects.order_by("pk")}
+
+
+@shared_task(name="leads.tasks.email_due_tasks")
+def email_due_tasks() -> int:
+    """Email each user their tasks due today and overdue (daily, morning); a second run the same day sends none."""
+    return work.send_due_task_digests()

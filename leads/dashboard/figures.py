@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from crm.choices import ActivityKind
 from crm.models import Activity, Tenant, User
-from leads.choices import LeadSource, LeadStatus, ScoreBand
+from leads.choices import OPEN_STATUSES, LeadSource, LeadStatus, ScoreBand
 from leads.models import Campaign, Lead
 
 CONTACT_KINDS = (ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.MEETING, ActivityKind.CONVERTED)
@@ -133,6 +133,18 @@ class TaskCounts:
 
 
 @dataclass(frozen=True)
+class RepRow:
+    """One rep's line in the managers' table: their leads now, and the period's cohort."""
+
+    user: User
+    open_leads: int  # owned, open (new, contacted or qualified), now
+    untouched_leads: int  # owned, new and never contacted, now
+    overdue_tasks: int  # their unfinished tasks due before today
+    conversions: int  # cohort leads they own that converted
+    median_first_contact: dt.timedelta | None  # over their contacted cohort leads
+
+
+@dataclass(frozen=True)
 class Dashboard:
     scope: Scope
     period: Period
@@ -144,6 +156,7 @@ class Dashboard:
     open_leads: list[Lead]
     task_counts: TaskCounts
     tasks_due_today: list[Activity]
+    reps: list[RepRow] = ()  # type: ignore[assignment]  # a manager sees every rep, a rep their own row
 
 
 def scope_for(*, user: User) -> Scope:
@@ -175,7 +188,82 @@ def build_dashboard(*, user: User, period: Period, now: dt.datetime | None = Non
         open_leads=open_top,
         task_counts=my_task_counts(user=user, now=now),
         tasks_due_today=my_tasks_due_today(user=user, now=now),
+        reps=rep_table(scope=scope, period=period, now=now),
     )
+
+
+def rep_table(*, scope: Scope, period: Period, now: dt.datetime) -> list[RepRow]:
+    """Per rep: open and untouched leads (now), overdue tasks, the cohort's conversions and median wait to first
+    contact. A manager's scope lists every active user of the workspace who owns leads or is a rep; a rep's
+    scope, their own row. Reads the stored first_contacted_at, never the timeline."""
+    users = User.objects.filter(tenant=scope.tenant, is_active=True)
+    if scope.owner is not None:
+        users = users.filter(pk=scope.owner.pk)
+    people = {user.pk: user for user in users.order_by("first_name", "last_name", "username")}
+    leads = Lead.objects.for_tenant(scope.tenant).filter(owner_id__in=list(people), is_test=False)
+    now_counts = {
+        row["owner_id"]: row
+        for row in leads.filter(status__in=OPEN_STATUSES)
+        .order_by()
+        .values("owner_id")
+        .annotate(
+            open=Count("pk"),
+            untouched=Count("pk", filter=Q(status=LeadStatus.NEW, first_contacted_at__isnull=True)),
+        )
+    }
+    cohort_rows = cohort(scope=scope, period=period).filter(owner_id__in=list(people)).order_by()
+    conversions = dict(
+        cohort_rows.filter(status=LeadStatus.CONVERTED).values("owner_id").annotate(n=Count("pk")).values_list("owner_id", "n")
+    )
+    medians = _median_waits_by_owner(cohort_rows)
+    today = _start_of(timezone.localtime(now).date())
+    overdue = dict(
+        Activity.objects.for_tenant(scope.tenant)
+        .filter(kind=ActivityKind.TASK, actor_id__in=list(people), done_at__isnull=True, due_at__lt=today)
+        .order_by()
+        .values("actor_id")
+        .annotate(n=Count("pk"))
+        .values_list("actor_id", "n")
+    )
+    rows = [
+        RepRow(
+            user=user,
+            open_leads=now_counts.get(pk, {}).get("open", 0),
+            untouched_leads=now_counts.get(pk, {}).get("untouched", 0),
+            overdue_tasks=overdue.get(pk, 0),
+            conversions=conversions.get(pk, 0),
+            median_first_contact=medians.get(pk),
+        )
+        for pk, user in people.items()
+    ]
+    # Reps with nothing at all (an admin who owns no leads) would only add noise.
+    return [row for row in rows if scope.owner is not None or row.open_leads or row.conversions
+            or row.overdue_tasks or row.median_first_contact is not None or not row.user.is_manager]
+
+
+def _median_waits_by_owner(leads) -> dict[int, dt.timedelta]:
+    waits = leads.filter(first_contacted_at__isnull=False).annotate(wait=F("first_contacted_at") - F("created_at"))
+    connection = connections[waits.db]
+    if connection.vendor == "postgresql":
+        sql, params = waits.values_list("owner_id", "wait").query.get_compiler(using=waits.db).as_sql()
+        seconds = _epoch_seconds(connection.vendor, "w.wait")
+        query = (
+            f"SELECT w.owner_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY {seconds}) "
+            f"FROM ({sql}) w(owner_id, wait) GROUP BY w.owner_id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(query, params)
+            return {owner: dt.timedelta(seconds=round(float(median))) for owner, median in cursor.fetchall()}
+    per_owner: dict[int, list[dt.timedelta]] = {}
+    for owner, wait in waits.values_list("owner_id", "wait"):
+        per_owner.setdefault(owner, []).append(wait if isinstance(wait, dt.timedelta) else dt.timedelta(microseconds=wait))
+    result = {}
+    for owner, values in per_owner.items():
+        values.sort()
+        middle = len(values) // 2
+        median = values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+        result[owner] = dt.timedelta(seconds=round(median.total_seconds()))
+    return result
 
 
 def cohort(*, scope: Scope, period: Period):
@@ -279,24 +367,13 @@ def first_contact(*, scope: Scope, period: Period, portable: bool | None = None)
     PostgreSQL uses percentile_cont; `portable` (the default elsewhere) takes the middle row(s)
     by ROW_NUMBER, which SQLite and PostgreSQL both run. Either way one query.
     """
-    contact_moments = Q(kind__in=CONTACT_KINDS) | Q(
-        kind=ActivityKind.STATUS_CHANGED, data__to__in=list(CONTACTING_CHANGES)
-    )
-    activities = Activity.objects.filter(
-        contact_moments,
-        tenant=scope.tenant,
-        lead__tenant=scope.tenant,  # the same, but it lets the lead side use its (tenant, created_at) index
-        lead__created_at__gte=period.since,
-        lead__created_at__lt=period.until,
-        # Redundant with the next filter, but it lets the (tenant, kind, occurred_at) index bound the scan.
-        occurred_at__gte=period.since,
-    ).filter(occurred_at__gte=F("lead__created_at"))  # backdated entries from before the lead existed don't count
-    if scope.owner is not None:
-        activities = activities.filter(lead__owner=scope.owner)
+    # Lead.first_contacted_at is kept by the services that log a contact (leads/first_contact.py), so the
+    # wait is read from the cohort's own rows: no timeline scan, whatever the period.
     waits = (
-        activities.order_by()
-        .values("lead_id")
-        .annotate(wait=Min("occurred_at") - F("lead__created_at"))
+        cohort(scope=scope, period=period)
+        .filter(first_contacted_at__isnull=False)
+        .order_by()
+        .annotate(wait=F("first_contacted_at") - F("created_at"))
         .values_list("wait")
     )
     connection = connections[waits.db]

@@ -94,6 +94,9 @@ def dashboard(request):
         return TemplateResponse(request, "admin/dashboard.html", context, status=400)
     board = build_dashboard(user=request.user, period=form.cleaned_data["range"], now=now)
     context.update(board=board, chart_data=chart_data(board), median_wait=format_duration(board.first_contact.median))
+    context["rep_rows"] = [
+        {**row.__dict__, "median": format_duration(row.median_first_contact)} for row in board.reps
+    ]
     return TemplateResponse(request, "admin/dashboard.html", context)
 
 

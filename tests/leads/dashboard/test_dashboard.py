@@ -22,6 +22,7 @@ from leads.dashboard.figures import (
     scope_for,
 )
 from leads.dashboard.views import format_duration
+from leads.first_contact import is_contact, note_first_contact
 from tests.factories import ActivityFactory, ContactFactory, LeadFactory, UserFactory
 
 HOUR = dt.timedelta(hours=1)
@@ -63,7 +64,12 @@ def make_lead(
 
 
 def log(lead, kind, *, after, **fields):
-    return ActivityFactory(lead=lead, kind=kind, occurred_at=lead.created_at + after, **fields)
+    """A timeline entry written straight to the table; a contact also sets the lead's first_contacted_at,
+    as the services that log one do (leads/first_contact.py)."""
+    entry = ActivityFactory(lead=lead, kind=kind, occurred_at=lead.created_at + after, **fields)
+    if is_contact(kind=kind, to_status=(fields.get("data") or {}).get("to")):
+        note_first_contact(lead_id=lead.pk, at=entry.occurred_at)
+    return entry
 
 
 def status_change(lead, old, new, *, after):
@@ -434,8 +440,9 @@ class TestPage:
         client.get(URL)  # warm the content-type cache the admin's links use
 
         # Session, user, its permissions (2) and tenant; then funnel + bands, sources, median, open-leads
-        # count and list, task counts and list.
-        with django_assert_num_queries(12):
+        # count and list, task counts and list; the per-rep table's users, lead counts now, conversions, medians
+        # and overdue tasks (5, issue 19).
+        with django_assert_num_queries(17):
             client.get(URL)
         for n in range(20):
             lead = make_lead(
@@ -443,7 +450,7 @@ class TestPage:
             )
             status_change(lead, LeadStatus.NEW, LeadStatus.CONTACTED, after=HOUR)
             ActivityFactory(lead=lead, kind=ActivityKind.TASK, actor=world.manager, due_at=start_of_today(world.now))
-        with django_assert_num_queries(12):
+        with django_assert_num_queries(17):
             html = client.get(URL).content.decode()
         assert _chart_data(html)["funnel"]["counts"] == [28, 26, 4, 2]
 
