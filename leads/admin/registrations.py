@@ -16,14 +16,17 @@ from crm.admin import ActivityNoteInline, ActivityTimelineInline, PersonForm
 from crm.admin_paging import EstimatedCountPaginator
 from crm.admin_tenancy import TenantScopedAdmin
 from crm.admin_versions import VersionedAdmin
+from crm.choices import ActivityKind
+from crm.models import Activity
 from leads.activities import log_activity
 from leads.admin import actions as admin_actions
 from leads.admin.nurture import enrol_in_sequence
 from leads.admin.enrichment import enrichment_panel
-from leads.admin.filters import CampaignFilter, OwnerFilter, WorkspaceRelatedFilter
+from leads.admin.filters import CampaignFilter, OwnerFilter, SavedViewFilter, WorkspaceRelatedFilter, saved_views
+from leads.admin.formatting import age, count, money, plain_number
 from leads.admin.importing import LeadImportMixin
 from leads.admin.search import indexed_search_available, search_leads
-from leads.admin.views import QuickLogForm, lead_urls, render_offers
+from leads.admin.views import lead_urls, quick_log_form_for, render_offers
 from leads.assignment import assign_lead
 from leads.choices import LeadStatus
 from leads.editing import EDITABLE_FIELDS, note_edits
@@ -36,7 +39,7 @@ from leads.rules.conditions import ConditionError, parse_conditions
 from leads.rules.rescoring import rescore_soon
 from leads.rules.sheet import check_rule
 
-SCORE_FIELDS = ("score_panel", "score_updated_at")
+SCORE_FIELDS = ("score_panel",)
 CONVERSION_FIELDS = ("converted_at", "converted_contact", "converted_company", "converted_deal")
 
 
@@ -65,8 +68,11 @@ class LeadActivityNoteInline(ActivityNoteInline):
 
 
 class LeadTimelineInline(ActivityTimelineInline):
-    """The lead's timeline, with what a form submission said that the lead kept other values than."""
+    """The lead's timeline, with what a form submission said that the lead kept other values than.
 
+    Drawn as a list of entries (newest first, filtered by kind on the page), not as a table with a header per row."""
+
+    template = "admin/leads/lead/timeline.html"
     lead: Lead | None = None
     can_use = False
 
@@ -116,19 +122,11 @@ class LeadAdminForm(PersonForm):
 class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # what people paste today
     form = LeadAdminForm
-    list_display = (
-        "name",
-        "company",
-        "email",
-        "status_badge",
-        "score",
-        "owner",
-        "source",
-        "created",
-        "last_activity",
-    )
-    list_display_links = ("name",)
+    # One line per lead that fits 1366 px beside the filters: who (name, company, email), how hot, where it is.
+    list_display = ("person", "score", "status_badge", "owner_name", "source", "age")
+    list_display_links = None  # the person cell links the name itself
     list_filter = (
+        SavedViewFilter,
         "status",
         "score_band",
         "source",
@@ -215,8 +213,9 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
             },
         ),
         ("Score", {"fields": SCORE_FIELDS}),
-        ("Enrichment", {"fields": ("enrichment_panel",)}),
-        ("Nurture", {"fields": ("nurture_status", "current_sequence", "next_nurture_step_on", "unsubscribed_at")}),
+        ("Enrichment", {"classes": ("collapse",), "fields": ("enrichment_panel",)}),
+        ("Nurture", {"classes": ("collapse",),
+                     "fields": ("nurture_status", "current_sequence", "next_nurture_step_on", "unsubscribed_at")}),
         ("Conversion", {"fields": CONVERSION_FIELDS}),
         (
             "More",
@@ -242,6 +241,17 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
 
     class Media:
         css = {"all": ("crm/admin.css",)}
+        js = ("crm/lead_page.js",)
+
+    def changelist_view(self, request, extra_context=None):
+        chosen = request.GET.get(SavedViewFilter.parameter_name, "")
+        base = reverse("admin:leads_lead_changelist")
+        views = [{"label": "All leads", "url": base, "selected": not chosen}] + [
+            {"label": label, "url": f"{base}?{SavedViewFilter.parameter_name}={slug}", "selected": chosen == slug}
+            for slug, label, _condition in saved_views(request.user)
+        ]
+        extra = {"title": "Leads", "saved_views": views}
+        return super().changelist_view(request, extra_context={**extra, **(extra_context or {})})
 
     @admin.display(description="Where it came from")
     def ad_origin(self, lead: Lead) -> str:
@@ -307,8 +317,41 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None or obj.status != LeadStatus.CONVERTED:
-            return [(name, options) for name, options in fieldsets if name != "Conversion"]
-        return fieldsets
+            fieldsets = [(name, options) for name, options in fieldsets if name != "Conversion"]
+        if obj is None:
+            return fieldsets
+        # Read-only values that are empty say nothing: no "-" rows; numbers read as numbers.
+        editable = self.has_change_permission(request, obj)
+        readonly = set(self.get_readonly_fields(request, obj)) | (set() if editable else _ALL_FIELDS)
+        shown = []
+        for name, options in fieldsets:
+            lines = []
+            for line in options["fields"]:
+                names = [line] if isinstance(line, str) else list(line)
+                names = [_READABLE.get(n, n) if not editable else n for n in names]
+                names = [n for n in names if n not in readonly or not _empty(obj, n)]
+                if names:
+                    lines.append(names[0] if len(names) == 1 else tuple(names))
+            if lines:
+                shown.append((name, {**options, "fields": tuple(lines)}))
+        return shown
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), *_READABLE.values()]
+
+    @admin.display(description="annual revenue")
+    def revenue(self, lead: Lead) -> str:
+        return money(lead.annual_revenue)
+
+    @admin.display(description="employees")
+    def headcount(self, lead: Lead) -> str:
+        return count(lead.employee_count)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "annual_revenue":
+            kwargs["widget"] = WholeNumberInput(attrs={"step": "any"})
+            kwargs["help_text"] = "In dollars, e.g. 310000000 ($310 M)."
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -340,8 +383,12 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
             editable = self.has_change_permission(request, lead)
             extra_context.update(
                 lead=lead,
+                title=lead.full_name or lead.email or str(lead),
+                header=_header_facts(lead),
+                timeline_kinds=_timeline_kinds(lead),
+                show_save_and_add_another=False,
                 can_work_lead=editable,
-                quick_log_form=QuickLogForm() if editable else None,
+                quick_log_form=quick_log_form_for(request, lead) if editable else None,
                 convert_url=reverse("admin:leads_lead_convert", args=[lead.pk]) if editable else "",
                 log_url=reverse("admin:leads_lead_log", args=[lead.pk]),
                 use_value_url=reverse("admin:leads_lead_use_value", args=[lead.pk]) if editable else "",
@@ -361,17 +408,31 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
             lead,
         )
 
-    @admin.display(description="created", ordering="created_at")
-    def created(self, lead):
-        return _when(lead.created_at)
+    @admin.display(description="lead", ordering="last_name")
+    def person(self, lead):
+        """Name (the link), then company and email on a second line: one cell instead of three columns."""
+        details = " · ".join(part for part in (lead.company, lead.email) if part)
+        return format_html(
+            '<a href="{}" class="crm-person-name">{}</a><span class="crm-person-details">{}</span>',
+            reverse("admin:leads_lead_change", args=[lead.pk]),
+            lead.full_name or lead.email or "(no name)",
+            details,
+        )
 
-    @admin.display(description="last activity", ordering="last_activity_at")
-    def last_activity(self, lead):
-        return _when(lead.last_activity_at)
+    @admin.display(description="owner", ordering="owner__first_name")
+    def owner_name(self, lead):
+        if lead.owner_id is None:
+            return format_html('<span class="crm-muted">{}</span>', "Unassigned")
+        return lead.owner.get_full_name() or lead.owner.username
 
-    @admin.display(description="name", ordering="last_name")
-    def name(self, lead):
-        return lead.full_name or "-"
+    @admin.display(description="age", ordering="-created_at")
+    def age(self, lead):
+        """How old the lead is, and how long since anyone or anything touched it."""
+        touched = f"touched {age(lead.last_activity_at)} ago" if lead.last_activity_at else "untouched"
+        return format_html(
+            '<span title="created {}">{}</span><span class="crm-person-details">{}</span>',
+            _when(lead.created_at), age(lead.created_at), touched,
+        )
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, lead):
@@ -397,12 +458,13 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
         return format_html(
             '<div class="crm-score-panel">'
             '<p class="crm-score-head"><span class="crm-badge crm-band-{}">{} {}</span> grade <strong>{}</strong>'
-            ' <span class="crm-muted">rules {}</span></p>{}{}</div>',
+            ' <span class="crm-muted">{}</span></p>{}{}</div>',
             lead.score_band,
             lead.score_total,
             lead.get_score_band_display().lower(),
             lead.grade,
-            lead.score_version or "not scored yet",
+            f"scored {_when(lead.score_updated_at)}" if lead.score_updated_at else
+            ("scored by the workspace's rules" if lead.score_version else "not scored yet"),
             self._factors_table(lead),
             self._prediction(lead),
         )
@@ -440,14 +502,15 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
         return format_html(
             '<div class="crm-prediction"><p><strong>{}%</strong> likely to convert: '
             '<span class="crm-badge crm-rec-{}">{}</span></p><p>{}</p>'
-            '<p class="crm-muted">predicted by {}{}</p></div>',
+            '<p class="crm-muted">{}{}</p></div>',
             round(lead.probability * 100),
             lead.recommendation or "none",
             lead.get_recommendation_display() or "no recommendation",
             lead.recommendation_reason or "",
-            "the rule score (no trained model yet)" if lead.prediction_version == "rules" else
-            f"model {lead.prediction_version or '-'}",
-            f", {lead.predicted_at:%Y-%m-%d %H:%M}" if lead.predicted_at else "",
+            "Read from the score: no model has been trained on this workspace's outcomes yet"
+            if lead.prediction_version in ("rules", "") else "Predicted by the model trained on this workspace's "
+            "past leads",
+            f", {_when(lead.predicted_at)}" if lead.predicted_at else "",
         )
 
     def get_inlines(self, request, obj):
@@ -472,6 +535,52 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
             # "Converted" is reached only through the conversion page or action, which create the contact.
             kwargs["choices"] = [c for c in LeadStatus.choices if c[0] != LeadStatus.CONVERTED]
         return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+
+def _timeline_kinds(lead: Lead) -> list[tuple[str, str]]:
+    """The kinds on this lead's timeline, for its "Show" filter."""
+    present = set(Activity.objects.filter(lead=lead).order_by().values_list("kind", flat=True).distinct())
+    return [(kind.value, kind.label) for kind in ActivityKind if kind.value in present]
+
+
+def _header_facts(lead: Lead) -> dict:
+    """What the lead page's header says besides the name: the next open task and the company's size."""
+    next_task = (Activity.objects.filter(lead=lead, kind=ActivityKind.TASK, done_at__isnull=True)
+                 .order_by("due_at", "id").only("subject", "due_at").first())
+    size = [part for part in (money(lead.annual_revenue) and f"{money(lead.annual_revenue)} revenue",
+                              lead.employee_count is not None and f"{count(lead.employee_count)} employees") if part]
+    return {
+        "next_task": next_task,
+        "overdue": bool(next_task and next_task.due_at and next_task.due_at < timezone.now()),
+        "size": " · ".join(size),
+        "owner": (lead.owner.get_full_name() or lead.owner.username) if lead.owner_id else "",
+    }
+
+
+class WholeNumberInput(forms.NumberInput):
+    """310000000.00 shows as 310000000: the cents of a yearly revenue are noise."""
+
+    def format_value(self, value):
+        return plain_number(value) or None
+
+
+# On a read-only lead the numbers show formatted ($310 M, 12,500) instead of 310000000.00.
+_READABLE = {"annual_revenue": "revenue", "employee_count": "headcount"}
+_ALL_FIELDS = {field.name for field in Lead._meta.get_fields()} | {"revenue", "headcount"}
+
+
+def _empty(lead: Lead, name: str) -> bool:
+    if name == "ad_origin":
+        return lead.source_campaign_id is None and not AdLead.objects.filter(lead=lead).exists()
+    if name in ("score_panel", "enrichment_panel"):
+        return False
+    if name in _READABLE.values():
+        name = next(field for field, shown in _READABLE.items() if shown == name)
+    try:
+        value = getattr(lead, name)
+    except (AttributeError, models.ObjectDoesNotExist):
+        return True
+    return value is None or value == "" or value == [] or value == {} or value is False and name == "is_test"
 
 
 def _when(moment) -> str:

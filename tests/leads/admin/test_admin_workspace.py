@@ -1,0 +1,64 @@
+"""The lead page as a rep's workspace (issue 19): the quick log keeps what was typed, plain words, numbers."""
+
+import re
+
+import pytest
+
+from crm.models import Activity
+from tests.factories import LeadFactory
+
+
+@pytest.fixture
+def lead(tenant, rep):
+    return LeadFactory(tenant=tenant, first_name="Ada", last_name="Lovelace", company="Engines Ltd", owner=rep,
+                       annual_revenue=310_000_000, employee_count=12500, score_version="3f9a0c1d2e", score_total=72,
+                       score_band="hot", probability=0.4, prediction_version="", recommendation="continue_qualification")
+
+
+def page_url(lead) -> str:
+    return f"/admin/leads/lead/{lead.pk}/change/"
+
+
+def _input_value(html: str, name: str) -> str | None:
+    match = re.search(rf'<input[^>]*name="{name}"[^>]*>', html)
+    value = re.search(r'value="([^"]*)"', match.group(0)) if match else None
+    return value.group(1) if value else None
+
+
+def test_a_task_without_a_due_date_keeps_what_was_typed(client, rep, lead):
+    client.force_login(rep)
+
+    response = client.post(f"/admin/leads/lead/{lead.pk}/log/", {
+        "kind": "task", "subject": "Send the proposal", "body": "Pricing for 12 seats",
+    }, follow=True)
+
+    html = response.content.decode()
+    assert not Activity.objects.filter(lead=lead).exists()
+    assert "A task needs a due date." in html
+    assert _input_value(html, "subject") == "Send the proposal"  # not thrown away
+    assert "Pricing for 12 seats</textarea>" in html
+    # the error sits by the due-date field, and the next visit starts clean
+    assert re.search(r'crm-quick-error[^>]*>[^<]*A task needs a due date', html)
+    again = client.get(page_url(lead)).content.decode()
+    assert _input_value(again, "subject") in (None, "")
+
+
+def test_the_score_panel_speaks_plain_words(client, rep, lead):
+    client.force_login(rep)
+
+    html = client.get(page_url(lead)).content.decode()
+
+    panel = re.search(r'<div class="crm-score-panel">.*?</div></div>', html, re.S).group(0)
+    assert "3f9a0c1d2e" not in html  # no rule-set hash anywhere
+    assert "model -" not in panel and "predicted by model" not in panel
+
+
+def test_money_and_headcount_are_formatted_in_the_header(client, rep, lead):
+    client.force_login(rep)
+
+    html = client.get(page_url(lead)).content.decode()
+
+    header = re.search(r'<header class="crm-lead-header".*?</header>', html, re.S).group(0)
+    assert "Ada Lovelace" in header and "Engines Ltd" in header and "72 hot" in header
+    assert "$310 M" in header and "12,500 employees" in header
+    assert "310000000.00" not in html
