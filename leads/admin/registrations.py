@@ -1,3 +1,4 @@
+import json
 from typing import Any, cast
 
 from django import forms
@@ -9,6 +10,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.templatetags.static import static
 from django.utils.safestring import mark_safe
 
 from crm.access import AccessDenied, check_assign
@@ -33,7 +35,7 @@ from leads.editing import EDITABLE_FIELDS, note_edits
 from leads.insights import refresh_insights
 from leads.lifecycle import MissingReason, TransitionError, change_status, check_reason, check_transition
 from leads.channels import EDITABLE as CHANNEL_EDITABLE
-from leads.channels import callback_path, channel_check, channel_create, channel_update
+from leads.channels import callback_path, channel_check, channel_create, channel_update, clean_origins
 from leads.models import CHANNEL_SECRETS, AdLead, AssignmentRule, Campaign, Channel, Lead, ScoringRule, mask_secret
 from leads.rules.conditions import ConditionError, parse_conditions
 from leads.rules.rescoring import rescore_soon
@@ -591,6 +593,15 @@ class ChannelAdminForm(forms.ModelForm):
     """Secrets are typed, never shown back (their field says what is stored, masked); left empty, they are kept.
     The channel service checks what the kind needs before anything is saved."""
 
+    # One website address a line instead of a JSON box; the channel service checks each (scheme and host).
+    allowed_origins = forms.CharField(
+        required=False,
+        label="Allowed websites",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 50, "placeholder": "https://www.example.com"}),
+        help_text="One address a line, e.g. https://www.example.com: the sites whose pages may post this form. "
+        "A page's full URL is cut to its site.",
+    )
+
     class Meta:
         model = Channel
         fields = "__all__"
@@ -598,6 +609,8 @@ class ChannelAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["allowed_origins"] = "\n".join(self.instance.allowed_origins or [])
         for name in CHANNEL_SECRETS:
             if name in self.fields:
                 stored = mask_secret(getattr(self.instance, name, ""))
@@ -605,6 +618,19 @@ class ChannelAdminForm(forms.ModelForm):
                 self.fields[name].help_text = (
                     f"Stored: {stored}. Leave empty to keep it." if stored else self.fields[name].help_text
                 )
+
+    def clean_allowed_origins(self) -> list[str]:
+        text = (self.cleaned_data.get("allowed_origins") or "").strip()
+        value: Any = text
+        if text.startswith("["):  # a list as the JSON box took it, pasted from before
+            try:
+                value = json.loads(text)
+            except ValueError:
+                pass
+        try:
+            return clean_origins(value)
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.message_dict["allowed_origins"]) from exc
 
     def changed_values(self) -> dict:
         return {name: self.cleaned_data[name] for name in CHANNEL_EDITABLE if name in self.cleaned_data}
@@ -640,7 +666,8 @@ class ChannelAdmin(TenantScopedAdmin, admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("tenant", "name", "kind", "default_source", "default_owner", "is_active", "form_key",
                            "created_at")}),
-        ("Website form", {"fields": ("allowed_origins", "rate_limit_per_hour", "blocked_count")}),
+        ("Website form", {"fields": ("allowed_origins", "embed_snippet", "hosted_form_link", "rate_limit_per_hour",
+                                     "blocked_count")}),
         ("Facebook Lead Ads", {
             "fields": ("page_id", "app_secret", "page_access_token", "verify_token"),
             "description": "docs/ad-platforms.md walks through connecting a page.",
@@ -648,7 +675,41 @@ class ChannelAdmin(TenantScopedAdmin, admin.ModelAdmin):
         ("Google Ads lead form", {"fields": ("google_key",)}),
         ("Ad platform setup", {"fields": ("callback_url", "field_mapping", "last_webhook_at", "last_errors")}),
     )
-    readonly_fields = ("form_key", "blocked_count", "created_at", "callback_url", "last_webhook_at", "last_errors")
+    readonly_fields = ("form_key", "blocked_count", "created_at", "callback_url", "last_webhook_at", "last_errors",
+                       "embed_snippet", "hosted_form_link")
+
+    class Media:
+        js = ("crm/copy.js",)
+
+    def _absolute(self, path: str) -> str:
+        request = getattr(self, "_request", None)
+        return request.build_absolute_uri(path) if request is not None else path
+
+    @admin.display(description="Embed snippet")
+    def embed_snippet(self, channel: Channel) -> str:
+        if not channel.pk:
+            return "Shown once the channel is saved."
+        snippet = (f'<div data-crm-form-key="{channel.form_key}" data-crm-render></div>\n'
+                   f'<script src="{self._absolute(static("crm/embed.js"))}" defer></script>')
+        return format_html(
+            '<div class="crm-copy"><textarea readonly rows="2" cols="70" id="embed-snippet" '
+            'aria-label="Embed snippet">{}</textarea>'
+            '<button type="button" class="button" data-copy="embed-snippet">Copy snippet</button></div>'
+            '<p class="help">Paste it where the form goes, on one of the allowed websites (docs/embedding.md).</p>',
+            snippet,
+        )
+
+    @admin.display(description="Hosted form")
+    def hosted_form_link(self, channel: Channel) -> str:
+        if not channel.pk:
+            return "Shown once the channel is saved."
+        url = self._absolute(reverse("hosted-form", args=[channel.form_key]))
+        return format_html(
+            '<div class="crm-copy"><input type="text" readonly value="{}" id="hosted-form-url" size="60" '
+            'aria-label="Hosted form address"><button type="button" class="button" data-copy="hosted-form-url">'
+            'Copy link</button> <a href="{}" target="_blank" rel="noopener">Open</a></div>',
+            url, url,
+        )
 
     @admin.display(description="Callback URL")
     def callback_url(self, channel: Channel) -> str:
