@@ -430,7 +430,8 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
     @admin.display(description="age", ordering="-created_at")
     def age(self, lead):
         """How old the lead is, and how long since anyone or anything touched it."""
-        touched = f"touched {age(lead.last_activity_at)} ago" if lead.last_activity_at else "untouched"
+        since = age(lead.last_activity_at)
+        touched = ("touched just now" if since == "just now" else f"touched {since} ago") if since else "untouched"
         return format_html(
             '<span title="created {}">{}</span><span class="crm-person-details">{}</span>',
             _when(lead.created_at), age(lead.created_at), touched,
