@@ -62,3 +62,35 @@ def test_money_and_headcount_are_formatted_in_the_header(client, rep, lead):
     assert "Ada Lovelace" in header and "Engines Ltd" in header and "72 hot" in header
     assert "$310 M" in header and "12,500 employees" in header
     assert "310000000.00" not in html
+
+
+def test_saved_views_are_one_click_filters_of_open_leads(client, tenant, rep):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    mine_hot = LeadFactory(tenant=tenant, first_name="Mine", owner=rep, score_band="hot", last_activity_at=now)
+    LeadFactory(tenant=tenant, first_name="Mywarm", owner=rep, score_band="warm", last_activity_at=now)
+    LeadFactory(tenant=tenant, first_name="Lost", owner=rep, score_band="hot", status="disqualified",
+                disqualification_reason="no budget", created_at=now - dt.timedelta(days=3))
+    nobodys = LeadFactory(tenant=tenant, first_name="Nobodys", owner=None, last_activity_at=now)
+    stale = LeadFactory(tenant=tenant, first_name="Stale", owner=rep, created_at=now - dt.timedelta(days=2),
+                        last_activity_at=now - dt.timedelta(hours=30))
+    never = LeadFactory(tenant=tenant, first_name="Never", owner=rep, created_at=now - dt.timedelta(days=2),
+                        last_activity_at=None)
+    LeadFactory(tenant=tenant, first_name="Fresh", owner=rep, created_at=now - dt.timedelta(hours=2),
+                last_activity_at=None)  # new today: not untouched for 24 h yet
+    client.force_login(rep)
+
+    def shown(view):
+        html = client.get(f"/admin/leads/lead/?view={view}").content.decode()
+        return set(re.findall(r'href="/admin/leads/lead/(\d+)/change/"', html))
+
+    home = client.get("/admin/leads/lead/").content.decode()
+    for label in ("My hot leads", "Unassigned", "Untouched for 24 h"):
+        assert f">{label}</a>" in home
+    assert "<h1>Leads</h1>" in home and "Select lead to change" not in home
+    assert shown("my-hot") == {str(mine_hot.pk)}
+    assert shown("unassigned") == {str(nobodys.pk)}
+    assert shown("untouched-24h") == {str(stale.pk), str(never.pk)}
