@@ -556,7 +556,7 @@ def _header_facts(lead: Lead) -> dict:
         "next_task": next_task,
         "overdue": bool(next_task and next_task.due_at and next_task.due_at < timezone.now()),
         "size": " · ".join(size),
-        "owner": (lead.owner.get_full_name() or lead.owner.username) if lead.owner_id else "",
+        "owner": (lead.owner.get_full_name() or lead.owner.username) if lead.owner is not None else "",
     }
 
 

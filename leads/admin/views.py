@@ -103,7 +103,7 @@ def quick_log_view(model_admin, request, object_id):
                            for field, msgs in form.errors.items())
         model_admin.message_user(request, f"Nothing was logged yet. {errors} What you typed is kept below.",
                                  messages.ERROR)
-        _keep_typed(request, lead, request.POST, {field: list(msgs) for field, msgs in form.errors.items()})
+        _keep_typed(request, lead, request.POST, {field: [str(m) for m in msgs] for field, msgs in form.errors.items()})
         return HttpResponseRedirect(_lead_url(lead) + "#quick-log")
     data = form.cleaned_data
     try:
@@ -119,8 +119,8 @@ def quick_log_view(model_admin, request, object_id):
     except ValidationError as exc:  # the timeline's own rules (e.g. a task needs a due date)
         model_admin.message_user(request, f"Nothing was logged yet. {_describe(exc)} What you typed is kept below.",
                                  messages.ERROR)
-        errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-        _keep_typed(request, lead, request.POST, errors)
+        refused = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        _keep_typed(request, lead, request.POST, refused)
         return HttpResponseRedirect(_lead_url(lead) + "#quick-log")
     model_admin.message_user(request, QUICK_KINDS[data["kind"]], messages.SUCCESS)
     return HttpResponseRedirect(_lead_url(lead))
