@@ -94,3 +94,16 @@ def test_saved_views_are_one_click_filters_of_open_leads(client, tenant, rep):
     assert shown("my-hot") == {str(mine_hot.pk)}
     assert shown("unassigned") == {str(nobodys.pk)}
     assert shown("untouched-24h") == {str(stale.pk), str(never.pk)}
+
+
+def test_a_read_only_lead_shows_numbers_formatted_and_no_empty_rows(client, tenant, rep):
+    lead = LeadFactory(tenant=tenant, first_name="Grace", owner=rep, status="disqualified",
+                       disqualification_reason="No budget", annual_revenue=310_000_000, employee_count=12500,
+                       phone="", job_title="")
+    client.force_login(rep)
+
+    html = client.get(page_url(lead)).content.decode()
+
+    assert "$310 M" in html and "12,500" in html
+    assert "310000000" not in html
+    assert "field-phone" not in html and "field-job_title" not in html  # empty: left out, not "-"
