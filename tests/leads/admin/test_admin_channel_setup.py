@@ -52,3 +52,18 @@ def test_the_channel_page_offers_the_snippet_and_the_hosted_link_to_copy(browser
     assert "http://testserver/static/crm/embed.js" in page
     assert f'value="http://testserver/f/{channel.form_key}/"' in page
     assert page.count('data-copy="') == 2
+
+
+def test_the_api_refuses_the_same_addresses_naming_the_field(tenant):
+    from tests.conftest import api_client_for
+
+    admin_user = UserFactory(tenant=tenant, username="grace", role=Role.ADMIN, is_staff=True)
+    api = api_client_for(admin_user)
+
+    refused = api.post("/api/v1/channels", {"name": "Site", "allowed_origins": ["www.example.com"]}, format="json")
+    kept = api.post("/api/v1/channels", {"name": "Site", "allowed_origins": ["https://WWW.example.com/contact"]},
+                    format="json")
+
+    assert refused.status_code == 400 and "allowed_origins" in refused.json()
+    assert kept.status_code == 201, kept.json()
+    assert Channel.objects.get(name="Site").allowed_origins == ["https://www.example.com"]
