@@ -304,7 +304,12 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
                 messages.ERROR,
             )
             return HttpResponseRedirect(request.get_full_path())
-        return super().response_action(request, queryset)
+        response = super().response_action(request, queryset)
+        # Started from a lead page's header (Assign, Disqualify): back to that lead once it is done.
+        from_lead = request.POST.get("_from_lead", "")
+        if from_lead.isdigit() and isinstance(response, HttpResponseRedirect):
+            return HttpResponseRedirect(reverse("admin:leads_lead_change", args=[int(from_lead)]))
+        return response
 
     def get_search_results(self, request, queryset, search_term):
         if indexed_search_available(queryset):
@@ -386,7 +391,7 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
             extra_context.update(
                 lead=lead,
                 title=lead.full_name or lead.email or str(lead),
-                header=_header_facts(lead),
+                header={**_header_facts(lead), "assign_action": self._assign_action(request, lead)},
                 timeline_kinds=_timeline_kinds(lead),
                 show_save_and_add_another=False,
                 can_work_lead=editable,
@@ -396,6 +401,14 @@ class LeadAdmin(LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
                 use_value_url=reverse("admin:leads_lead_use_value", args=[lead.pk]) if editable else "",
             )
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def _assign_action(self, request, lead: Lead) -> tuple[str, str] | None:
+        """The header's assign button: a manager picks whom; anyone takes an unassigned lead."""
+        if self.has_assign_permission(request):
+            return ("assign_to_rep", "Assign…")
+        if lead.owner_id is None:
+            return ("assign_to_me", "Assign to me")
+        return None
 
     # --- list columns: plain format_html, no widget template or locale lookup per cell (a long page stays cheap) ---
 

@@ -107,3 +107,35 @@ def test_a_read_only_lead_shows_numbers_formatted_and_no_empty_rows(client, tena
     assert "$310 M" in html and "12,500" in html
     assert "310000000" not in html
     assert "field-phone" not in html and "field-job_title" not in html  # empty: left out, not "-"
+
+
+def test_the_headers_disqualify_asks_the_reason_and_comes_back_to_the_lead(client, rep, lead):
+    client.force_login(rep)
+    html = client.get(page_url(lead)).content.decode()
+    header = re.search(r'<header class="crm-lead-header".*?</header>', html, re.S).group(0)
+    assert 'value="disqualify_leads"' in header and f'name="_from_lead" value="{lead.pk}"' in header
+    posted = {"action": "disqualify_leads", "index": "0", "select_across": "0", "_selected_action": str(lead.pk),
+              "_from_lead": str(lead.pk)}
+
+    asked = client.post("/admin/leads/lead/", posted).content.decode()
+    assert 'name="reason"' in asked and f'name="_from_lead" value="{lead.pk}"' in asked
+
+    confirm = {name: value for name, value in posted.items() if name != "index"}  # as the reason page posts
+    done = client.post("/admin/leads/lead/", {**confirm, "apply": "yes", "reason": "No budget"})
+    assert done.status_code == 302 and done["Location"] == page_url(lead)
+    lead.refresh_from_db()
+    assert (lead.status, lead.disqualification_reason) == ("disqualified", "No budget")
+
+
+def test_an_unassigned_lead_offers_assign_to_me_in_the_header(client, tenant, rep):
+    unassigned = LeadFactory(tenant=tenant, first_name="Nobodys", owner=None)
+    client.force_login(rep)
+
+    header = re.search(r'<header class="crm-lead-header".*?</header>',
+                       client.get(page_url(unassigned)).content.decode(), re.S).group(0)
+    assert 'value="assign_to_me"' in header
+    done = client.post("/admin/leads/lead/", {"action": "assign_to_me", "index": "0", "select_across": "0",
+                                              "_selected_action": str(unassigned.pk), "_from_lead": str(unassigned.pk)})
+    assert done.status_code == 302 and done["Location"] == page_url(unassigned)
+    unassigned.refresh_from_db()
+    assert unassigned.owner == rep
