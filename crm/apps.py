@@ -14,7 +14,7 @@ def _restore_role_groups(sender, apps=None, **kwargs) -> None:
 
 class CrmConfig(AppConfig):
     name = "crm"
-    verbose_name = "CRM core"
+    verbose_name = "Workspace and team"
 
     def ready(self) -> None:
         # checks: the deploy checks; tasks: services queue tasks by name, in any process.

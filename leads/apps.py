@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 class LeadsConfig(AppConfig):
     name = "leads"
-    verbose_name = "Leads"
+    verbose_name = "Leads and channels"
 
     def ready(self) -> None:
         from leads import tasks  # noqa: F401  (registers the scheduled tasks in every process)

@@ -8,6 +8,7 @@ nothing here logs them.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -70,10 +71,40 @@ def _save(channel: Channel, values: dict[str, Any], *, creating: bool) -> Channe
     return channel
 
 
+def clean_origins(value: Any) -> list[str]:
+    """Allowed origins as `scheme://host[:port]`, lower-cased, each once: a pasted page URL keeps its origin only.
+
+    Raises ValidationError on allowed_origins naming the entry that is not an http(s) URL with a host."""
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        value = value.split()
+    if not isinstance(value, (list, tuple)):
+        raise ValidationError({"allowed_origins": ["A list of website addresses, e.g. https://www.example.com."]})
+    origins: list[str] = []
+    for entry in value:
+        text = str(entry).strip() if isinstance(entry, str) else ""
+        parts = urlsplit(text) if text else None
+        try:
+            port = parts.port if parts else None
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise ValidationError({"allowed_origins": [
+                f"{entry!s} is not a website address: write it as https://www.example.com (scheme and host)."
+            ]})
+        origin = f"{parts.scheme.lower()}://{parts.hostname.lower()}" + (f":{port}" if port else "")
+        if origin not in origins:
+            origins.append(origin)
+    return origins
+
+
 def _apply(channel: Channel, values: dict[str, Any], *, creating: bool) -> None:
     unknown = set(values) - set(EDITABLE)
     if unknown:
         raise ValidationError({name: ["This field cannot be set."] for name in sorted(unknown)})
+    if "allowed_origins" in values:
+        values = {**values, "allowed_origins": clean_origins(values["allowed_origins"])}
     for name, value in values.items():
         if name in CHANNEL_SECRETS and not value:
             continue  # write-only: empty means "keep"

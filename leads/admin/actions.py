@@ -108,6 +108,7 @@ def _page(model_admin, request, queryset, *, action: str, title: str, form=None,
         "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
         "select_across": request.POST.get("select_across", "0"),
         "action_url": request.get_full_path(),
+        "from_lead": request.POST.get("_from_lead", ""),  # started from a lead page's header: back there after
         "media": model_admin.media + (form.media if form is not None else forms.Media()),
         **(extra or {}),
     }

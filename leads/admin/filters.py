@@ -5,10 +5,15 @@ channels) or scan the leads for the values in use (a DISTINCT over the whole tab
 the workspace's own users and channels, and the campaigns of the latest leads.
 """
 
+import datetime as dt
+
 from django.contrib import admin
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.admin_tenancy import of_users_tenant
+from leads.choices import OPEN_STATUSES, ScoreBand
 from leads.models import Lead
 
 RECENT_LEADS_FOR_CAMPAIGNS = 1_000
@@ -98,4 +103,37 @@ class CampaignFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value():
             return queryset.filter(campaign=self.value())
+        return queryset
+
+
+# --- saved views: the lists a rep opens every morning, one click each ------------------------------------
+
+UNTOUCHED_AFTER = dt.timedelta(hours=24)
+
+
+def saved_views(user) -> list[tuple[str, str, Q]]:
+    """(slug, label, condition) of each saved view; every one is about open leads."""
+    cutoff = timezone.now() - UNTOUCHED_AFTER
+    return [
+        ("my-hot", "My hot leads", Q(owner=user, score_band=ScoreBand.HOT)),
+        ("unassigned", "Unassigned", Q(owner__isnull=True)),
+        # No call, note, email or form since it came in, for a day or more (or nothing for a day since the last).
+        ("untouched-24h", "Untouched for 24 h",
+         Q(last_activity_at__isnull=True, created_at__lte=cutoff) | Q(last_activity_at__lte=cutoff)),
+    ]
+
+
+class SavedViewFilter(admin.SimpleListFilter):
+    """The saved views as a filter (?view=my-hot), also offered as one-click tabs above the list."""
+
+    title = _("saved view")
+    parameter_name = "view"
+
+    def lookups(self, request, model_admin):
+        return [(slug, label) for slug, label, _condition in saved_views(request.user)]
+
+    def queryset(self, request, queryset):
+        for slug, _label, condition in saved_views(request.user):
+            if self.value() == slug:
+                return queryset.filter(condition, status__in=OPEN_STATUSES)
         return queryset

@@ -1,3 +1,4 @@
+import json
 from typing import Any, cast
 
 from django import forms
@@ -9,6 +10,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.templatetags.static import static
 from django.utils.safestring import mark_safe
 
 from crm.access import AccessDenied, check_assign
@@ -17,28 +19,31 @@ from crm.admin_paging import EstimatedCountPaginator
 from crm.admin_audit import AuditedAdmin
 from crm.admin_tenancy import TenantScopedAdmin
 from crm.admin_versions import VersionedAdmin
+from crm.choices import ActivityKind
+from crm.models import Activity
 from leads.activities import log_activity
 from leads.admin import actions as admin_actions
 from leads.admin.nurture import enrol_in_sequence
 from leads.admin.enrichment import enrichment_panel
-from leads.admin.filters import CampaignFilter, OwnerFilter, WorkspaceRelatedFilter
+from leads.admin.filters import CampaignFilter, OwnerFilter, SavedViewFilter, WorkspaceRelatedFilter, saved_views
+from leads.admin.formatting import age, count, money, plain_number
 from leads.admin.importing import LeadImportMixin
 from leads.admin.privacy import privacy_erase_selected, privacy_export_selected, privacy_urls
 from leads.admin.search import indexed_search_available, search_leads
-from leads.admin.views import QuickLogForm, lead_urls, render_offers
+from leads.admin.views import lead_urls, quick_log_form_for, render_offers
 from leads.assignment import assign_lead
 from leads.choices import LeadStatus
 from leads.editing import EDITABLE_FIELDS, note_edits
 from leads.insights import refresh_insights
 from leads.lifecycle import MissingReason, TransitionError, change_status, check_reason, check_transition
 from leads.channels import EDITABLE as CHANNEL_EDITABLE
-from leads.channels import callback_path, channel_check, channel_create, channel_update
+from leads.channels import callback_path, channel_check, channel_create, channel_update, clean_origins
 from leads.models import CHANNEL_SECRETS, AdLead, AssignmentRule, Campaign, Channel, Lead, ScoringRule, mask_secret
 from leads.rules.conditions import ConditionError, parse_conditions
 from leads.rules.rescoring import rescore_soon
 from leads.rules.sheet import check_rule
 
-SCORE_FIELDS = ("score_panel", "score_updated_at")
+SCORE_FIELDS = ("score_panel",)
 CONVERSION_FIELDS = ("converted_at", "converted_contact", "converted_company", "converted_deal")
 
 
@@ -67,8 +72,11 @@ class LeadActivityNoteInline(ActivityNoteInline):
 
 
 class LeadTimelineInline(ActivityTimelineInline):
-    """The lead's timeline, with what a form submission said that the lead kept other values than."""
+    """The lead's timeline, with what a form submission said that the lead kept other values than.
 
+    Drawn as a list of entries (newest first, filtered by kind on the page), not as a table with a header per row."""
+
+    template = "admin/leads/lead/timeline.html"
     lead: Lead | None = None
     can_use = False
 
@@ -118,19 +126,11 @@ class LeadAdminForm(PersonForm):
 class LeadAdmin(AuditedAdmin, LeadImportMixin, VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # what people paste today
     form = LeadAdminForm
-    list_display = (
-        "name",
-        "company",
-        "email",
-        "status_badge",
-        "score",
-        "owner",
-        "source",
-        "created",
-        "last_activity",
-    )
-    list_display_links = ("name",)
+    # One line per lead that fits 1366 px beside the filters: who (name, company, email), how hot, where it is.
+    list_display = ("person", "score", "status_badge", "owner_name", "source", "age")
+    list_display_links = None  # the person cell links the name itself
     list_filter = (
+        SavedViewFilter,
         "status",
         "score_band",
         "source",
@@ -219,8 +219,9 @@ class LeadAdmin(AuditedAdmin, LeadImportMixin, VersionedAdmin, TenantScopedAdmin
             },
         ),
         ("Score", {"fields": SCORE_FIELDS}),
-        ("Enrichment", {"fields": ("enrichment_panel",)}),
-        ("Nurture", {"fields": ("nurture_status", "current_sequence", "next_nurture_step_on", "unsubscribed_at")}),
+        ("Enrichment", {"classes": ("collapse",), "fields": ("enrichment_panel",)}),
+        ("Nurture", {"classes": ("collapse",),
+                     "fields": ("nurture_status", "current_sequence", "next_nurture_step_on", "unsubscribed_at")}),
         ("Conversion", {"fields": CONVERSION_FIELDS}),
         (
             "More",
@@ -246,6 +247,17 @@ class LeadAdmin(AuditedAdmin, LeadImportMixin, VersionedAdmin, TenantScopedAdmin
 
     class Media:
         css = {"all": ("crm/admin.css",)}
+        js = ("crm/lead_page.js",)
+
+    def changelist_view(self, request, extra_context=None):
+        chosen = request.GET.get(SavedViewFilter.parameter_name, "")
+        base = reverse("admin:leads_lead_changelist")
+        views = [{"label": "All leads", "url": base, "selected": not chosen}] + [
+            {"label": label, "url": f"{base}?{SavedViewFilter.parameter_name}={slug}", "selected": chosen == slug}
+            for slug, label, _condition in saved_views(request.user)
+        ]
+        extra = {"title": "Leads", "saved_views": views}
+        return super().changelist_view(request, extra_context={**extra, **(extra_context or {})})
 
     @admin.display(description="Where it came from")
     def ad_origin(self, lead: Lead) -> str:
@@ -296,7 +308,12 @@ class LeadAdmin(AuditedAdmin, LeadImportMixin, VersionedAdmin, TenantScopedAdmin
                 messages.ERROR,
             )
             return HttpResponseRedirect(request.get_full_path())
-        return super().response_action(request, queryset)
+        response = super().response_action(request, queryset)
+        # Started from a lead page's header (Assign, Disqualify): back to that lead once it is done.
+        from_lead = request.POST.get("_from_lead", "")
+        if from_lead.isdigit() and isinstance(response, HttpResponseRedirect):
+            return HttpResponseRedirect(reverse("admin:leads_lead_change", args=[int(from_lead)]))
+        return response
 
     def get_search_results(self, request, queryset, search_term):
         if indexed_search_available(queryset):
@@ -311,8 +328,41 @@ class LeadAdmin(AuditedAdmin, LeadImportMixin, VersionedAdmin, TenantScopedAdmin
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None or obj.status != LeadStatus.CONVERTED:
-            return [(name, options) for name, options in fieldsets if name != "Conversion"]
-        return fieldsets
+            fieldsets = [(name, options) for name, options in fieldsets if name != "Conversion"]
+        if obj is None:
+            return fieldsets
+        # Read-only values that are empty say nothing: no "-" rows; numbers read as numbers.
+        editable = self.has_change_permission(request, obj)
+        readonly = set(self.get_readonly_fields(request, obj)) | (set() if editable else _ALL_FIELDS)
+        shown = []
+        for name, options in fieldsets:
+            lines = []
+            for line in options["fields"]:
+                names = [line] if isinstance(line, str) else list(line)
+                names = [_READABLE.get(n, n) if not editable else n for n in names]
+                names = [n for n in names if n not in readonly or not _empty(obj, n)]
+                if names:
+                    lines.append(names[0] if len(names) == 1 else tuple(names))
+            if lines:
+                shown.append((name, {**options, "fields": tuple(lines)}))
+        return shown
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), *_READABLE.values()]
+
+    @admin.display(description="annual revenue")
+    def revenue(self, lead: Lead) -> str:
+        return money(lead.annual_revenue)
+
+    @admin.display(description="employees")
+    def headcount(self, lead: Lead) -> str:
+        return count(lead.employee_count)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "annual_revenue":
+            kwargs["widget"] = WholeNumberInput(attrs={"step": "any"})
+            kwargs["help_text"] = "In dollars, e.g. 310000000 ($310 M)."
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -344,13 +394,25 @@ class LeadAdmin(AuditedAdmin, LeadImportMixin, VersionedAdmin, TenantScopedAdmin
             editable = self.has_change_permission(request, lead)
             extra_context.update(
                 lead=lead,
+                title=lead.full_name or lead.email or str(lead),
+                header={**_header_facts(lead), "assign_action": self._assign_action(request, lead)},
+                timeline_kinds=_timeline_kinds(lead),
+                show_save_and_add_another=False,
                 can_work_lead=editable,
-                quick_log_form=QuickLogForm() if editable else None,
+                quick_log_form=quick_log_form_for(request, lead) if editable else None,
                 convert_url=reverse("admin:leads_lead_convert", args=[lead.pk]) if editable else "",
                 log_url=reverse("admin:leads_lead_log", args=[lead.pk]),
                 use_value_url=reverse("admin:leads_lead_use_value", args=[lead.pk]) if editable else "",
             )
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def _assign_action(self, request, lead: Lead) -> tuple[str, str] | None:
+        """The header's assign button: a manager picks whom; anyone takes an unassigned lead."""
+        if self.has_assign_permission(request):
+            return ("assign_to_rep", "Assign…")
+        if lead.owner_id is None:
+            return ("assign_to_me", "Assign to me")
+        return None
 
     # --- list columns: plain format_html, no widget template or locale lookup per cell (a long page stays cheap) ---
 
@@ -365,17 +427,32 @@ class LeadAdmin(AuditedAdmin, LeadImportMixin, VersionedAdmin, TenantScopedAdmin
             lead,
         )
 
-    @admin.display(description="created", ordering="created_at")
-    def created(self, lead):
-        return _when(lead.created_at)
+    @admin.display(description="lead", ordering="last_name")
+    def person(self, lead):
+        """Name (the link), then company and email on a second line: one cell instead of three columns."""
+        details = " · ".join(part for part in (lead.company, lead.email) if part)
+        return format_html(
+            '<a href="{}" class="crm-person-name">{}</a><span class="crm-person-details">{}</span>',
+            reverse("admin:leads_lead_change", args=[lead.pk]),
+            lead.full_name or lead.email or "(no name)",
+            details,
+        )
 
-    @admin.display(description="last activity", ordering="last_activity_at")
-    def last_activity(self, lead):
-        return _when(lead.last_activity_at)
+    @admin.display(description="owner", ordering="owner__first_name")
+    def owner_name(self, lead):
+        if lead.owner_id is None:
+            return format_html('<span class="crm-muted">{}</span>', "Unassigned")
+        return lead.owner.get_full_name() or lead.owner.username
 
-    @admin.display(description="name", ordering="last_name")
-    def name(self, lead):
-        return lead.full_name or "-"
+    @admin.display(description="age", ordering="-created_at")
+    def age(self, lead):
+        """How old the lead is, and how long since anyone or anything touched it."""
+        since = age(lead.last_activity_at)
+        touched = ("touched just now" if since == "just now" else f"touched {since} ago") if since else "untouched"
+        return format_html(
+            '<span title="created {}">{}</span><span class="crm-person-details">{}</span>',
+            _when(lead.created_at), age(lead.created_at), touched,
+        )
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, lead):
@@ -401,12 +478,13 @@ class LeadAdmin(AuditedAdmin, LeadImportMixin, VersionedAdmin, TenantScopedAdmin
         return format_html(
             '<div class="crm-score-panel">'
             '<p class="crm-score-head"><span class="crm-badge crm-band-{}">{} {}</span> grade <strong>{}</strong>'
-            ' <span class="crm-muted">rules {}</span></p>{}{}</div>',
+            ' <span class="crm-muted">{}</span></p>{}{}</div>',
             lead.score_band,
             lead.score_total,
             lead.get_score_band_display().lower(),
             lead.grade,
-            lead.score_version or "not scored yet",
+            f"scored {_when(lead.score_updated_at)}" if lead.score_updated_at else
+            ("scored by the workspace's rules" if lead.score_version else "not scored yet"),
             self._factors_table(lead),
             self._prediction(lead),
         )
@@ -444,14 +522,15 @@ class LeadAdmin(AuditedAdmin, LeadImportMixin, VersionedAdmin, TenantScopedAdmin
         return format_html(
             '<div class="crm-prediction"><p><strong>{}%</strong> likely to convert: '
             '<span class="crm-badge crm-rec-{}">{}</span></p><p>{}</p>'
-            '<p class="crm-muted">predicted by {}{}</p></div>',
+            '<p class="crm-muted">{}{}</p></div>',
             round(lead.probability * 100),
             lead.recommendation or "none",
             lead.get_recommendation_display() or "no recommendation",
             lead.recommendation_reason or "",
-            "the rule score (no trained model yet)" if lead.prediction_version == "rules" else
-            f"model {lead.prediction_version or '-'}",
-            f", {lead.predicted_at:%Y-%m-%d %H:%M}" if lead.predicted_at else "",
+            "Read from the score: no model has been trained on this workspace's outcomes yet"
+            if lead.prediction_version in ("rules", "") else "Predicted by the model trained on this workspace's "
+            "past leads",
+            f", {_when(lead.predicted_at)}" if lead.predicted_at else "",
         )
 
     def get_inlines(self, request, obj):
@@ -482,6 +561,52 @@ class LeadAdmin(AuditedAdmin, LeadImportMixin, VersionedAdmin, TenantScopedAdmin
         return super().formfield_for_choice_field(db_field, request, **kwargs)
 
 
+def _timeline_kinds(lead: Lead) -> list[tuple[str, str]]:
+    """The kinds on this lead's timeline, for its "Show" filter."""
+    present = set(Activity.objects.filter(lead=lead).order_by().values_list("kind", flat=True).distinct())
+    return [(kind.value, kind.label) for kind in ActivityKind if kind.value in present]
+
+
+def _header_facts(lead: Lead) -> dict:
+    """What the lead page's header says besides the name: the next open task and the company's size."""
+    next_task = (Activity.objects.filter(lead=lead, kind=ActivityKind.TASK, done_at__isnull=True)
+                 .order_by("due_at", "id").only("subject", "due_at").first())
+    size = [part for part in (money(lead.annual_revenue) and f"{money(lead.annual_revenue)} revenue",
+                              lead.employee_count is not None and f"{count(lead.employee_count)} employees") if part]
+    return {
+        "next_task": next_task,
+        "overdue": bool(next_task and next_task.due_at and next_task.due_at < timezone.now()),
+        "size": " · ".join(size),
+        "owner": (lead.owner.get_full_name() or lead.owner.username) if lead.owner is not None else "",
+    }
+
+
+class WholeNumberInput(forms.NumberInput):
+    """310000000.00 shows as 310000000: the cents of a yearly revenue are noise."""
+
+    def format_value(self, value):
+        return plain_number(value) or None
+
+
+# On a read-only lead the numbers show formatted ($310 M, 12,500) instead of 310000000.00.
+_READABLE = {"annual_revenue": "revenue", "employee_count": "headcount"}
+_ALL_FIELDS = {field.name for field in Lead._meta.get_fields()} | {"revenue", "headcount"}
+
+
+def _empty(lead: Lead, name: str) -> bool:
+    if name == "ad_origin":
+        return lead.source_campaign_id is None and not AdLead.objects.filter(lead=lead).exists()
+    if name in ("score_panel", "enrichment_panel"):
+        return False
+    if name in _READABLE.values():
+        name = next(field for field, shown in _READABLE.items() if shown == name)
+    try:
+        value = getattr(lead, name)
+    except (AttributeError, models.ObjectDoesNotExist):
+        return True
+    return value is None or value == "" or value == [] or value == {} or value is False and name == "is_test"
+
+
 def _when(moment) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "-"
 
@@ -490,6 +615,15 @@ class ChannelAdminForm(forms.ModelForm):
     """Secrets are typed, never shown back (their field says what is stored, masked); left empty, they are kept.
     The channel service checks what the kind needs before anything is saved."""
 
+    # One website address a line instead of a JSON box; the channel service checks each (scheme and host).
+    allowed_origins = forms.CharField(
+        required=False,
+        label="Allowed websites",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 50, "placeholder": "https://www.example.com"}),
+        help_text="One address a line, e.g. https://www.example.com: the sites whose pages may post this form. "
+        "A page's full URL is cut to its site.",
+    )
+
     class Meta:
         model = Channel
         fields = "__all__"
@@ -497,6 +631,8 @@ class ChannelAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["allowed_origins"] = "\n".join(self.instance.allowed_origins or [])
         for name in CHANNEL_SECRETS:
             if name in self.fields:
                 stored = mask_secret(getattr(self.instance, name, ""))
@@ -504,6 +640,19 @@ class ChannelAdminForm(forms.ModelForm):
                 self.fields[name].help_text = (
                     f"Stored: {stored}. Leave empty to keep it." if stored else self.fields[name].help_text
                 )
+
+    def clean_allowed_origins(self) -> list[str]:
+        text = (self.cleaned_data.get("allowed_origins") or "").strip()
+        value: Any = text
+        if text.startswith("["):  # a list as the JSON box took it, pasted from before
+            try:
+                value = json.loads(text)
+            except ValueError:
+                pass
+        try:
+            return clean_origins(value)
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.message_dict["allowed_origins"]) from exc
 
     def changed_values(self) -> dict:
         return {name: self.cleaned_data[name] for name in CHANNEL_EDITABLE if name in self.cleaned_data}
@@ -539,7 +688,8 @@ class ChannelAdmin(TenantScopedAdmin, admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("tenant", "name", "kind", "default_source", "default_owner", "is_active", "form_key",
                            "created_at")}),
-        ("Website form", {"fields": ("allowed_origins", "rate_limit_per_hour", "blocked_count")}),
+        ("Website form", {"fields": ("allowed_origins", "embed_snippet", "hosted_form_link", "rate_limit_per_hour",
+                                     "blocked_count")}),
         ("Facebook Lead Ads", {
             "fields": ("page_id", "app_secret", "page_access_token", "verify_token"),
             "description": "docs/ad-platforms.md walks through connecting a page.",
@@ -547,7 +697,41 @@ class ChannelAdmin(TenantScopedAdmin, admin.ModelAdmin):
         ("Google Ads lead form", {"fields": ("google_key",)}),
         ("Ad platform setup", {"fields": ("callback_url", "field_mapping", "last_webhook_at", "last_errors")}),
     )
-    readonly_fields = ("form_key", "blocked_count", "created_at", "callback_url", "last_webhook_at", "last_errors")
+    readonly_fields = ("form_key", "blocked_count", "created_at", "callback_url", "last_webhook_at", "last_errors",
+                       "embed_snippet", "hosted_form_link")
+
+    class Media:
+        js = ("crm/copy.js",)
+
+    def _absolute(self, path: str) -> str:
+        request = getattr(self, "_request", None)
+        return request.build_absolute_uri(path) if request is not None else path
+
+    @admin.display(description="Embed snippet")
+    def embed_snippet(self, channel: Channel) -> str:
+        if not channel.pk:
+            return "Shown once the channel is saved."
+        snippet = (f'<div data-crm-form-key="{channel.form_key}" data-crm-render></div>\n'
+                   f'<script src="{self._absolute(static("crm/embed.js"))}" defer></script>')
+        return format_html(
+            '<div class="crm-copy"><textarea readonly rows="2" cols="70" id="embed-snippet" '
+            'aria-label="Embed snippet">{}</textarea>'
+            '<button type="button" class="button" data-copy="embed-snippet">Copy snippet</button></div>'
+            '<p class="help">Paste it where the form goes, on one of the allowed websites (docs/embedding.md).</p>',
+            snippet,
+        )
+
+    @admin.display(description="Hosted form")
+    def hosted_form_link(self, channel: Channel) -> str:
+        if not channel.pk:
+            return "Shown once the channel is saved."
+        url = self._absolute(reverse("hosted-form", args=[channel.form_key]))
+        return format_html(
+            '<div class="crm-copy"><input type="text" readonly value="{}" id="hosted-form-url" size="60" '
+            'aria-label="Hosted form address"><button type="button" class="button" data-copy="hosted-form-url">'
+            'Copy link</button> <a href="{}" target="_blank" rel="noopener">Open</a></div>',
+            url, url,
+        )
 
     @admin.display(description="Callback URL")
     def callback_url(self, channel: Channel) -> str:

@@ -62,8 +62,35 @@ class QuickLogForm(forms.Form):
         return cleaned
 
 
+def _session_key(lead: Lead) -> str:
+    return f"crm-quick-log-{lead.pk}"
+
+
+def _keep_typed(request, lead: Lead, data: dict, errors: dict[str, list[str]]) -> None:
+    """What the rep typed, and why it was not logged, for the lead page's next view (once)."""
+    typed = {name: str(data.get(name, "")) for name in ("kind", "subject", "body", "due_at")}
+    request.session[_session_key(lead)] = {"data": typed, "errors": errors}
+
+
+def quick_log_form_for(request, lead: Lead) -> QuickLogForm:
+    """The lead page's quick-log form: empty, or what was typed last time with its errors (then forgotten)."""
+    kept = request.session.pop(_session_key(lead), None)
+    if not kept:
+        return QuickLogForm()
+    form = QuickLogForm(kept["data"])
+    form.is_valid()
+    for field, msgs in kept["errors"].items():
+        if field in form.fields and field not in form.errors:
+            form.add_error(field, msgs)
+        elif field not in form.fields:
+            form.add_error(None, msgs)
+    return form
+
+
 def quick_log_view(model_admin, request, object_id):
-    """POST only: one call, note or task on the lead's timeline, through log_activity."""
+    """POST only: one call, note or task on the lead's timeline, through log_activity.
+
+    When something is missing nothing is logged, and the page shows the box again with what was typed."""
     lead = _lead_or_404(model_admin, request, object_id)
     if request.method != "POST":
         return HttpResponseRedirect(_lead_url(lead))
@@ -74,8 +101,10 @@ def quick_log_view(model_admin, request, object_id):
         # An ErrorList yields its messages as str; the stubs also allow ValidationError and lazy strings.
         errors = "; ".join(f"{field}: {' '.join(msgs)}" if field != "__all__" else " ".join(msgs)  # type: ignore[arg-type]
                            for field, msgs in form.errors.items())
-        model_admin.message_user(request, f"Nothing was logged. {errors}", messages.ERROR)
-        return HttpResponseRedirect(_lead_url(lead))
+        model_admin.message_user(request, f"Nothing was logged yet. {errors} What you typed is kept below.",
+                                 messages.ERROR)
+        _keep_typed(request, lead, request.POST, {field: [str(m) for m in msgs] for field, msgs in form.errors.items()})
+        return HttpResponseRedirect(_lead_url(lead) + "#quick-log")
     data = form.cleaned_data
     try:
         log_activity(
@@ -88,8 +117,11 @@ def quick_log_view(model_admin, request, object_id):
             due_at=data["due_at"],
         )
     except ValidationError as exc:  # the timeline's own rules (e.g. a task needs a due date)
-        model_admin.message_user(request, f"Nothing was logged. {_describe(exc)}", messages.ERROR)
-        return HttpResponseRedirect(_lead_url(lead))
+        model_admin.message_user(request, f"Nothing was logged yet. {_describe(exc)} What you typed is kept below.",
+                                 messages.ERROR)
+        refused = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        _keep_typed(request, lead, request.POST, refused)
+        return HttpResponseRedirect(_lead_url(lead) + "#quick-log")
     model_admin.message_user(request, QUICK_KINDS[data["kind"]], messages.SUCCESS)
     return HttpResponseRedirect(_lead_url(lead))
 

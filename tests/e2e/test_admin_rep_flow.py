@@ -100,7 +100,7 @@ def test_a_rep_finds_a_hot_lead_logs_a_call_and_converts_it(live_server, page, s
     assert "Intro call" in page.inner_text("#activities-group")
     page.screenshot(path=str(screenshot_dir / "admin-lead-page.png"), full_page=True)
 
-    page.click(".object-tools a.crm-convert-link")
+    page.click(".crm-lead-actions a.crm-convert-link")
     page.wait_for_selector("#preview-company")
     assert "Engines Holdings" in page.inner_text("#preview-company")  # matched by the website's domain
     assert "creates a new contact" in page.inner_text("#preview-contact")

@@ -152,7 +152,7 @@ def test_converted_lead_page_is_read_only_and_links_what_it_became(client, manag
 
     html = client.get(url).content.decode()
 
-    assert "View lead" in html
+    assert f"<h1>{alice.full_name}</h1>" in html  # the lead's name heads its page (issue 19), not "View lead"
     assert 'name="email"' not in html and 'name="_save"' not in html
     assert f"/admin/contacts/contact/{alice.converted_contact_id}/change/" in html
     assert f"/admin/contacts/deal/{alice.converted_deal_id}/change/" in html
