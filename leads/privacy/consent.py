@@ -7,12 +7,14 @@ unsubscribe link all write it through `consent_changes`, so the when/how/wording
 
 from __future__ import annotations
 
+import re
+
 from django.db import transaction
 from django.utils import timezone
 
 from contacts.models import Contact
 from crm import timeline
-from crm.choices import ActivityKind, ConsentStatus, EventType
+from crm.choices import ActivityKind, ConsentSource, ConsentStatus, EventType
 from crm.models import Activity, Suppression, User
 from crm.public_ids import public_id_of
 from crm.privacy_models import subject_hash
@@ -25,10 +27,43 @@ def may_market(person) -> bool:
     return getattr(person, "marketing_consent", "") == ConsentStatus.GIVEN
 
 
+# An import's consent cell, folded (case, spaces and punctuation ignored). Yes/no words answer the column's
+# question (an opt-out column's "true" is a withdrawal); the others say what they mean in any column.
+YES_NO = {
+    **dict.fromkeys(("yes", "y", "true", "t", "1", "checked", "x", "on", "allow", "allowed"), True),
+    **dict.fromkeys(("no", "n", "false", "f", "0", "unchecked", "off", "donotallow", "notallowed"), False),
+}
+MEANING = {
+    **dict.fromkeys(("given", "granted", "consented", "optedin", "optin", "subscribed", "agreed", "accepted"), True),
+    **dict.fromkeys(("withdrawn", "revoked", "optedout", "optout", "unsubscribed", "declined", "refused",
+                     "noconsent"), False),
+}
+
+
+def consent_answer(text: str, *, opt_out: bool = False) -> bool | None:
+    """An imported consent cell as given (True) or withdrawn (False); None for a word we do not know.
+    `opt_out` columns (Salesforce "Email Opt Out", HubSpot "Unsubscribed from all email") ask the inverse
+    question: "true" there is a withdrawal."""
+    word = re.sub(r"[^0-9a-z]+", "", text.lower())
+    if word in MEANING:
+        return MEANING[word]
+    if word in YES_NO:
+        return YES_NO[word] != opt_out
+    return None
+
+
+def imported_consent(*, answers: list[bool], when=None) -> dict:
+    """The consent columns an imported lead gets from its row's consent cells (`consent_answer` of each):
+    a single no among them is a no (a withdrawal wins, as everywhere); none: nothing (never asked)."""
+    if not answers:
+        return {}
+    return consent_changes(given=all(answers), source=ConsentSource.IMPORT.value, now=when)
+
+
 def consent_changes(*, given: bool, source: str, wording: str = "", now=None) -> dict:
     """The consent columns for a person who just gave (or withdrew) consent through `source`."""
     return {
-        "marketing_consent": ConsentStatus.GIVEN if given else ConsentStatus.WITHDRAWN,
+        "marketing_consent": (ConsentStatus.GIVEN if given else ConsentStatus.WITHDRAWN).value,
         "consent_at": now or timezone.now(),
         "consent_source": source,
         "consent_wording": wording[:100],
