@@ -12,6 +12,7 @@ import re
 from django.db import transaction
 from django.utils import timezone
 
+from contacts.consent import consent_changes, contact_consent_set, record_consent
 from contacts.models import Contact
 from crm import timeline
 from crm.choices import ActivityKind, ConsentSource, ConsentStatus, EventType
@@ -60,16 +61,6 @@ def imported_consent(*, answers: list[bool], when=None) -> dict:
     return consent_changes(given=all(answers), source=ConsentSource.IMPORT.value, now=when)
 
 
-def consent_changes(*, given: bool, source: str, wording: str = "", now=None) -> dict:
-    """The consent columns for a person who just gave (or withdrew) consent through `source`."""
-    return {
-        "marketing_consent": (ConsentStatus.GIVEN if given else ConsentStatus.WITHDRAWN).value,
-        "consent_at": now or timezone.now(),
-        "consent_source": source,
-        "consent_wording": wording[:100],
-    }
-
-
 def apply_capture_consent(*, lead: Lead | None, contact: Contact | None, email: str, given: bool | None, source: str,
                           wording: str, actor) -> None:
     """After a capture: store the consent it carried on the lead (or the contact it matched). An erased person
@@ -101,22 +92,12 @@ def consent_set(*, person: Lead | Contact, given: bool, source: str, wording: st
                 actor: User | None = None) -> Lead | Contact:
     """Record that a lead or contact gave or withdrew marketing consent (an unsubscribe link: given=False,
     source "unsubscribe"); writes a timeline entry, and a LeadUpdated event for a lead."""
+    if not isinstance(person, Lead):
+        return contact_consent_set(contact=person, given=given, source=source, wording=wording, actor=actor)
     with transaction.atomic():
-        model: type[Lead] | type[Contact] = type(person)
-        now = timezone.now()
-        changes = consent_changes(given=given, source=source, wording=wording, now=now)
-        model.objects.filter(pk=person.pk).update(**changes, updated_at=now)
-        for name, value in changes.items():
-            setattr(person, name, value)
-        is_lead = isinstance(person, Lead)
-        timeline.activity(
-            tenant=person.tenant_id, kind=ActivityKind.NOTE, actor=actor, occurred_at=now,
-            subject=f"Marketing consent {'given' if given else 'withdrawn'} ({source})",
-            lead=person if is_lead else None, contact=None if is_lead else person,
-        ).save()
-        if isinstance(person, Lead):
-            timeline.event(tenant=person.tenant_id, type=EventType.LEAD_UPDATED, payload={
-                "lead_id": str(person.public_id), "email": person.email, "source": person.source,
-                "fields": ["marketing_consent"], "actor_id": public_id_of(actor),
-            }).save()
+        record_consent(person=person, given=given, source=source, wording=wording, actor=actor, timeline_key="lead")
+        timeline.event(tenant=person.tenant_id, type=EventType.LEAD_UPDATED, payload={
+            "lead_id": str(person.public_id), "email": person.email, "source": person.source,
+            "fields": ["marketing_consent"], "actor_id": public_id_of(actor),
+        }).save()
     return person
