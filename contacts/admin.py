@@ -21,6 +21,7 @@ from crm.admin_versions import VersionedAdmin
 
 from .board import build_board
 from .choices import DealStage
+from .consent import contact_consent_set
 from .deals import change_stage, settle_deal
 from .models import Company, Contact, Deal
 
@@ -121,10 +122,21 @@ class CompanyAdmin(AuditedAdmin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
         css = CRM_CSS
 
 
+class ContactForm(PersonForm):
+    """A contact; its marketing consent is recorded through contacts.consent (source "admin"), not written here."""
+
+    def clean_marketing_consent(self):
+        value = self.cleaned_data.get("marketing_consent") or ""
+        if not value and self.instance.marketing_consent:
+            raise ValidationError("Consent once recorded stays given or withdrawn: choose withdrawn to stop "
+                                  "marketing email.")
+        return value
+
+
 @admin.register(Contact)
 class ContactAdmin(AuditedAdmin, VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
     change_form_template = "admin/crm/versioned_change_form.html"
-    form = PersonForm
+    form = ContactForm
     list_display = ("__str__", "email", "phone", "company", "status", "owner", "created_at")
     list_filter = ("status", "owner", "created_at")
     list_select_related = ("company", "owner")
@@ -139,15 +151,27 @@ class ContactAdmin(AuditedAdmin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
         "company",
         "owner",
         "status",
+        ("marketing_consent", "consent_wording"),
+        ("consent_at", "consent_source"),
         "came_from",
         "created_at",
         "updated_at",
     )
-    readonly_fields = ("came_from", "created_at", "updated_at")
+    readonly_fields = ("consent_at", "consent_source", "came_from", "created_at", "updated_at")
     inlines = (ContactDealInline, ActivityTimelineInline, ActivityNoteInline)
 
     class Media:
         css = CRM_CSS
+
+    def save_model(self, request, obj, form, change):
+        """The form's consent, when it changed, goes through the consent rule (source admin, when, timeline)."""
+        before = (form.initial.get("marketing_consent") or "", form.initial.get("consent_wording") or "")
+        wanted = (obj.marketing_consent, obj.consent_wording)
+        obj.marketing_consent, obj.consent_wording = before  # the contact's other fields are saved as they are
+        super().save_model(request, obj, form, change)
+        if wanted[0] and wanted != before:
+            contact_consent_set(contact=obj, given=wanted[0] == "given", source="admin", wording=wanted[1],
+                                actor=request.user)
 
     @admin.display(description="came from lead(s)")
     def came_from(self, contact):

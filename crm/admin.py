@@ -8,7 +8,9 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from . import access
 from .admin_events import RelayBacklogMixin
@@ -45,9 +47,16 @@ class TenantAdmin(admin.ModelAdmin):
     fields = (
         "name", "slug", "strict_pipeline", "reps_read_all_leads", "enrichment_enabled",
         "retain_disqualified_months", "retain_inactive_months", "retain_import_reports_days",
-        "retain_access_records_days", "created_at",
+        "retain_access_records_days", "retention_dry_run", "created_at",
     )
-    readonly_fields = ("created_at",)
+    readonly_fields = ("retention_dry_run", "created_at")
+
+    @admin.display(description="retention dry run")
+    def retention_dry_run(self, tenant):
+        # By URL name: the dry run is the leads app's page (leads.admin.privacy); it shows the viewer's own
+        # workspace, to its admins (anyone else gets a 403 there).
+        return format_html('<a href="{}">What the next nightly run would anonymise, clear and delete</a>',
+                           reverse("admin:leads_lead_retention"))
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

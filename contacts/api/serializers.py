@@ -5,9 +5,11 @@ from rest_framework import serializers
 
 from crm.api.fields import EmailField, PhoneField, PublicIdField
 from crm.api.serializers import PublicIdModelSerializer
+from crm.choices import ConsentStatus
 from crm.normalize import domain_from_url
 
 from ..choices import ContactStatus
+from ..consent import contact_consent_set
 from ..deals import change_stage, settle_deal
 from ..models import Company, Contact, Deal
 
@@ -62,9 +64,18 @@ class ContactSerializer(OwnedSerializer):
             "owner", "owner_name", "status", "source_leads", "created_at", "updated_at",
             "marketing_consent", "consent_at", "consent_source", "consent_wording",
         ]
-        # Consent is written by the doors that carry it (capture, conversion, docs/privacy.md), not edited here.
-        read_only_fields = ["created_at", "updated_at", "marketing_consent", "consent_at", "consent_source",
-                            "consent_wording"]
+        # Consent is set through contacts.consent (source "api", when, a timeline entry; docs/privacy.md).
+        read_only_fields = ["created_at", "updated_at", "consent_at", "consent_source"]
+
+    marketing_consent = serializers.ChoiceField(
+        choices=ConsentStatus.choices, required=False,
+        help_text="given or withdrawn (empty in answers: never asked). Setting it records consent_source `api`, "
+                  "consent_at now and a timeline entry; only given allows marketing email.",
+    )
+    consent_wording = serializers.CharField(
+        required=False, allow_blank=True, max_length=100,
+        help_text="Version of the consent wording the person saw; written with marketing_consent.",
+    )
 
     def get_company_name(self, contact: Contact) -> str:
         return contact.company.name if contact.company else ""
@@ -74,11 +85,41 @@ class ContactSerializer(OwnedSerializer):
             raise serializers.ValidationError("A contact with this email already exists.")
         return email
 
+    def validate_marketing_consent(self, value: str) -> str:
+        if not value:
+            raise serializers.ValidationError("Give given or withdrawn; a recorded consent is not unasked.")
+        return value
+
     def validate(self, attrs):
         if not any(self.current(attrs, key) for key in ("first_name", "last_name", "email", "phone")):
             message = "Give a name, an email or a phone number."
             raise serializers.ValidationError({"first_name": [message], "email": [message], "phone": [message]})
+        if "consent_wording" in attrs and not self.current(attrs, "marketing_consent"):
+            raise serializers.ValidationError({"consent_wording": ["Give marketing_consent (given or withdrawn) "
+                                                                   "with the wording."]})
         return attrs
+
+    def create(self, validated_data):
+        consent = self._pop_consent(validated_data)
+        contact = super().create(validated_data)
+        return self._set_consent(contact, *consent)
+
+    def update(self, instance, validated_data):
+        consent = self._pop_consent(validated_data)
+        contact = super().update(instance, validated_data)
+        return self._set_consent(contact, *consent)
+
+    @staticmethod
+    def _pop_consent(validated_data) -> tuple[str | None, str | None]:
+        return validated_data.pop("marketing_consent", None), validated_data.pop("consent_wording", None)
+
+    def _set_consent(self, contact: Contact, status: str | None, wording: str | None) -> Contact:
+        """A change of consent (or of its wording) goes through the consent rule; the same answer again is no change."""
+        status = status or contact.marketing_consent
+        if not status or (status == contact.marketing_consent and wording in (None, contact.consent_wording)):
+            return contact
+        return contact_consent_set(contact=contact, given=status == "given", source="api", wording=wording or "",
+                                   actor=self.context["request"].user)
 
 
 class CompanySerializer(OwnedSerializer):

@@ -23,7 +23,7 @@ from ..users import CAPACITY_MAX, user_create, user_deactivate, user_update
 from .fields import EmailField
 from .serializers import PublicIdModelSerializer
 from .tenancy import HasTenant, TenantScopedMixin
-from .viewsets import StableOrderingFilter
+from .viewsets import AuditedReadMixin, StableOrderingFilter
 
 
 class UserSerializer(PublicIdModelSerializer):
@@ -122,6 +122,7 @@ EDIT_RULE = (
                                  responses={200: UserSerializer}),
 )
 class UserViewSet(
+    AuditedReadMixin,  # colleagues' names and emails are personal data too: lists and detail reads are recorded
     TenantScopedMixin,
     mixins.ListModelMixin,
     mixins.CreateModelMixin,

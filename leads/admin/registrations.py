@@ -387,6 +387,11 @@ class LeadAdmin(AuditedAdmin, LeadImportMixin, VersionedAdmin, TenantScopedAdmin
         if not change:
             refresh_insights(lead=form.instance, actor=request.user)  # a lead typed in is scored like a captured one
 
+    def changelist_view(self, request, extra_context=None):
+        # The lead list's tools link the retention dry run for those who may see it (docs/privacy.md).
+        extra = {"may_review_retention": self.has_privacy_permission(request)}
+        return super().changelist_view(request, extra_context={**extra, **(extra_context or {})})
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = dict(extra_context or {})
         lead = self.get_object(request, object_id)

@@ -57,6 +57,15 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "created_at": ("created at", "created", "created date", "date created", "created on", "create date",
                    "created time", "creation date"),
     "converted_at": ("converted at", "converted date", "conversion date"),
+    # Marketing consent (docs/privacy.md): a yes/no column, or an opt-out column read the other way round.
+    "marketing_consent": ("consent", "marketing consent", "email opt in", "opt in", "opted in", "marketing opt in",
+                          "email consent", "gdpr consent", "accepts marketing", "email marketing consent",
+                          "marketing status", "subscribed"),
+    "marketing_opt_out": ("email opt out", "opt out", "opted out", "has opted out of email", "marketing opt out",
+                          "unsubscribed", "unsubscribed from all email", "opted out of all email", "do not email",
+                          "email opted out", "do not allow bulk emails"),
+    "consent_at": ("consent date", "consent at", "consent given at", "consent timestamp", "consent time",
+                   "opt in date", "opt-in date", "consent updated"),
 }
 # fmt: on
 FIELDS = tuple(SYNONYMS)
@@ -66,7 +75,7 @@ _BY_FOLDED = {fold(synonym): name for name, synonyms in SYNONYMS.items() for syn
 
 
 VALUE_FIELDS = ("status", "lifecycle_stage", "source", "priority")  # fields whose words a mapping may translate
-DATE_FIELDS = ("created_at", "converted_at")
+DATE_FIELDS = ("created_at", "converted_at", "consent_at")
 
 
 class MappingError(ValueError):

@@ -55,7 +55,8 @@ SALESFORCE = Profile(
         "NumberOfEmployees": "employee_count", "Annual Revenue": "annual_revenue", "AnnualRevenue": "annual_revenue",
         "Website": "website", "Country": "country", "Lead Owner": "owner", "Owner": "owner", "OwnerId": "owner",
         "Created Date": "created_at", "CreatedDate": "created_at", "Converted Date": "converted_at",
-        "ConvertedDate": "converted_at", "Description": "message",
+        "ConvertedDate": "converted_at", "Description": "message", "Email Opt Out": "marketing_opt_out",
+        "HasOptedOutOfEmail": "marketing_opt_out",
     },
     values={
         "status": {"Open - Not Contacted": NEW, "Working - Contacted": CONTACTED, "Closed - Converted": CONVERTED,
@@ -80,6 +81,7 @@ HUBSPOT = Profile(
         "Lifecycle Stage": "lifecycle_stage", "Original Source": "source", "Country/Region": "country",
         "Industry": "industry", "Number of Employees": "employee_count", "Annual Revenue": "annual_revenue",
         "Website URL": "website", "Create Date": "created_at", "Became a Customer Date": "converted_at",
+        "Unsubscribed from all email": "marketing_opt_out", "Opted out of all email": "marketing_opt_out",
     },
     values={
         "status": {"New": NEW, "Open": NEW, "In Progress": CONTACTED, "Attempted to Contact": CONTACTED,
@@ -111,6 +113,7 @@ PIPEDRIVE = Profile(
         "Organization - Number of employees": "employee_count", "Organization - Annual revenue": "annual_revenue",
         "Organization - Website": "website", "Organization - Industry": "industry",
         "Organization - Address - Country": "country", "Person - Country": "country",
+        "Person - Marketing status": "marketing_consent",
     },
     values={
         "source": {"Manually created": MANUAL, "Web forms": WEB, "Web visitors": WEB, "Chatbot": CHAT,
@@ -131,6 +134,7 @@ ZOHO = Profile(
         "Lead Status": "status", "Industry": "industry", "No. of Employees": "employee_count",
         "Annual Revenue": "annual_revenue", "Rating": "priority", "Created Time": "created_at", "Country": "country",
         "Description": "message", "Salutation": "ignore", "Lead Owner Id": "ignore",
+        "Email Opt Out": "marketing_opt_out",
     },
     values={
         "status": {"Not Contacted": NEW, "Attempted to Contact": CONTACTED, "Contact in Future": CONTACTED,
@@ -159,7 +163,8 @@ DYNAMICS = Profile(
         "Email": "email", "Website": "website", "Country/Region": "country", "Lead Source": "source",
         "Status Reason": "status", "Status": "custom:Status", "Rating": "priority", "Owner": "owner",
         "Created On": "created_at", "Industry": "industry", "No. of Employees": "employee_count",
-        "Annual Revenue": "annual_revenue", "Description": "message",
+        "Annual Revenue": "annual_revenue", "Description": "message", "Bulk Email": "marketing_consent",
+        "Do not allow Bulk Emails": "marketing_opt_out",
     },
     values={
         "status": {"New": NEW, "Contacted": CONTACTED, "Qualified": QUALIFIED, "Lost": DISQUALIFIED,

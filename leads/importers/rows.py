@@ -24,6 +24,7 @@ from django.db import models
 from django.utils import timezone
 
 from crm.normalize import split_name
+from leads.privacy.consent import consent_answer, imported_consent
 
 from ..choices import LeadSource, LeadStatus, Priority
 from ..exporting import unescape_cell
@@ -241,6 +242,7 @@ class RowParser:
 
         self._lookups(raw, values, custom, warn)
         self._history(raw, values, custom, warn)
+        self._consent(raw, values, custom, warn)
         self._custom(line, values, custom, warnings)
         values.line = line
         values.key = ("e", email) if email else ("p", phone)
@@ -318,6 +320,32 @@ class RowParser:
                 if timezone.is_naive(moment):
                     moment = timezone.make_aware(moment, self.zone)
                 values[name] = moment
+
+    def _consent(self, raw, values, custom, warn) -> None:
+        """A consent column (or an opt-out one, read the other way round) gives the lead's marketing consent,
+        source "import", when: the row's consent date or the import's time (leads/privacy/consent.py)."""
+        answers = []
+        for name, opt_out in (("marketing_consent", False), ("marketing_opt_out", True)):
+            if name in raw:
+                answer = consent_answer(raw[name][1], opt_out=opt_out)
+                if answer is None:
+                    warn(name, "Not a consent answer we know (yes or no, true or false, opted in or out); the "
+                               "lead's marketing consent stays unknown, so it gets no marketing email.")
+                else:
+                    answers.append(answer)
+        if not answers:
+            if "consent_at" in raw:  # a date of no consent we know: kept for whoever reads the lead
+                custom[raw["consent_at"][0]] = raw["consent_at"][1]
+            return
+        when = None
+        if "consent_at" in raw:
+            header, text = raw["consent_at"]
+            when = dates.parse(text, self.plan.date_orders.get(header, "mdy"))
+            if when is None:
+                warn("consent_at", "Not a date we can read; the consent is dated at the import.")
+            elif timezone.is_naive(when):
+                when = timezone.make_aware(when, self.zone)
+        values.update(imported_consent(answers=answers, when=when))
 
     def _custom(self, line: int, values: LeadValues, custom: dict[str, str], warnings: list[RowError]) -> None:
         if not custom:

@@ -7,12 +7,15 @@ unsubscribe link all write it through `consent_changes`, so the when/how/wording
 
 from __future__ import annotations
 
+import re
+
 from django.db import transaction
 from django.utils import timezone
 
+from contacts.consent import consent_changes, contact_consent_set, record_consent
 from contacts.models import Contact
 from crm import timeline
-from crm.choices import ActivityKind, ConsentStatus, EventType
+from crm.choices import ActivityKind, ConsentSource, ConsentStatus, EventType
 from crm.models import Activity, Suppression, User
 from crm.public_ids import public_id_of
 from crm.privacy_models import subject_hash
@@ -25,14 +28,37 @@ def may_market(person) -> bool:
     return getattr(person, "marketing_consent", "") == ConsentStatus.GIVEN
 
 
-def consent_changes(*, given: bool, source: str, wording: str = "", now=None) -> dict:
-    """The consent columns for a person who just gave (or withdrew) consent through `source`."""
-    return {
-        "marketing_consent": ConsentStatus.GIVEN if given else ConsentStatus.WITHDRAWN,
-        "consent_at": now or timezone.now(),
-        "consent_source": source,
-        "consent_wording": wording[:100],
-    }
+# An import's consent cell, folded (case, spaces and punctuation ignored). Yes/no words answer the column's
+# question (an opt-out column's "true" is a withdrawal); the others say what they mean in any column.
+YES_NO = {
+    **dict.fromkeys(("yes", "y", "true", "t", "1", "checked", "x", "on", "allow", "allowed"), True),
+    **dict.fromkeys(("no", "n", "false", "f", "0", "unchecked", "off", "donotallow", "notallowed"), False),
+}
+MEANING = {
+    **dict.fromkeys(("given", "granted", "consented", "optedin", "optin", "subscribed", "agreed", "accepted"), True),
+    **dict.fromkeys(("withdrawn", "revoked", "optedout", "optout", "unsubscribed", "declined", "refused",
+                     "noconsent"), False),
+}
+
+
+def consent_answer(text: str, *, opt_out: bool = False) -> bool | None:
+    """An imported consent cell as given (True) or withdrawn (False); None for a word we do not know.
+    `opt_out` columns (Salesforce "Email Opt Out", HubSpot "Unsubscribed from all email") ask the inverse
+    question: "true" there is a withdrawal."""
+    word = re.sub(r"[^0-9a-z]+", "", text.lower())
+    if word in MEANING:
+        return MEANING[word]
+    if word in YES_NO:
+        return YES_NO[word] != opt_out
+    return None
+
+
+def imported_consent(*, answers: list[bool], when=None) -> dict:
+    """The consent columns an imported lead gets from its row's consent cells (`consent_answer` of each):
+    a single no among them is a no (a withdrawal wins, as everywhere); none: nothing (never asked)."""
+    if not answers:
+        return {}
+    return consent_changes(given=all(answers), source=ConsentSource.IMPORT.value, now=when)
 
 
 def apply_capture_consent(*, lead: Lead | None, contact: Contact | None, email: str, given: bool | None, source: str,
@@ -66,22 +92,12 @@ def consent_set(*, person: Lead | Contact, given: bool, source: str, wording: st
                 actor: User | None = None) -> Lead | Contact:
     """Record that a lead or contact gave or withdrew marketing consent (an unsubscribe link: given=False,
     source "unsubscribe"); writes a timeline entry, and a LeadUpdated event for a lead."""
+    if not isinstance(person, Lead):
+        return contact_consent_set(contact=person, given=given, source=source, wording=wording, actor=actor)
     with transaction.atomic():
-        model: type[Lead] | type[Contact] = type(person)
-        now = timezone.now()
-        changes = consent_changes(given=given, source=source, wording=wording, now=now)
-        model.objects.filter(pk=person.pk).update(**changes, updated_at=now)
-        for name, value in changes.items():
-            setattr(person, name, value)
-        is_lead = isinstance(person, Lead)
-        timeline.activity(
-            tenant=person.tenant_id, kind=ActivityKind.NOTE, actor=actor, occurred_at=now,
-            subject=f"Marketing consent {'given' if given else 'withdrawn'} ({source})",
-            lead=person if is_lead else None, contact=None if is_lead else person,
-        ).save()
-        if isinstance(person, Lead):
-            timeline.event(tenant=person.tenant_id, type=EventType.LEAD_UPDATED, payload={
-                "lead_id": str(person.public_id), "email": person.email, "source": person.source,
-                "fields": ["marketing_consent"], "actor_id": public_id_of(actor),
-            }).save()
+        record_consent(person=person, given=given, source=source, wording=wording, actor=actor, timeline_key="lead")
+        timeline.event(tenant=person.tenant_id, type=EventType.LEAD_UPDATED, payload={
+            "lead_id": str(person.public_id), "email": person.email, "source": person.source,
+            "fields": ["marketing_consent"], "actor_id": public_id_of(actor),
+        }).save()
     return person

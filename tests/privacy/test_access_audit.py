@@ -101,3 +101,54 @@ def test_workspace_admin_searches_by_person_and_nobody_edits(client, tenant, man
     assert AccessRecord.objects.count() == 2
     client.force_login(manager)  # a manager is not a workspace admin
     assert client.get(url).status_code == 403
+
+
+def test_activity_reads_are_recorded(api, tenant):
+    lead = LeadFactory(tenant=tenant)
+    note = api.post("/api/v1/activities", {"kind": "note", "subject": "Called", "lead": api_id(lead)}, format="json")
+    assert note.status_code == 201, note.content
+    note_id = note.json()["id"]
+    assert not AccessRecord.objects.exists()  # logging one is a write
+
+    assert api.get("/api/v1/activities/?kind=note").status_code == 200
+    assert api.get(f"/api/v1/activities/{note_id}/").status_code == 200
+
+    listing, detail = AccessRecord.objects.order_by("id")
+    assert (listing.model, listing.query, detail.model, detail.object_ids) == (
+        "crm.activity", "kind=note", "crm.activity", note_id)
+    assert note_id in listing.object_ids.split()
+
+
+def test_user_reads_are_recorded_and_me_and_a_change_are_not(api, manager, tenant):
+    colleague = UserFactory(tenant=tenant, role=Role.REP, email="rita@example.com")
+
+    listed = api.get("/api/v1/users/?role=rep")
+    shown = api.get(f"/api/v1/users/{api_id(colleague)}/")
+
+    assert listed.status_code == 200 and shown.status_code == 200
+    listing, detail = AccessRecord.objects.order_by("id")
+    assert (listing.door, listing.model, listing.query, listing.user) == ("api", "crm.user", "role=rep", manager)
+    assert api_id(colleague) in listing.object_ids.split()
+    assert (detail.model, detail.object_ids) == ("crm.user", api_id(colleague))
+
+    assert api.get("/api/v1/users/me/").status_code == 200  # one's own user is no one else's data
+    assert api.patch(f"/api/v1/users/{api_id(colleague)}/", {"first_name": "Rita"}, format="json").status_code == 200
+    assert AccessRecord.objects.count() == 2
+
+
+@pytest.mark.parametrize("factory,model", [
+    (ContactFactory, "contact"),
+    (CompanyFactory, "company"),
+    (DealFactory, "deal"),
+])
+def test_contact_company_deal_admin_pages_are_recorded(client, manager, tenant, factory, model):
+    row = factory(tenant=tenant)
+    client.force_login(manager)
+
+    assert client.get(reverse(f"admin:contacts_{model}_change", args=[row.pk])).status_code == 200
+    assert client.get(reverse(f"admin:contacts_{model}_changelist") + "?q=x").status_code == 200
+
+    change, listing = AccessRecord.objects.order_by("id")
+    assert (change.door, change.model, change.object_ids, change.user) == (
+        "admin", f"contacts.{model}", api_id(row), manager)
+    assert (listing.door, listing.model, listing.query) == ("admin", f"contacts.{model}", "q=x")

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
@@ -88,3 +89,23 @@ def test_the_admin_dry_run_shows_the_next_run_and_changes_nothing(client, tenant
     assert page.context["counts"]["disqualified leads to anonymise"] == 1 and "Gideon" in page.content.decode()
     lead.refresh_from_db()
     assert lead.first_name == "Gideon"
+
+
+def test_the_dry_run_is_linked_from_the_admin_index_the_lead_list_and_the_workspace(client, tenant, manager):
+    url = reverse("admin:leads_lead_retention")
+    admin_user = UserFactory(tenant=tenant, role=Role.ADMIN, is_staff=True)
+    # No role grants the workspace page (the platform's); a workspace admin given it sees the link there too.
+    admin_user.user_permissions.add(*Permission.objects.filter(codename="view_tenant"))
+    client.force_login(admin_user)
+
+    index = client.get(reverse("admin:index")).content.decode()
+    lead_list = client.get(reverse("admin:leads_lead_changelist")).content.decode()
+    workspace = client.get(reverse("admin:crm_tenant_change", args=[tenant.pk])).content.decode()
+
+    for page in (index, lead_list, workspace):
+        assert f'href="{url}"' in page
+    assert client.get(url).status_code == 200  # the link leads somewhere
+
+    client.force_login(manager)  # not a workspace admin: no link on the index or the lead list (the page is a 403)
+    assert f'href="{url}"' not in client.get(reverse("admin:index")).content.decode()
+    assert f'href="{url}"' not in client.get(reverse("admin:leads_lead_changelist")).content.decode()
