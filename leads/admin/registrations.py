@@ -256,7 +256,8 @@ class LeadAdmin(AuditedAdmin, LeadImportMixin, VersionedAdmin, TenantScopedAdmin
             {"label": label, "url": f"{base}?{SavedViewFilter.parameter_name}={slug}", "selected": chosen == slug}
             for slug, label, _condition in saved_views(request.user)
         ]
-        extra = {"title": "Leads", "saved_views": views}
+        # The tools link the retention dry run for those who may see it (docs/privacy.md).
+        extra = {"title": "Leads", "saved_views": views, "may_review_retention": self.has_privacy_permission(request)}
         return super().changelist_view(request, extra_context={**extra, **(extra_context or {})})
 
     @admin.display(description="Where it came from")
@@ -386,11 +387,6 @@ class LeadAdmin(AuditedAdmin, LeadImportMixin, VersionedAdmin, TenantScopedAdmin
         super().save_related(request, form, formsets, change)
         if not change:
             refresh_insights(lead=form.instance, actor=request.user)  # a lead typed in is scored like a captured one
-
-    def changelist_view(self, request, extra_context=None):
-        # The lead list's tools link the retention dry run for those who may see it (docs/privacy.md).
-        extra = {"may_review_retention": self.has_privacy_permission(request)}
-        return super().changelist_view(request, extra_context={**extra, **(extra_context or {})})
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = dict(extra_context or {})
