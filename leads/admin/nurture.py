@@ -10,9 +10,11 @@ from django.db.models import Count, Q
 
 from crm.access import AccessDenied
 from crm.admin_tenancy import TenantScopedAdmin, of_users_tenant
-from leads.models import NurturePolicy, Sequence, SequenceStep
+from leads.choices import LeadSource
+from leads.models import EnrolmentRule, NurturePolicy, Sequence, SequenceStep
 from leads.nurture import service
-from leads.nurture_models import StepKind, StepOutcome
+from leads.nurture.policy import check_conditions
+from leads.nurture_models import NURTURE_BANDS, StepKind, StepOutcome
 
 from .actions import _applying, _label, _page, _plural
 
@@ -89,6 +91,56 @@ class SequenceAdmin(TenantScopedAdmin, admin.ModelAdmin):
 @admin.register(NurturePolicy)
 class NurturePolicyAdmin(TenantScopedAdmin, admin.ModelAdmin):
     list_display = ("tenant", "sender_email", "nurture_below_score", "routing_sequence", "speed_to_lead_minutes")
+
+
+class EnrolmentRuleForm(forms.ModelForm):
+    score_bands = forms.MultipleChoiceField(
+        choices=NURTURE_BANDS, required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: cold and warm. Hot leads always go to a rep.")
+    sources = forms.MultipleChoiceField(choices=LeadSource.choices, required=False,
+                                        widget=forms.CheckboxSelectMultiple, help_text="None ticked: any source.")
+
+    class Meta:
+        model = EnrolmentRule
+        fields = ["tenant", "name", "sequence", "priority", "active", "score_bands", "sources", "channels",
+                  "conditions", "hold_from_reps"]
+        widgets = {"channels": forms.CheckboxSelectMultiple}
+
+    def clean_conditions(self):
+        conditions = self.cleaned_data.get("conditions") or []
+        try:
+            check_conditions(conditions)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["conditions"]) from exc
+        return conditions
+
+    def clean(self):
+        cleaned = super().clean()
+        tenant = cleaned.get("tenant") or getattr(self.instance, "tenant", None)
+        channels = cleaned.get("channels")
+        if tenant is not None and channels is not None and any(c.tenant_id != tenant.pk for c in channels):
+            self.add_error("channels", "Choose channels of this workspace.")
+        return cleaned
+
+
+@admin.register(EnrolmentRule)
+class EnrolmentRuleAdmin(TenantScopedAdmin, admin.ModelAdmin):
+    """The workspace's enrolment rules: which new leads enter which sequence at capture (leads/nurture/policy.py)."""
+
+    form = EnrolmentRuleForm
+    list_display = ("name", "sequence", "priority", "active", "bands", "source_list", "hold_from_reps")
+    list_filter = ("active", "sequence")
+    list_editable = ("priority", "active")
+    search_fields = ("name",)
+    list_select_related = ("sequence",)
+
+    @admin.display(description="Score bands")
+    def bands(self, obj):
+        return ", ".join(obj.score_bands) or "cold, warm"
+
+    @admin.display(description="Sources")
+    def source_list(self, obj):
+        return ", ".join(obj.sources) or "any"
 
 
 class EnrolForm(forms.Form):

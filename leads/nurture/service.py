@@ -63,11 +63,12 @@ def _open_enrolment(lead: Lead) -> Enrolment | None:
 
 
 def enrol_lead(*, lead: Lead, sequence: Sequence, actor: User | None, held: bool = False,
-               now: dt.datetime | None = None) -> Lead:
+               now: dt.datetime | None = None, rule: str = "") -> Lead:
     """Put an open lead into an active sequence of its workspace; its first step is due at once.
 
     A lead in another sequence leaves it (reason: removed) first; one already in this sequence stays as it is.
     `held`: the caller's transaction already locked the lead (routing, the scheduler).
+    `rule`: the name of the workspace's enrolment rule that chose the sequence (named on the timeline).
     """
     now = now or timezone.now()
     if sequence.tenant_id != lead.tenant_id:
@@ -92,8 +93,10 @@ def enrol_lead(*, lead: Lead, sequence: Sequence, actor: User | None, held: bool
         lead.current_sequence = sequence
         lead.next_nurture_step_on = now
         lead.save(update_fields=["nurture_status", "current_sequence", "next_nurture_step_on", "updated_at"])
-        _record(lead=lead, actor=actor, subject=f"Enrolled in nurture sequence {sequence.name}",
-                data={"action": "enrolled", "sequence": str(sequence.public_id)}, now=now)
+        _record(lead=lead, actor=actor,
+                subject=f"Enrolled in nurture sequence {sequence.name}" + (f" (rule: {rule})" if rule else ""),
+                data={"action": "enrolled", "sequence": str(sequence.public_id), **({"rule": rule} if rule else {})},
+                now=now)
     return lead
 
 
