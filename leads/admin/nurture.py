@@ -115,7 +115,7 @@ class EnrolmentRuleForm(forms.ModelForm):
         return conditions
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         tenant = cleaned.get("tenant") or getattr(self.instance, "tenant", None)
         channels = cleaned.get("channels")
         if tenant is not None and channels is not None and any(c.tenant_id != tenant.pk for c in channels):

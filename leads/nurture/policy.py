@@ -55,7 +55,7 @@ class _Rule:
 @dataclass(frozen=True)
 class _Config:
     rules: tuple[_Rule, ...]
-    routing: tuple[int, int] | None  # (threshold, sequence id)
+    routing: tuple[int | None, int] | None  # (threshold, sequence id)
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class NurturePlan:
         return enrol_lead(lead=lead, sequence=self.sequence, actor=None, held=True, now=now, rule=self.rule)
 
 
-_cache: dict[int, tuple[int, _Config]] = {}
+_cache: dict[int, tuple[object, _Config]] = {}
 
 
 def check_conditions(conditions: object) -> list[Condition]:
@@ -128,7 +128,7 @@ def nurture_at_capture(lead: Lead, *, owned: bool) -> NurturePlan | None:
                 return NurturePlan(sequence=sequence, instead_of_rep=rule.hold_from_reps and not owned,
                                    rule=rule.name)
     routing = config.routing
-    if owned or routing is None or lead.score_total >= routing[0]:
+    if owned or routing is None or routing[0] is None or lead.score_total >= routing[0]:
         return None
     sequence = Sequence.objects.filter(pk=routing[1], active=True).first()
     return NurturePlan(sequence=sequence, instead_of_rep=True, rule="") if sequence else None

@@ -1,7 +1,7 @@
 """Nurture state changes: one keyword-only entry point each, in a transaction, with its timeline entry and event.
 
 enrol_lead, pause_nurture, resume_nurture, exit_nurture, unsubscribe_lead (the one-click link),
-record_email_open / record_email_click (the tracked links). The scheduler (scheduler.py) runs the steps.
+record_email_open / record_email_click (the tracked links), record_bounce (the mail provider's bounce report). The scheduler (scheduler.py) runs the steps.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from crm.models import Tenant, User
 from crm.public_ids import parse_public_id, public_id_of
 from leads.insights import refresh_insights
 from leads.locks import lock_lead
-from leads.models import Enrolment, Lead, NurturePolicy, Sequence
-from leads.nurture_models import ExitReason, NurtureStatus
+from leads.models import Enrolment, Lead, NurturePolicy, Sequence, StepRun
+from leads.nurture_models import ExitReason, NurtureStatus, StepKind, StepOutcome
 from leads.privacy.consent import consent_set
 
 from . import links
@@ -223,3 +223,42 @@ def record_email_click(*, token: str) -> str | None:
     """A tracked link was followed: an email_clicked activity; returns where to redirect (None: not our link)."""
     found = _record_tracking(salt=links.CLICK_SALT, token=token, kind=ActivityKind.EMAIL_CLICKED)
     return found[1] if found else None
+
+
+def _bounced_runs(*, run_id: int | None, lead_id: str | None, recipient: str):
+    """The nurture email runs a bounce report is about: the run it names (with its lead, both must agree), or
+    without them, the sent nurture email of leads with that address that are in a sequence now."""
+    runs = StepRun.objects.filter(step__kind=StepKind.EMAIL, outcome__in=(StepOutcome.SENT, StepOutcome.FAILED))
+    uuid = parse_public_id(lead_id) if lead_id else None
+    if run_id is not None and uuid is not None:
+        return runs.filter(pk=run_id, lead__public_id=uuid)
+    if recipient:
+        return runs.filter(lead__email__iexact=recipient, lead__nurture_status__in=ENROLLED_STATES,
+                           enrolment__ended_at__isnull=True)
+    return runs.none()
+
+
+def record_bounce(*, run_id: int | None, lead_id: str | None, recipient: str = "", detail: str = "") -> int:
+    """A nurture email bounced or the provider rejected it: its run is `failed` and the lead leaves its sequence
+    (reason `bounced`). Returns how many leads it changed; a repeated report changes nothing."""
+    changed = 0
+    pairs = sorted(set(_bounced_runs(run_id=run_id, lead_id=lead_id, recipient=recipient.strip())
+                       .values_list("lead_id", "pk")))
+    for pk in sorted({lead_pk for lead_pk, _ in pairs}):
+        with transaction.atomic():
+            lead = lock_lead(pk)
+            now = timezone.now()
+            note = f"Bounced: {detail}"[:500] if detail else "Bounced."
+            marked = StepRun.objects.filter(pk__in=[run for lead_pk, run in pairs if lead_pk == pk]) \
+                .exclude(outcome=StepOutcome.FAILED, detail=note).update(outcome=StepOutcome.FAILED, detail=note)
+            enrolment = _open_enrolment(lead)
+            if not marked and enrolment is None:
+                continue
+            timeline.activity(tenant=lead.tenant_id, lead=lead, kind=ActivityKind.NOTE, occurred_at=now,
+                              subject="A nurture email bounced", body=detail[:2000],
+                              data={"nurture": {"action": "bounced", "recipient": recipient}}).save()
+            if enrolment is not None:
+                _end(lead=lead, enrolment=enrolment, status=NurtureStatus.EXITED, reason=ExitReason.BOUNCED,
+                     actor=None, now=now)
+            changed += 1
+    return changed
