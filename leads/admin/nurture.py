@@ -14,7 +14,7 @@ from leads.choices import LeadSource
 from leads.models import EnrolmentRule, NurturePolicy, Sequence, SequenceStep
 from leads.nurture import service
 from leads.nurture.policy import check_conditions
-from leads.nurture_models import NURTURE_BANDS, StepKind, StepOutcome
+from leads.nurture_models import NURTURE_BANDS, ExitReason, StepKind, StepOutcome
 
 from .actions import _applying, _label, _page, _plural
 
@@ -172,3 +172,45 @@ def enrol_in_sequence(model_admin, request, queryset):
         model_admin.message_user(request, f"Enrolled {_plural(enrolled)} in {sequence}.", messages.SUCCESS)
     if refused:
         model_admin.message_user(request, "Not enrolled: " + "; ".join(refused), messages.WARNING)
+
+
+def _each(model_admin, request, queryset, *, change, done: str) -> None:
+    """Apply a nurture change to each selected lead (one transaction each: a refusal does not undo the others)."""
+    changed, refused = 0, []
+    for lead in queryset.order_by("pk"):
+        try:
+            change(lead)
+        except (ValidationError, AccessDenied) as exc:
+            refused.append(f"{_label(lead)}: {' '.join(getattr(exc, 'messages', [str(exc)]))}")
+            continue
+        changed += 1
+    if changed:
+        model_admin.message_user(request, f"{done} {_plural(changed)}.", messages.SUCCESS)
+    if refused:
+        model_admin.message_user(request, "Not changed: " + "; ".join(refused), messages.WARNING)
+
+
+@admin.action(description="Pause nurture", permissions=["change"])
+def pause_nurture(model_admin, request, queryset):
+    _each(model_admin, request, queryset, done="Paused nurture of",
+          change=lambda lead: service.pause_nurture(lead=lead, actor=request.user))
+
+
+@admin.action(description="Resume nurture", permissions=["change"])
+def resume_nurture(model_admin, request, queryset):
+    _each(model_admin, request, queryset, done="Resumed nurture of",
+          change=lambda lead: service.resume_nurture(lead=lead, actor=request.user))
+
+
+@admin.action(description="Remove from nurture sequence", permissions=["change"])
+def remove_from_nurture(model_admin, request, queryset):
+    def remove(lead):
+        if lead.nurture_status not in service.ENROLLED_STATES:  # the service leaves such a lead be; say so
+            raise service.NurtureError("nurture_status", f"Not in a sequence ({lead.nurture_status}).")
+        service.exit_nurture(lead=lead, reason=ExitReason.REMOVED, actor=request.user)
+
+    _each(model_admin, request, queryset, done="Removed from nurture:", change=remove)
+
+
+# The lead list's nurture actions (leads/admin/registrations.py lists them): enrol, pause, resume, remove.
+NURTURE_ACTIONS = (enrol_in_sequence, pause_nurture, resume_nurture, remove_from_nurture)
