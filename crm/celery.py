@@ -25,3 +25,35 @@ def _make_filesystem_broker_folders(sender, **kwargs) -> None:
         folder = (sender.conf.broker_transport_options or {}).get(key)
         if folder and sender.conf.broker_url.startswith("filesystem://"):
             Path(folder).mkdir(parents=True, exist_ok=True)
+
+
+# kombu's filesystem transport creates a message file, then writes it: a worker polling the folder can take
+# the file while it is still empty and die on the JSON ("Unrecoverable error: JSONDecodeError", kombu issue
+# #1551), which stops `make run`. Here a message is written under a name the reader skips (no ".<queue>.msg"
+# suffix), then renamed into place, which is atomic: the reader sees whole messages only.
+def _atomic_filesystem_transport():
+    import uuid
+
+    from kombu.transport import TRANSPORT_ALIASES, filesystem
+    from kombu.utils.json import dumps
+
+    class AtomicChannel(filesystem.Channel):
+        def _put(self, queue, payload, **kwargs):  # type: ignore[override]  # kombu's own two bases disagree
+            final = os.path.join(self.data_folder_out, f"{int(round(filesystem.monotonic() * 1000))}_"
+                                 f"{uuid.uuid4()}.{queue}.msg")
+            partial = os.path.join(self.data_folder_out, f"partial-{uuid.uuid4().hex}")
+            try:
+                with open(partial, "wb") as f:
+                    f.write(dumps(payload).encode())
+                os.replace(partial, final)
+            except OSError as exc:
+                raise filesystem.ChannelError(f"Cannot add file {final!r} to directory") from exc
+
+    class Transport(filesystem.Transport):
+        Channel = AtomicChannel
+
+    TRANSPORT_ALIASES["filesystem"] = f"{__name__}:AtomicFilesystemTransport"
+    return Transport
+
+
+AtomicFilesystemTransport = _atomic_filesystem_transport()

@@ -32,6 +32,7 @@ _MANAGER = {
     "leads.sequence": ["view", "add", "change", "delete"],
     "leads.sequencestep": ["view", "add", "change", "delete"],
     "leads.nurturepolicy": ["view", "add", "change"],
+    "leads.enrolmentrule": ["view", "add", "change", "delete"],
     "crm.activity": ["view", "add", "change", "delete"],
     "crm.event": ["view"],
     "crm.user": ["view", "add", "change"],  # reps only: crm.access.check_user_change decides whom

@@ -583,4 +583,4 @@ class BackgroundWork(models.Model):
 
 
 # Nurture sequences, enrolments and their step log: models of this app, kept in their own module.
-from .nurture_models import Enrolment, NurturePolicy, Sequence, SequenceStep, StepRun  # noqa: E402, F401
+from .nurture_models import Enrolment, EnrolmentRule, NurturePolicy, Sequence, SequenceStep, StepRun  # noqa: E402, F401

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from crm.managers import TenantQuerySet
 from crm.public_ids import public_id_field, unique_per_tenant
+from leads.choices import LeadSource
 
 
 class NurtureStatus(models.TextChoices):
@@ -278,3 +279,64 @@ class NurturePolicy(models.Model):
 
     def __str__(self) -> str:
         return f"Nurture policy of {self.tenant}"
+
+
+# The score bands an enrolment rule may take in: a hot lead always goes to a rep (document 002: "score >= 70 ->
+# sales, else nurture"), and one that grew hot leaves its sequence for a rep.
+NURTURE_BANDS = (("cold", "Cold"), ("warm", "Warm"))
+
+
+class EnrolmentRule(models.Model):
+    """A workspace's rule: a new lead that matches it enters a sequence at capture (the first matching rule,
+    lowest `priority` first). Read by leads.nurture.policy.nurture_at_capture; its conditions are checked by
+    leads.nurture.policy.check_conditions (the admin form calls it)."""
+
+    tenant = models.ForeignKey("crm.Tenant", on_delete=models.CASCADE, related_name="enrolment_rules")
+    public_id = public_id_field()
+    name = models.CharField(max_length=120)
+    sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="enrolment_rules",
+                                 help_text="Where matching new leads go.")
+    priority = models.PositiveSmallIntegerField(default=100, help_text="Rules are tried lowest first; the first "
+                                                "that matches enrols.")
+    active = models.BooleanField(default=True)
+    score_bands = models.JSONField(default=list, blank=True,
+                                   help_text='Score bands taken in: ["cold"], ["warm"] or both; empty: cold and warm. '
+                                   "Hot leads always go to a rep.")
+    sources = models.JSONField(default=list, blank=True,
+                               help_text='Lead sources taken in, e.g. ["website_form"]; empty: any source.')
+    channels = models.ManyToManyField("leads.Channel", blank=True, related_name="+",
+                                      help_text="Channels taken in; none chosen: any channel (or none).")
+    conditions = models.JSONField(
+        default=list, blank=True,
+        help_text='More conditions, all of which must hold, in the scoring rules\' language: '
+        '[{"field": "country", "operator": "in_list", "value": "DE, AT"}]; activity counts are not known at capture.')
+    hold_from_reps = models.BooleanField(
+        default=True, verbose_name="nurture instead of a rep",
+        help_text="On: a matching lead nobody owns gets no rep until it qualifies or grows hot. "
+        "Off: it is routed to a rep as usual and nurtured too.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["priority", "id"]
+        constraints = [
+            unique_per_tenant("enrolment_rule"),
+            models.UniqueConstraint(fields=["tenant", "name"], name="enrolment_rule_name_unique_per_tenant"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, list[str]] = {}
+        if self.sequence_id and self.tenant_id and self.sequence.tenant_id != self.tenant_id:
+            errors["sequence"] = ["Choose a sequence of this workspace."]
+        bands = {value for value, _ in NURTURE_BANDS}
+        if not isinstance(self.score_bands, list) or not set(self.score_bands) <= bands:
+            errors["score_bands"] = [f"A list of: {', '.join(sorted(bands))} (hot leads always go to a rep)."]
+        if not isinstance(self.sources, list) or not set(self.sources) <= set(LeadSource.values):
+            errors["sources"] = [f"A list of: {', '.join(LeadSource.values)}."]
+        if errors:
+            raise ValidationError(errors)

@@ -10,9 +10,11 @@ from django.db.models import Count, Q
 
 from crm.access import AccessDenied
 from crm.admin_tenancy import TenantScopedAdmin, of_users_tenant
-from leads.models import NurturePolicy, Sequence, SequenceStep
+from leads.choices import LeadSource
+from leads.models import EnrolmentRule, NurturePolicy, Sequence, SequenceStep
 from leads.nurture import service
-from leads.nurture_models import StepKind, StepOutcome
+from leads.nurture.policy import check_conditions
+from leads.nurture_models import NURTURE_BANDS, ExitReason, StepKind, StepOutcome
 
 from .actions import _applying, _label, _page, _plural
 
@@ -91,6 +93,56 @@ class NurturePolicyAdmin(TenantScopedAdmin, admin.ModelAdmin):
     list_display = ("tenant", "sender_email", "nurture_below_score", "routing_sequence", "speed_to_lead_minutes")
 
 
+class EnrolmentRuleForm(forms.ModelForm):
+    score_bands = forms.MultipleChoiceField(
+        choices=NURTURE_BANDS, required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: cold and warm. Hot leads always go to a rep.")
+    sources = forms.MultipleChoiceField(choices=LeadSource.choices, required=False,
+                                        widget=forms.CheckboxSelectMultiple, help_text="None ticked: any source.")
+
+    class Meta:
+        model = EnrolmentRule
+        fields = ["tenant", "name", "sequence", "priority", "active", "score_bands", "sources", "channels",
+                  "conditions", "hold_from_reps"]
+        widgets = {"channels": forms.CheckboxSelectMultiple}
+
+    def clean_conditions(self):
+        conditions = self.cleaned_data.get("conditions") or []
+        try:
+            check_conditions(conditions)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["conditions"]) from exc
+        return conditions
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        tenant = cleaned.get("tenant") or getattr(self.instance, "tenant", None)
+        channels = cleaned.get("channels")
+        if tenant is not None and channels is not None and any(c.tenant_id != tenant.pk for c in channels):
+            self.add_error("channels", "Choose channels of this workspace.")
+        return cleaned
+
+
+@admin.register(EnrolmentRule)
+class EnrolmentRuleAdmin(TenantScopedAdmin, admin.ModelAdmin):
+    """The workspace's enrolment rules: which new leads enter which sequence at capture (leads/nurture/policy.py)."""
+
+    form = EnrolmentRuleForm
+    list_display = ("name", "sequence", "priority", "active", "bands", "source_list", "hold_from_reps")
+    list_filter = ("active", "sequence")
+    list_editable = ("priority", "active")
+    search_fields = ("name",)
+    list_select_related = ("sequence",)
+
+    @admin.display(description="Score bands")
+    def bands(self, obj):
+        return ", ".join(obj.score_bands) or "cold, warm"
+
+    @admin.display(description="Sources")
+    def source_list(self, obj):
+        return ", ".join(obj.sources) or "any"
+
+
 class EnrolForm(forms.Form):
     sequence = forms.ModelChoiceField(queryset=Sequence.objects.none(), label="Enrol the leads in")
 
@@ -120,3 +172,45 @@ def enrol_in_sequence(model_admin, request, queryset):
         model_admin.message_user(request, f"Enrolled {_plural(enrolled)} in {sequence}.", messages.SUCCESS)
     if refused:
         model_admin.message_user(request, "Not enrolled: " + "; ".join(refused), messages.WARNING)
+
+
+def _each(model_admin, request, queryset, *, change, done: str) -> None:
+    """Apply a nurture change to each selected lead (one transaction each: a refusal does not undo the others)."""
+    changed, refused = 0, []
+    for lead in queryset.order_by("pk"):
+        try:
+            change(lead)
+        except (ValidationError, AccessDenied) as exc:
+            refused.append(f"{_label(lead)}: {' '.join(getattr(exc, 'messages', [str(exc)]))}")
+            continue
+        changed += 1
+    if changed:
+        model_admin.message_user(request, f"{done} {_plural(changed)}.", messages.SUCCESS)
+    if refused:
+        model_admin.message_user(request, "Not changed: " + "; ".join(refused), messages.WARNING)
+
+
+@admin.action(description="Pause nurture", permissions=["change"])
+def pause_nurture(model_admin, request, queryset):
+    _each(model_admin, request, queryset, done="Paused nurture of",
+          change=lambda lead: service.pause_nurture(lead=lead, actor=request.user))
+
+
+@admin.action(description="Resume nurture", permissions=["change"])
+def resume_nurture(model_admin, request, queryset):
+    _each(model_admin, request, queryset, done="Resumed nurture of",
+          change=lambda lead: service.resume_nurture(lead=lead, actor=request.user))
+
+
+@admin.action(description="Remove from nurture sequence", permissions=["change"])
+def remove_from_nurture(model_admin, request, queryset):
+    def remove(lead):
+        if lead.nurture_status not in service.ENROLLED_STATES:  # the service leaves such a lead be; say so
+            raise service.NurtureError("nurture_status", f"Not in a sequence ({lead.nurture_status}).")
+        service.exit_nurture(lead=lead, reason=ExitReason.REMOVED, actor=request.user)
+
+    _each(model_admin, request, queryset, done="Removed from nurture:", change=remove)
+
+
+# The lead list's nurture actions (leads/admin/registrations.py lists them): enrol, pause, resume, remove.
+NURTURE_ACTIONS = (enrol_in_sequence, pause_nurture, resume_nurture, remove_from_nurture)

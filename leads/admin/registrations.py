@@ -23,7 +23,7 @@ from crm.choices import ActivityKind
 from crm.models import Activity
 from leads.activities import log_activity
 from leads.admin import actions as admin_actions
-from leads.admin.nurture import enrol_in_sequence
+from leads.admin.nurture import NURTURE_ACTIONS
 from leads.admin.enrichment import enrichment_panel
 from leads.admin.filters import CampaignFilter, OwnerFilter, SavedViewFilter, WorkspaceRelatedFilter, saved_views
 from leads.admin.formatting import age, count, money, plain_number
@@ -158,7 +158,7 @@ class LeadAdmin(AuditedAdmin, LeadImportMixin, VersionedAdmin, TenantScopedAdmin
         admin_actions.rescore_selected,
         admin_actions.enrich_selected,
         admin_actions.route_leads,
-        enrol_in_sequence,
+        *NURTURE_ACTIONS,
         admin_actions.delete_leads,
         privacy_export_selected,
         privacy_erase_selected,

@@ -44,8 +44,7 @@ from leads.intake import FILLABLE_FIELDS, empty_fields_filled, submitted_values,
 from leads.locks import claim_email, lock_open_lead
 from leads.models import Campaign, Channel, Lead
 from leads.prediction.service import predict_new_lead
-from leads.nurture.policy import nurture_instead
-from leads.nurture.service import enrol_lead
+from leads.nurture.policy import nurture_at_capture
 from leads.routing.service import place_new_lead
 from leads.rules.scoring import auto_qualify, score_new_lead, will_auto_qualify
 
@@ -214,9 +213,9 @@ def _create(
     score_new_lead(lead=lead, activity_counts=counts)
     predict_new_lead(lead=lead, activity_counts=counts)
     placement = None
-    # The workspace may nurture a low-scoring lead instead of giving it to a rep (leads/nurture/policy.py).
-    nurture = nurture_instead(lead) if owner_id is None else None
-    if owner_id is None and nurture is None:
+    # The workspace's enrolment rules and routing policy may nurture the lead, instead of a rep (leads/nurture/policy.py).
+    nurture = nurture_at_capture(lead, owned=owner_id is not None)
+    if owner_id is None and (nurture is None or not nurture.instead_of_rep):
         # Routing sees the lead as it will be once auto-qualified (with that status change logged).
         qualifies = will_auto_qualify(lead)
         placement = place_new_lead(
@@ -243,7 +242,7 @@ def _create(
         placement.settle(lead)
     lead = auto_qualify(lead=lead)
     if nurture is not None:
-        enrol_lead(lead=lead, sequence=nurture, actor=None, held=True, now=now)
+        lead = nurture.enrol(lead=lead, now=now)
     enrich_soon(lead=lead)  # the background engine asks the provider once this commits (leads/enrichment/)
     return CaptureResult(lead=lead, created=True)
 

@@ -14,6 +14,7 @@ from leads.nurture_models import MERGE_FIELDS, render_template
 
 from . import links
 
+METADATA_RUN, METADATA_LEAD = "nurture_run", "nurture_lead"
 URL = re.compile(r"https?://[^\s<>\"')]+")
 
 
@@ -67,4 +68,8 @@ def build_email(*, lead: Lead, step: SequenceStep, policy: NurturePolicy, run_id
         },
     )
     message.attach_alternative(html, "text/html")
+    # Read back by django-anymail's tracking webhooks (a bounce names the run and the lead: leads/tracking/bounces.py);
+    # other backends ignore them. Short values: some providers cap metadata at 80 characters.
+    message.metadata = {METADATA_RUN: str(run_id), METADATA_LEAD: lead_id}  # type: ignore[attr-defined]
+    message.tags = ["nurture"]  # type: ignore[attr-defined]
     return message

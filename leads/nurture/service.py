@@ -1,7 +1,7 @@
 """Nurture state changes: one keyword-only entry point each, in a transaction, with its timeline entry and event.
 
 enrol_lead, pause_nurture, resume_nurture, exit_nurture, unsubscribe_lead (the one-click link),
-record_email_open / record_email_click (the tracked links). The scheduler (scheduler.py) runs the steps.
+record_email_open / record_email_click (the tracked links), record_bounce (the mail provider's bounce report). The scheduler (scheduler.py) runs the steps.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from crm.models import Tenant, User
 from crm.public_ids import parse_public_id, public_id_of
 from leads.insights import refresh_insights
 from leads.locks import lock_lead
-from leads.models import Enrolment, Lead, NurturePolicy, Sequence
-from leads.nurture_models import ExitReason, NurtureStatus
+from leads.models import Enrolment, Lead, NurturePolicy, Sequence, StepRun
+from leads.nurture_models import ExitReason, NurtureStatus, StepKind, StepOutcome
 from leads.privacy.consent import consent_set
 
 from . import links
@@ -63,11 +63,12 @@ def _open_enrolment(lead: Lead) -> Enrolment | None:
 
 
 def enrol_lead(*, lead: Lead, sequence: Sequence, actor: User | None, held: bool = False,
-               now: dt.datetime | None = None) -> Lead:
+               now: dt.datetime | None = None, rule: str = "") -> Lead:
     """Put an open lead into an active sequence of its workspace; its first step is due at once.
 
     A lead in another sequence leaves it (reason: removed) first; one already in this sequence stays as it is.
     `held`: the caller's transaction already locked the lead (routing, the scheduler).
+    `rule`: the name of the workspace's enrolment rule that chose the sequence (named on the timeline).
     """
     now = now or timezone.now()
     if sequence.tenant_id != lead.tenant_id:
@@ -92,8 +93,10 @@ def enrol_lead(*, lead: Lead, sequence: Sequence, actor: User | None, held: bool
         lead.current_sequence = sequence
         lead.next_nurture_step_on = now
         lead.save(update_fields=["nurture_status", "current_sequence", "next_nurture_step_on", "updated_at"])
-        _record(lead=lead, actor=actor, subject=f"Enrolled in nurture sequence {sequence.name}",
-                data={"action": "enrolled", "sequence": str(sequence.public_id)}, now=now)
+        _record(lead=lead, actor=actor,
+                subject=f"Enrolled in nurture sequence {sequence.name}" + (f" (rule: {rule})" if rule else ""),
+                data={"action": "enrolled", "sequence": str(sequence.public_id), **({"rule": rule} if rule else {})},
+                now=now)
     return lead
 
 
@@ -220,3 +223,42 @@ def record_email_click(*, token: str) -> str | None:
     """A tracked link was followed: an email_clicked activity; returns where to redirect (None: not our link)."""
     found = _record_tracking(salt=links.CLICK_SALT, token=token, kind=ActivityKind.EMAIL_CLICKED)
     return found[1] if found else None
+
+
+def _bounced_runs(*, run_id: int | None, lead_id: str | None, recipient: str):
+    """The nurture email runs a bounce report is about: the run it names (with its lead, both must agree), or
+    without them, the sent nurture email of leads with that address that are in a sequence now."""
+    runs = StepRun.objects.filter(step__kind=StepKind.EMAIL, outcome__in=(StepOutcome.SENT, StepOutcome.FAILED))
+    uuid = parse_public_id(lead_id) if lead_id else None
+    if run_id is not None and uuid is not None:
+        return runs.filter(pk=run_id, lead__public_id=uuid)
+    if recipient:
+        return runs.filter(lead__email__iexact=recipient, lead__nurture_status__in=ENROLLED_STATES,
+                           enrolment__ended_at__isnull=True)
+    return runs.none()
+
+
+def record_bounce(*, run_id: int | None, lead_id: str | None, recipient: str = "", detail: str = "") -> int:
+    """A nurture email bounced or the provider rejected it: its run is `failed` and the lead leaves its sequence
+    (reason `bounced`). Returns how many leads it changed; a repeated report changes nothing."""
+    changed = 0
+    pairs = sorted(set(_bounced_runs(run_id=run_id, lead_id=lead_id, recipient=recipient.strip())
+                       .values_list("lead_id", "pk")))
+    for pk in sorted({lead_pk for lead_pk, _ in pairs}):
+        with transaction.atomic():
+            lead = lock_lead(pk)
+            now = timezone.now()
+            note = f"Bounced: {detail}"[:500] if detail else "Bounced."
+            marked = StepRun.objects.filter(pk__in=[run for lead_pk, run in pairs if lead_pk == pk]) \
+                .exclude(outcome=StepOutcome.FAILED, detail=note).update(outcome=StepOutcome.FAILED, detail=note)
+            enrolment = _open_enrolment(lead)
+            if not marked and enrolment is None:
+                continue
+            timeline.activity(tenant=lead.tenant_id, lead=lead, kind=ActivityKind.NOTE, occurred_at=now,
+                              subject="A nurture email bounced", body=detail[:2000],
+                              data={"nurture": {"action": "bounced", "recipient": recipient}}).save()
+            if enrolment is not None:
+                _end(lead=lead, enrolment=enrolment, status=NurtureStatus.EXITED, reason=ExitReason.BOUNCED,
+                     actor=None, now=now)
+            changed += 1
+    return changed

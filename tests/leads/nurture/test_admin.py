@@ -5,9 +5,12 @@ import json
 import pytest
 from django.core import mail
 
-from leads.models import Lead, Sequence
-from leads.nurture_models import NurtureStatus
+from leads.models import Enrolment, Lead, Sequence
+from leads.nurture import service
+from leads.nurture_models import ExitReason, NurtureStatus
 from tests.factories import LeadFactory
+
+from .support import three_step_sequence
 
 pytestmark = pytest.mark.django_db
 
@@ -56,3 +59,30 @@ def test_a_step_with_bad_settings_is_a_form_error(client, manager):
     assert "Unknown settings for a wait step: weeks." in response.content.decode()
     assert not Sequence.objects.exists()
     assert Lead.objects.count() == 0
+
+
+def test_the_lead_list_pauses_resumes_and_removes_leads(client, manager, tenant):
+    sequence = three_step_sequence(tenant)
+    lead = LeadFactory(tenant=tenant, first_name="Grace")
+    idle = LeadFactory(tenant=tenant, first_name="Idle")
+    service.enrol_lead(lead=lead, sequence=sequence, actor=None)
+    client.force_login(manager)
+
+    def act(action, *leads):
+        response = client.post("/admin/leads/lead/", {"action": action, "_selected_action": [x.pk for x in leads]},
+                               follow=True)
+        return response.content.decode()
+
+    assert "Paused nurture of 1 lead." in act("pause_nurture", lead)
+    lead.refresh_from_db()
+    assert lead.nurture_status == NurtureStatus.PAUSED
+    page = act("pause_nurture", lead)
+    assert "Not changed:" in page and "Only an active enrolment is paused" in page
+    assert "Resumed nurture of 1 lead." in act("resume_nurture", lead)
+    lead.refresh_from_db()
+    assert lead.nurture_status == NurtureStatus.ACTIVE
+    page = act("remove_from_nurture", lead, idle)
+    assert "Removed from nurture: 1 lead." in page and "Not in a sequence (not_enrolled)." in page
+    lead.refresh_from_db()
+    assert lead.nurture_status == NurtureStatus.EXITED
+    assert Enrolment.objects.get(lead=lead).exit_reason == ExitReason.REMOVED
