@@ -75,8 +75,8 @@ def main() -> None:
         total += timed("leads (15 indexes)" if args.no_search_index else "leads (all 16 indexes, trigram included)", args.rows,
                        lambda: load_leads(tenant=tenant, owners=[r.pk for r in reps], rows=args.rows, first_id_hint="lead"))
         total += timed("an 'imported' activity per lead", args.rows, lambda: cursor.execute(
-            f"INSERT INTO {Activity._meta.db_table} (tenant_id, lead_id, kind, subject, body, occurred_at, data) "
-            f"SELECT tenant_id, id, 'imported', 'Imported from leads.csv', '', created_at, "
+            f"INSERT INTO {Activity._meta.db_table} (public_id, tenant_id, lead_id, kind, subject, body, occurred_at, data) "
+            f"SELECT gen_random_uuid(), tenant_id, id, 'imported', 'Imported from leads.csv', '', created_at, "
             f"'{{\"job\": 1}}'::jsonb FROM {Lead._meta.db_table} WHERE tenant_id = %s", [tenant.pk]))
         total += timed("a LeadCreated event per lead", args.rows, lambda: cursor.execute(
             f"INSERT INTO {Event._meta.db_table} (tenant_id, type, payload, created_at) "
