@@ -67,9 +67,11 @@ DEFAULT_BATCH_SIZE = 20_000
 # more rows than their statistics know of (doubling: a handful of times per million rows).
 ANALYZE_AFTER_ROWS = 5_000
 # Files from this size on are read and parsed one batch ahead in a second (forked) process, while
-# this one decides and writes the batch before: parsing is a third of the run's CPU, and it
-# overlaps with the time the writer waits for PostgreSQL. Small files are not worth a process.
-PARSE_AHEAD_BYTES = 4 << 20
+# this one decides and writes the batch before: parsing is a third of the run's CPU, and it could
+# overlap with the time the writer waits for PostgreSQL. OFF (None) by default: on the shared
+# 2-core benchmark machine the extra process and the pickling (the import's CPU 39 s -> 65 s for
+# 200,000 rows) made the run slower, not faster (docs/benchmarks.md, "Import speed (issue 18)").
+PARSE_AHEAD_BYTES: int | None = None
 PARSE_AHEAD_QUEUE = 2  # parsed batches waiting at most (memory: a batch is some 40 MB of values)
 RETRIES = 3  # a concurrent capture may take an email between our lookup and our COPY
 ERROR_COLUMNS = ["line", "column", "value", "message"]
@@ -425,7 +427,7 @@ class _Run:
         return parsed, errors
 
     def _ahead_worth_it(self) -> bool:
-        return (not self.dry and self.csv_file.size >= PARSE_AHEAD_BYTES
+        return (PARSE_AHEAD_BYTES is not None and not self.dry and self.csv_file.size >= PARSE_AHEAD_BYTES
                 and "fork" in multiprocessing.get_all_start_methods())
 
     def _between_batches(self) -> bool:
