@@ -97,6 +97,20 @@ def _machine_busy() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def run_floor(rows: int) -> float:
+    """bench/import_floor.py at `rows` in a subprocess, into DATABASE_URL's database + "_floor"; its total seconds."""
+    env = {**os.environ, "DATABASE_URL": os.environ["DATABASE_URL"] + "_floor"}
+    output = subprocess.run([sys.executable, str(BASE_DIR / "bench" / "import_floor.py"), "--rows", str(rows)],
+                            env=env, check=True, capture_output=True, text=True).stdout
+    for line in output.splitlines():
+        print(f"    | {line}", flush=True)
+    return float(re.search(r"^total\s.*?([\d.]+) s", output, re.M).group(1))
+
+
 def bare_copy(path: Path) -> float:
     """COPY the file into a bare table with the lead table's indexes on the same columns; seconds."""
     from django.db import connection
@@ -176,7 +190,12 @@ def import_export(path: Path, tenant) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--ie-rows", type=int, default=100_000, help="rows of the slice django-import-export gets")
+    parser.add_argument("--ie-rows", type=int, default=100_000,
+                        help="rows of the slice django-import-export gets (0: skip it and the slice run)")
+    parser.add_argument("--floor", action="store_true",
+                        help="also run bench/import_floor.py at --rows (its own database, DATABASE_URL + '_floor') "
+                             "and print the import's ratio to that write floor")
+    parser.add_argument("--no-copy", action="store_true", help="skip the bare-table COPY")
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()), help="where the files go")
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
@@ -214,19 +233,27 @@ def main() -> None:
                 break
             writer.writerow(row)
 
+    print(f"load average before the import: {_load()}")
     ours = run_command(path, "bench")
     rate = args.rows / ours["seconds"]
     print(f"import_leads: {args.rows:,} rows in {ours['seconds']:.1f} s = {rate:,.0f} rows/s, "
-          f"peak memory {ours['peak_mb']:,.0f} MB")
+          f"peak memory {ours['peak_mb']:,.0f} MB; load average after {_load()}")
     for line in ours["summary"]:
         print(f"    {line}")
     print(f"    CPU: the import process {ours['cpu']:,.0f} s; the whole machine (PostgreSQL included) "
           f"{ours['machine_cpu']:,.0f} s of the {os.cpu_count() * ours['seconds']:,.0f} s its {os.cpu_count()} cores had")
 
-    copy_seconds = bare_copy(path)
-    copy_rate = args.rows / copy_seconds
-    print(f"PostgreSQL COPY into a bare table with the same indexes: {args.rows:,} rows in {copy_seconds:.1f} s = "
-          f"{copy_rate:,.0f} rows/s")
+    if args.floor:
+        floor = run_floor(args.rows)
+        print(f"write floor (bench/import_floor.py, {args.rows:,} rows): {floor:.1f} s; import_leads / floor "
+              f"{ours['seconds'] / floor:.2f}x (target: at most 2x); load average {_load()}")
+    if not args.no_copy:
+        copy_seconds = bare_copy(path)
+        copy_rate = args.rows / copy_seconds
+        print(f"PostgreSQL COPY into a bare table with the same indexes: {args.rows:,} rows in {copy_seconds:.1f} s = "
+              f"{copy_rate:,.0f} rows/s")
+    if not args.ie_rows:
+        return
 
     ie_seconds, ie_rows = import_export(slice_path, ie_tenant)
     ie_rate = ie_rows / ie_seconds
@@ -236,6 +263,8 @@ def main() -> None:
     same_rate = slice_rows / same["seconds"]
     print(f"import_leads on the same slice: {slice_rows:,} rows in {same['seconds']:.1f} s = {same_rate:,.0f} rows/s")
 
+    if args.no_copy:
+        copy_rate = float("nan")
     print(
         f"ratios: import_leads / COPY {rate / copy_rate:.2f}; import_leads / django-import-export "
         f"{rate / ie_rate:.1f}x (on the same slice {same_rate / ie_rate:.1f}x)"

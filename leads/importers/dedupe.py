@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from django.db import connection
 
 from contacts.models import Contact
-from crm.privacy_models import suppressed_emails
+from crm.privacy_models import Suppression, suppressed_emails
 from leads.intake import FILLABLE_FIELDS  # what --on-duplicate update may fill, as a later capture does
 
 from ..choices import OPEN_STATUSES
@@ -77,5 +77,7 @@ def people_not_to_import(*, tenant_id: int, rows: list[LeadValues]) -> set:
     """Keys of the batch's people the workspace must not import at all: those an erasure suppressed
     (docs/privacy.md), so an old list does not bring them back. One query per batch; the run counts
     their rows as skipped and writes nothing for them, before the duplicate check."""
+    if not Suppression.objects.filter(tenant_id=tenant_id).exists():
+        return set()  # most workspaces: no hashing of 20,000 emails, no 20,000-parameter query (0.5 s a batch)
     emails = sorted({row.key[1] for row in rows if row.key[0] == "e"})
     return {("e", email) for email in suppressed_emails(tenant_id, emails)}

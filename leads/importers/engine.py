@@ -15,9 +15,12 @@ admin's upload, leads/importers/queued.py) is passed in as `job` and run, or res
 
 from __future__ import annotations
 
+import copyreg
 import csv
 import io
 import logging
+import multiprocessing
+import queue as queues
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -56,6 +59,20 @@ from .writer import Json, Table, allocate_ids, insert
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 20_000
+# PostgreSQL checks each batch's foreign keys at its commit (the deferred constraints) with one
+# `WHERE id = $1` per row, planned from the lead table's statistics. Statistics older than most of
+# the table (a fresh workspace, autovacuum off or not yet round) can make that plan a full scan of
+# another index holding `id` (tenant, created, id): milliseconds per row, a 20,000-row commit taking
+# 30 s at 100,000 leads and growing. So the run ANALYZEs the tables it grows whenever it has added
+# more rows than their statistics know of (doubling: a handful of times per million rows).
+ANALYZE_AFTER_ROWS = 5_000
+# Files from this size on are read and parsed one batch ahead in a second (forked) process, while
+# this one decides and writes the batch before: parsing is a third of the run's CPU, and it could
+# overlap with the time the writer waits for PostgreSQL. OFF (None) by default: on the shared
+# 2-core benchmark machine the extra process and the pickling (the import's CPU 39 s -> 65 s for
+# 200,000 rows) made the run slower, not faster (docs/benchmarks.md, "Import speed (issue 18)").
+PARSE_AHEAD_BYTES: int | None = None
+PARSE_AHEAD_QUEUE = 2  # parsed batches waiting at most (memory: a batch is some 40 MB of values)
 RETRIES = 3  # a concurrent capture may take an email between our lookup and our COPY
 ERROR_COLUMNS = ["line", "column", "value", "message"]
 EXAMPLES_PER_REASON = 5
@@ -238,6 +255,7 @@ class _Run:
         self.leads_table = Table(Lead, with_id=True)
         self.activities = Table(Activity)
         self.events = Table(Event)
+        self.statistics: dict[type, list[float]] = {}  # model -> [rows its statistics know, rows added since]
 
     # --- the run ---------------------------------------------------------------------------
 
@@ -253,23 +271,21 @@ class _Run:
         started = time.monotonic()
         try:
             with self._exclusive():
-                batch: list = []
-                sample = self.options.sample_rows if self.dry else 0
-                for line, cells in self.csv_file.records(binary_position=position):
-                    if line <= job.last_line:
-                        continue  # committed by the run this one resumes
-                    if sample and job.rows_read + len(batch) >= sample:
-                        break
-                    batch.append((line, cells))
-                    if len(batch) >= self.options.batch_size:
+                if self._ahead_worth_it():
+                    ahead = _ParseAhead(self)
+                    try:
+                        for read, last_line, parsed, errors, at in ahead:
+                            position[0] = at
+                            self._take(read, last_line, parsed, errors)
+                            if read >= self.options.batch_size and self._between_batches():
+                                return self._cancelled()
+                    finally:
+                        ahead.close()
+                else:
+                    for batch in self._batches(job.last_line):
                         self._batch(batch)
-                        batch = []
-                        if self.progress:
-                            self.progress(job, position[0], self.csv_file.size)
-                        if self._cancel_requested():
+                        if len(batch) >= self.options.batch_size and self._between_batches():
                             return self._cancelled()
-                if batch:
-                    self._batch(batch)
         except ImportBusy:
             if self.given_job is not None:
                 raise  # the run holding the lock is this job's own: it stays as that run leaves it
@@ -378,7 +394,25 @@ class _Run:
 
     # --- one batch -------------------------------------------------------------------------
 
-    def _batch(self, batch: list) -> None:
+    def _batches(self, last_line: int):
+        """The file's records after `last_line`, in lists of batch_size (a dry run's sample: its first rows)."""
+        batch: list = []
+        sample = self.options.sample_rows if self.dry else 0
+        read = self.job.rows_read
+        for line, cells in self.csv_file.records(binary_position=self.position):
+            if line <= last_line:
+                continue  # committed by the run this one resumes
+            if sample and read + len(batch) >= sample:
+                break
+            batch.append((line, cells))
+            if len(batch) >= self.options.batch_size:
+                read += len(batch)
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def _parse(self, batch: list) -> tuple[list[LeadValues], list[RowError]]:
         parsed: list[LeadValues] = []
         errors: list[RowError] = []
         for line, cells in batch:
@@ -390,16 +424,33 @@ class _Run:
                 errors.extend(result)
             else:
                 parsed.append(result)
+        return parsed, errors
+
+    def _ahead_worth_it(self) -> bool:
+        return (PARSE_AHEAD_BYTES is not None and not self.dry and self.csv_file.size >= PARSE_AHEAD_BYTES
+                and "fork" in multiprocessing.get_all_start_methods())
+
+    def _between_batches(self) -> bool:
+        """After a full batch (not the last, short one): progress shown; whether to stop (cancelled)."""
+        if self.progress:
+            self.progress(self.job, self.position[0], self.csv_file.size)
+        return self._cancel_requested()
+
+    def _batch(self, batch: list) -> None:
+        parsed, errors = self._parse(batch)
+        self._take(len(batch), batch[-1][0], parsed, errors)
+
+    def _take(self, read: int, last_line: int, parsed: list[LeadValues], errors: list[RowError]) -> None:
+        """One parsed batch: its problems grouped, its rows decided and written in one transaction."""
         rejected = len({error.line for error in errors})
         report = "".join(_csv_line([e.line, e.column, e.value, e.message]) for e in errors)
-        last_line = batch[-1][0]
         warned = [row for row in parsed if row.warnings]
         self._group("rejected", errors)
         self._group("warnings", [warning for row in warned for warning in row.warnings])
         self.warned = len(warned)
         if self.dry:
             counts = self._decide(parsed)[0]
-            self._count(len(batch), rejected, counts, last_line)
+            self._count(read, rejected, counts, last_line)
             self.report.write(report)
             return
         for attempt in range(1, RETRIES + 1):
@@ -408,13 +459,13 @@ class _Run:
                     if attempt > 1:
                         self._lock_leads()
                     counts = self._write(parsed)
-                    self._record(len(batch), rejected, counts, last_line, report)
+                    self._record(read, rejected, counts, last_line, report)
                 break
             except IntegrityError:
                 if attempt == RETRIES:
                     raise
                 log.warning("Import %s: batch ending on line %s raced another write; retrying", self.job.pk, last_line)
-        self._count(len(batch), rejected, counts, last_line)
+        self._count(read, rejected, counts, last_line)
 
     def _group(self, kind: str, problems: list[RowError]) -> None:
         """Count each (column, reason) and keep its first examples: what the pages and the summary show."""
@@ -532,6 +583,8 @@ class _Run:
         insert(self.leads_table, (self.leads_table.row(row) for row in new))
         insert(self.activities, (self.activities.row(a) for a in self._activities(new, routed, now)))
         insert(self.events, (self.events.row(e) for e in self._events(new, routed, now)))
+        self._keep_statistics(Lead, len(new))
+        self._keep_statistics(Contact, sum(1 for row in new if row.get("converted_contact_id")))
         relay_soon()
         self._mark_rotation(routed)
         for row in will_qualify:
@@ -539,6 +592,25 @@ class _Run:
                                    score_total=row["score_total"]))
         self._apply_fills(fills, now)
         return counts
+
+    def _keep_statistics(self, model, added: int) -> None:
+        """ANALYZE `model`'s table, in this batch's transaction (it counts the batch's own rows, and the
+        commit's foreign-key checks are planned afresh), once the run has added more rows than the
+        table's statistics know of. See ANALYZE_AFTER_ROWS."""
+        if connection.vendor != "postgresql" or not added:
+            return
+        table = model._meta.db_table
+        with connection.cursor() as cursor:
+            if model not in self.statistics:
+                cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+                self.statistics[model] = [max(cursor.fetchone()[0], 0.0), 0]
+            known = self.statistics[model]
+            known[1] += added
+            if known[1] < max(known[0], ANALYZE_AFTER_ROWS):
+                return
+            cursor.execute(f'ANALYZE "{table}"')
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+            known[:] = [max(cursor.fetchone()[0], 0.0), 0]
 
     def _link_campaigns(self, new: list[LeadValues], now) -> None:
         """A row naming a campaign links its lead to that campaign (leads/campaigns.py), made when first named."""
@@ -656,6 +728,62 @@ class _Run:
         # and then the prediction, as refresh_insights does after a capture fills a lead.
         rescore_leads(tenant=self.tenant, lead_ids=list(filled))
         refresh_predictions(tenant=self.tenant, lead_ids=list(filled), actor=self.actor)
+
+
+class _ParseAhead:
+    """The file read and parsed one batch ahead by a forked child, its batches taken here in order.
+
+    The child inherits the run (its parser, the plan, the workspace's users and channels) and never
+    touches the database; it sends each batch's parsed rows and errors through a bounded queue
+    (PARSE_AHEAD_QUEUE) and ends with "end", or "error" and what went wrong.
+    """
+
+    def __init__(self, run: _Run):
+        context = multiprocessing.get_context("fork")
+        self.queue = context.Queue(maxsize=PARSE_AHEAD_QUEUE)
+        self.child = context.Process(target=_parse_in_child, args=(run, run.job.last_line, self.queue), daemon=True,
+                                     name="import-parse-ahead")
+        self.child.start()
+
+    def __iter__(self):
+        while True:
+            try:
+                message = self.queue.get(timeout=5)
+            except queues.Empty:
+                if not self.child.is_alive():
+                    raise RuntimeError(f"The import's parsing process ended unexpectedly (exit code {self.child.exitcode}).")
+                continue
+            if message[0] == "end":
+                return
+            if message[0] == "error":
+                raise RuntimeError(f"Parsing the file failed: {message[1]}")
+            yield message[1:]
+
+    def close(self) -> None:
+        if self.child.is_alive():
+            self.child.terminate()
+        self.child.join(timeout=10)
+        self.queue.close()
+
+
+def _parse_in_child(run: _Run, last_line: int, queue) -> None:
+    try:
+        for batch in run._batches(last_line):
+            parsed, errors = run._parse(batch)
+            queue.put(("batch", len(batch), batch[-1][0], parsed, errors, run.position[0]))
+        queue.put(("end",))
+    except BaseException as exc:  # the parent raises it; the child just ends
+        queue.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def _lead_values(items: dict, line: int, key: tuple, warnings: list) -> LeadValues:
+    values = LeadValues(items)
+    values.line, values.key, values.warnings = line, key, warnings
+    return values
+
+
+# LeadValues answers every attribute (None for unknown ones), which pickle's own protocol trips on.
+copyreg.pickle(LeadValues, lambda v: (_lead_values, (dict(v), v.line, v.key, v.warnings)))
 
 
 def _fill(target: dict, row: dict) -> list[str]:
