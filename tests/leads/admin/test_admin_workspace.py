@@ -139,3 +139,35 @@ def test_an_unassigned_lead_offers_assign_to_me_in_the_header(client, tenant, re
     assert done.status_code == 302 and done["Location"] == page_url(unassigned)
     unassigned.refresh_from_db()
     assert unassigned.owner == rep
+
+
+def test_the_header_enrols_the_lead_in_nurture_then_offers_pause_and_resume(client, tenant, rep, lead):
+    # Issue 16: enrolment by hand from the lead page too, and back to the lead afterwards.
+    from leads.nurture_models import NurtureStatus
+    from tests.leads.nurture.support import three_step_sequence
+
+    sequence = three_step_sequence(tenant)
+    client.force_login(rep)
+    header = re.search(r'<header class="crm-lead-header".*?</header>', client.get(page_url(lead)).content.decode(),
+                       re.S).group(0)
+    assert 'value="enrol_in_sequence"' in header and 'value="pause_nurture"' not in header
+    posted = {"action": "enrol_in_sequence", "select_across": "0", "_selected_action": str(lead.pk),
+              "_from_lead": str(lead.pk)}
+    asked = client.post("/admin/leads/lead/", {**posted, "index": "0"}).content.decode()
+    assert 'name="sequence"' in asked and f'name="_from_lead" value="{lead.pk}"' in asked
+
+    done = client.post("/admin/leads/lead/", {**posted, "apply": "yes", "sequence": str(sequence.pk)})
+
+    assert done.status_code == 302 and done["Location"] == page_url(lead)
+    lead.refresh_from_db()
+    assert (lead.nurture_status, lead.current_sequence) == (NurtureStatus.ACTIVE, sequence)
+    header = re.search(r'<header class="crm-lead-header".*?</header>', client.get(page_url(lead)).content.decode(),
+                       re.S).group(0)
+    assert 'value="pause_nurture"' in header and 'value="enrol_in_sequence"' not in header
+    paused = client.post("/admin/leads/lead/", {**posted, "action": "pause_nurture", "index": "0"})
+    assert paused.status_code == 302 and paused["Location"] == page_url(lead)
+    lead.refresh_from_db()
+    assert lead.nurture_status == NurtureStatus.PAUSED
+    header = re.search(r'<header class="crm-lead-header".*?</header>', client.get(page_url(lead)).content.decode(),
+                       re.S).group(0)
+    assert 'value="resume_nurture"' in header
