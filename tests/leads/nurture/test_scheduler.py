@@ -75,6 +75,25 @@ def test_after_downtime_each_step_runs_once_and_nothing_is_sent_twice(sequence, 
     assert StepRun.objects.count() == 3
 
 
+def test_a_worker_dying_mid_step_leaves_nothing_behind_and_the_step_runs_once_later(sequence, lead, run, monkeypatch):
+    service.enrol_lead(lead=lead, sequence=sequence, actor=None)
+    real_bulk_create = Activity.objects.bulk_create
+
+    def die(*args, **kwargs):  # after the step's log row is written, before the batch commits
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(Activity.objects, "bulk_create", die)
+    with pytest.raises(SystemExit):
+        run()
+    assert mail.outbox == [] and not StepRun.objects.exists()  # the step's transaction rolled back whole
+
+    monkeypatch.setattr(Activity.objects, "bulk_create", real_bulk_create)
+    run()
+    run()
+    assert len(mail.outbox) == 1
+    assert StepRun.objects.filter(step__position=1).count() == 1
+
+
 def test_a_step_that_ran_never_runs_again_even_if_the_lead_is_due_again(sequence, lead, run):
     service.enrol_lead(lead=lead, sequence=sequence, actor=None)
     run()
