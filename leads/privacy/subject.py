@@ -86,6 +86,9 @@ def find_subject(*, tenant: Tenant, email: str) -> Subject:
             if value and len(value) >= MIN_NEEDLE:
                 subject.own_needles.add(value)
     subject.own_needles |= subject.needles
+    # JSON text may hold non-ASCII letters escaped ("Zo\u00eb": SQLite keeps JSON so): find those rows too.
+    for needles in (subject.needles, subject.own_needles):
+        needles |= {escaped for escaped in (json.dumps(n)[1:-1] for n in needles) if escaped not in needles}
     rows: list[Lead | Contact | Deal] = [*leads, *contacts, *deals]
     subject.public_ids = {str(row.public_id) for row in rows}
     return subject

@@ -31,3 +31,23 @@ def test_after_erasure_a_full_dump_names_the_person_zero_times(tenant, channel, 
     assert request.counts["leads"] == 1 and EMAIL not in str(request.counts)
     assert Suppression.objects.filter(tenant=tenant).count() == 1
     assert Event.objects.filter(type="PersonErased").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_name_with_accents_is_erased_from_json_columns_too(tenant, manager):
+    # SQLite keeps JSON text with non-ASCII letters escaped ("Zo\u00eb"): the scrub must find those rows too.
+    import json
+
+    from tests.factories import LeadFactory
+
+    person = LeadFactory(tenant=tenant, first_name="Zoë", last_name="Müllerová", email="zoe.m@example.org")
+    LeadFactory(tenant=tenant, email="colleague@example.org", custom_fields={"referred_by": "Zoë Müllerová"})
+    escaped = json.dumps("Zoë Müllerová")[1:-1]
+    _, before = database_dump()
+    assert "Zoë Müllerová" in before or escaped in before
+
+    call_command("privacy_erase", "--tenant", tenant.slug, "--email", person.email, "--yes")
+
+    how, after = database_dump()
+    for text in ("Zoë Müllerová", escaped, "Müllerová", json.dumps("Müllerová")[1:-1], "zoe.m@example.org"):
+        assert text.lower() not in after.lower(), f"{how}: {text!r} is still in the dump"
