@@ -9,8 +9,7 @@ workspace with `--rows` leads spread over a year (bench/admin_changelist.py's se
 each lead its own public id) and another workspace with `--other-rows`, then gives every lead about three
 timeline entries, set-based too: a note or a call, a status change or an email, and a task (a tenth of them
 still open). Leads that were reached get a first_contacted_at from their timeline (the backfill's
-definition), qualified ones a qualified_at. The dashboard's rollups are then built by the product's own
-command (`manage.py rebuild_dashboard_rollups`).
+definition), qualified ones a qualified_at.
 
 Then it requests /admin/dashboard/ in-process (Django's test client) for each period, 7, 30 and 90 days and
 a year (the last 365 days, as custom dates), signed in as a manager (the whole workspace) and as a rep (their
@@ -123,7 +122,7 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.core.management import CommandError, call_command
+    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -160,16 +159,10 @@ def main() -> None:
             cursor.execute("VACUUM (ANALYZE) leads_lead")
             cursor.execute("VACUUM (ANALYZE) crm_activity")
         vacuum_seconds = time.monotonic() - started
-        started = time.monotonic()
-        try:
-            call_command("rebuild_dashboard_rollups", verbosity=0)
-        except CommandError:  # before the rollups existed: the baseline run
-            pass
-        rollup_seconds = time.monotonic() - started
         print(f"{where}; {os.cpu_count()} CPUs")
         print(
             f"loaded {args.rows:,} + {args.other_rows:,} leads in {seconds:.1f} s, their activities in "
-            f"{activity_seconds:.1f} s; VACUUM ANALYZE {vacuum_seconds:.1f} s; rollups built in {rollup_seconds:.1f} s"
+            f"{activity_seconds:.1f} s; VACUUM ANALYZE {vacuum_seconds:.1f} s"
         )
     else:
         print(f"{where}; {os.cpu_count()} CPUs (reused)")
@@ -184,14 +177,9 @@ def main() -> None:
             "pg_size_pretty(pg_total_relation_size('crm_activity'))"
         )
         lead_size, activity_size = cursor.fetchone()
-        cursor.execute("SELECT to_regclass('leads_dashboardrollup') IS NOT NULL")
-        rollup_rows = 0
-        if cursor.fetchone()[0]:
-            cursor.execute("SELECT count(*) FROM leads_dashboardrollup")
-            rollup_rows = cursor.fetchone()[0]
     print(
         f"workspace 'bench': {leads:,} leads ({lead_size} with indexes), {activities:,} activities "
-        f"({activity_size}); {rollup_rows:,} rollup rows (all workspaces)"
+        f"({activity_size})"
     )
 
     today = timezone.localdate()
