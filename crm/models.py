@@ -161,6 +161,10 @@ class Activity(models.Model):
             models.Index(fields=["tenant", "lead", "-occurred_at"], name="activity_tenant_lead_idx"),
             models.Index(fields=["tenant", "contact", "-occurred_at"], name="activity_tenant_contact_idx"),
             models.Index(fields=["tenant", "kind", "-occurred_at"], name="activity_tenant_kind_idx"),
+            # Open tasks by assignee and due time: My tasks and the dashboard's overdue counts, without reading
+            # the done ones (most of a busy timeline).
+            models.Index(fields=["tenant", "actor", "due_at"], include=["id"],
+                         condition=Q(kind="task", done_at__isnull=True), name="activity_open_task_idx"),
         ]
         constraints = [
             unique_per_tenant("activity"),

@@ -264,7 +264,15 @@ class Lead(models.Model):
         indexes = [
             # The lead list's orderings (newest first, ties by id) straight from an index, per status and owner too.
             models.Index(fields=["tenant", "status", "-created_at", "-id"], name="lead_tenant_status_recent_idx"),
-            models.Index(fields=["tenant", "owner", "status"], name="lead_tenant_owner_idx"),
+            # The dashboard's per-rep "now" counts (open, untouched) read this index alone on PostgreSQL.
+            models.Index(fields=["tenant", "owner", "status"], include=["id", "first_contacted_at", "is_test"],
+                         name="lead_tenant_owner_status_idx"),
+            # The dashboard's cohort (leads created in a period): every figure it draws is in the index, so
+            # PostgreSQL answers from it without visiting the rows (leads/dashboard/figures.py).
+            models.Index(fields=["tenant", "created_at"],
+                         include=["id", "owner", "status", "score_band", "source", "source_campaign", "qualified_at",
+                                  "first_contacted_at", "is_test"],
+                         name="lead_dashboard_cohort_idx"),
             models.Index(fields=["tenant", "owner", "-created_at", "-id"], name="lead_tenant_owner_recent_idx"),
             models.Index(fields=["tenant", "-score_total"], name="lead_tenant_score_idx"),
             models.Index(fields=["tenant", "-created_at", "-id"], name="lead_tenant_recent_idx"),

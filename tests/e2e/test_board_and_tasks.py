@@ -1,6 +1,7 @@
 """The deals pipeline board and My tasks in a real browser, at 1366 × 768 and 1440 × 900: a card dragged to
 another column and one moved with the keyboard (its Move form) both land there through change_stage; a task
-is completed and another snoozed. Neither page scrolls sideways. With UPDATE_SCREENSHOTS=1 the screenshots
+is completed and another snoozed. Neither page scrolls sideways, and axe-core finds no serious or critical
+violation on either. With UPDATE_SCREENSHOTS=1 the screenshots
 refresh docs/img/deals-board.png and docs/img/my-tasks.png.
 """
 
@@ -14,6 +15,7 @@ from contacts.models import Deal
 from crm.choices import ActivityKind
 from crm.models import Activity
 from leads.activities import log_activity
+from tests.e2e.axe import axe_violations
 from tests.e2e.browser import BROWSER_MARKS
 from tests.factories import CompanyFactory, ContactFactory, DealFactory, LeadFactory, TenantFactory, UserFactory
 
@@ -76,6 +78,8 @@ def test_a_rep_moves_deals_on_the_board_by_drag_and_by_keyboard(live_server, pag
     assert qualification.locator("[data-count]").inner_text() == "2"
     assert "$252,500.00" in qualification.locator("[data-total]").inner_text()
     assert "$50,500.00" in qualification.locator("[data-forecast]").inner_text()  # 20 %
+    violations = axe_violations(page)
+    assert not violations, "\n".join(violations)
     if width == 1440:
         page.screenshot(path=str(screenshot_dir / "deals-board.png"), full_page=True)
 
@@ -119,6 +123,8 @@ def test_a_rep_completes_and_snoozes_tasks(live_server, page, screenshot_dir, wo
     assert "Call Ada back about pricing" in page.inner_text("#tasks-overdue")
     assert "Send the revised proposal" in page.inner_text("#tasks-today") or "Send the revised proposal" in page.inner_text("#tasks-upcoming")
     assert "Check in after the demo" in page.inner_text("#tasks-upcoming")
+    violations = axe_violations(page)
+    assert not violations, "\n".join(violations)
     if width == 1440:
         page.screenshot(path=str(screenshot_dir / "my-tasks.png"), full_page=True)
 

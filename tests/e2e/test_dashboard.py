@@ -14,6 +14,7 @@ from crm.models import User
 from demo.data import build_demo
 from leads.activities import log_activity
 from leads.dashboard.figures import build_dashboard, last_days
+from tests.e2e.axe import axe_violations
 from tests.e2e.browser import BROWSER_MARKS
 
 pytestmark = [*BROWSER_MARKS, pytest.mark.django_db(transaction=True)]
@@ -83,3 +84,29 @@ def test_the_dashboard_renders_its_charts(live_server, page, screenshot_dir, may
     assert page.inner_text("#dash-median") not in ("", "–")
     assert all(url.startswith(live_server.url) for url in requests), "no CDN, nothing beyond the CRM itself"
     page.screenshot(path=str(screenshot_dir / "dashboard.png"), full_page=True)
+
+
+@pytest.mark.parametrize(("width", "height"), [(1366, 768), (1440, 900)])
+def test_the_dashboard_fits_a_laptop_and_passes_axe(live_server, page, maya, width, height):
+    """Every period's page, the managers' per-rep table included, without sideways scroll and with no serious or
+    critical axe-core violation (issue 19)."""
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/dashboard/")
+    page.fill("#id_username", "maya")
+    page.fill("#id_password", "demo-manager-pass")
+    page.click("input[type=submit]")
+    page.wait_for_function(CHARTS_DRAWN, arg=list(CHARTS))
+    for period in ("7", "30", "90", "custom"):
+        if period == "custom":
+            today = timezone.localdate()
+            page.goto(f"{live_server.url}/admin/dashboard/?period=custom&start={today - dt.timedelta(days=364)}"
+                      f"&end={today}")
+        else:
+            page.goto(f"{live_server.url}/admin/dashboard/?period={period}")
+        page.wait_for_function(CHARTS_DRAWN, arg=list(CHARTS))
+        assert page.evaluate(
+            "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        ), f"the dashboard scrolls sideways at {width} px ({period})"
+        assert page.locator("#content-main table").count() > 0
+        violations = axe_violations(page)
+        assert not violations, f"{period}: " + "\n".join(violations)
