@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('contacts', '0006_contact_marketing_consent'),
         ('crm', '0020_dashboard_indexes'),
-        ('leads', '0017_lead_first_contacted_at'),
+        ('leads', '0018_enrolment_rules'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
