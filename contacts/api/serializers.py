@@ -3,7 +3,7 @@ from django.core.validators import DomainNameValidator
 from django.db import transaction
 from rest_framework import serializers
 
-from crm.api.fields import EmailField, PhoneField, PublicIdField
+from crm.api.fields import EmailField, PhoneField, PublicIdField, consent_source_field
 from crm.api.serializers import PublicIdModelSerializer
 from crm.choices import ConsentStatus
 from crm.normalize import domain_from_url
@@ -72,6 +72,7 @@ class ContactSerializer(OwnedSerializer):
         help_text="given or withdrawn (empty in answers: never asked). Setting it records consent_source `api`, "
                   "consent_at now and a timeline entry; only given allows marketing email.",
     )
+    consent_source = consent_source_field()
     consent_wording = serializers.CharField(
         required=False, allow_blank=True, max_length=100,
         help_text="Version of the consent wording the person saw; written with marketing_consent.",

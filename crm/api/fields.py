@@ -6,6 +6,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from crm.choices import ConsentSource
 from crm.normalize import normalize_email, normalize_phone
 from crm.public_ids import parse_public_id
 
@@ -101,3 +102,12 @@ class PublicIdRelatedField(serializers.SlugRelatedField):
     def to_representation(self, obj):
         return str(getattr(obj, self.slug_field))
 
+
+
+def consent_source_field() -> serializers.ChoiceField:
+    """A lead's or contact's consent_source as the API shows it: blank until consent was ever asked (the schema
+    says so; a read-only model field's enum would leave the blank out)."""
+    return serializers.ChoiceField(
+        choices=ConsentSource.choices, allow_blank=True, read_only=True,
+        help_text="How consent was last given or withdrawn; empty when never asked (docs/privacy.md).",
+    )

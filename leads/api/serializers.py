@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from contacts.models import Company, Contact, Deal
-from crm.api.fields import EmailField, PhoneField, PublicIdRelatedField
+from crm.api.fields import EmailField, PhoneField, PublicIdRelatedField, consent_source_field
 from crm.api.serializers import PublicIdModelSerializer
 from crm.models import Activity, User
 from crm.normalize import split_name
@@ -58,7 +58,7 @@ class DocumentActivitySerializer(serializers.ModelSerializer):
         "for) or contacted (calls, emails, meetings)."))
     description = serializers.SerializerMethodField(help_text="The entry's subject and body.")
     created_at = serializers.DateTimeField(source="occurred_at", read_only=True, help_text="When it happened.")
-    actor: serializers.StringRelatedField[User] = serializers.StringRelatedField()
+    actor: serializers.StringRelatedField[User] = serializers.StringRelatedField(allow_null=True)  # the CRM: none
 
     class Meta:
         model = Activity
@@ -75,7 +75,7 @@ class DocumentActivitySerializer(serializers.ModelSerializer):
 
 
 class ActivitySummarySerializer(PublicIdModelSerializer):
-    actor: serializers.StringRelatedField[User] = serializers.StringRelatedField()
+    actor: serializers.StringRelatedField[User] = serializers.StringRelatedField(allow_null=True)  # the CRM: none
 
     class Meta:
         model = Activity
@@ -125,6 +125,7 @@ class LeadSerializer(LeadStageFieldsMixin, PublicIdModelSerializer):
 
 class LeadDetailSerializer(LeadSerializer):
     latest_activities = serializers.SerializerMethodField()
+    consent_source = consent_source_field()
     activities = serializers.SerializerMethodField(
         help_text=f"Document 002's activities: the lead's {DETAIL_ACTIVITIES} latest timeline entries, newest first."
     )
