@@ -218,6 +218,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "crm.api.schema.document_errors",
+        "crm.api.schema.overlapping_alternatives",
     ],
     "APPEND_COMPONENTS": {
         "securitySchemes": {

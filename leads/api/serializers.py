@@ -92,7 +92,7 @@ class LeadSerializer(LeadStageFieldsMixin, PublicIdModelSerializer):
         "new, contacted, qualified, disqualified or converted; a converted lead whose deal is past qualification "
         "reads as document 002's pipeline: proposal (deal in proposal or negotiation), closed_won or closed_lost."))
     assigned_to = PublicIdRelatedField(
-        source="owner", read_only=True, help_text="The same as owner (document 002): the user the lead is assigned to."
+        source="owner", read_only=True, allow_null=True, help_text="The same as owner (document 002): the user the lead is assigned to."
     )
     # Blank until the lead is first analyzed; the schema says so (a read-only model field would not).
     recommendation = serializers.ChoiceField(choices=Recommendation.choices, allow_blank=True, read_only=True)
