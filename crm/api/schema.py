@@ -111,6 +111,12 @@ def document_errors(result, generator, request, public):
                     "description": described,
                     "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}},
                 }
+            # The web server's own answer, before the app sees the request: a request line over its limit
+            # (gunicorn's default is 4,094 bytes; long filters or repeated parameters get there).
+            responses["414"] = {
+                "description": "URI too long: the request line is over the web server's limit.",
+                "content": {"text/html": {"schema": {"type": "string"}}},
+            }
     for name, schema in schemas.items():
         _allow_empty_urls(schema)
         if name.endswith("Request"):  # what clients send; stored values may predate a rule
