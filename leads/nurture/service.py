@@ -102,29 +102,27 @@ def enrol_lead(*, lead: Lead, sequence: Sequence, actor: User | None, held: bool
 
 def pause_nurture(*, lead: Lead, actor: User | None) -> Lead:
     """Hold an active lead where it is: no step runs until it is resumed."""
-    with transaction.atomic():
-        lead = lock_lead(lead.pk)
-        check_change(actor, lead)
-        if lead.nurture_status != NurtureStatus.ACTIVE:
-            raise NurtureError("nurture_status", f"Only an active enrolment is paused; this one is {lead.nurture_status}.")
-        lead.nurture_status = NurtureStatus.PAUSED
-        lead.save(update_fields=["nurture_status", "updated_at"])
-        Enrolment.objects.filter(lead=lead, ended_at__isnull=True).update(outcome=NurtureStatus.PAUSED)
-        _record(lead=lead, actor=actor, subject="Nurture paused", data={"action": "paused"}, now=timezone.now())
-    return lead
+    return _switch(lead=lead, actor=actor, from_=NurtureStatus.ACTIVE, to=NurtureStatus.PAUSED,
+                   refusal="Only an active enrolment is paused", subject="Nurture paused", action="paused")
 
 
 def resume_nurture(*, lead: Lead, actor: User | None) -> Lead:
     """Go on with a paused lead: a step that fell due while it was paused runs at the next scheduler pass."""
+    return _switch(lead=lead, actor=actor, from_=NurtureStatus.PAUSED, to=NurtureStatus.ACTIVE,
+                   refusal="Only a paused enrolment is resumed", subject="Nurture resumed", action="resumed")
+
+
+def _switch(*, lead: Lead, actor: User | None, from_: str, to: str, refusal: str, subject: str, action: str) -> Lead:
+    """Pause or resume: the lead and its open enrolment move from `from_` to `to`, on the timeline."""
     with transaction.atomic():
         lead = lock_lead(lead.pk)
         check_change(actor, lead)
-        if lead.nurture_status != NurtureStatus.PAUSED:
-            raise NurtureError("nurture_status", f"Only a paused enrolment is resumed; this one is {lead.nurture_status}.")
-        lead.nurture_status = NurtureStatus.ACTIVE
+        if lead.nurture_status != from_:
+            raise NurtureError("nurture_status", f"{refusal}; this one is {lead.nurture_status}.")
+        lead.nurture_status = to
         lead.save(update_fields=["nurture_status", "updated_at"])
-        Enrolment.objects.filter(lead=lead, ended_at__isnull=True).update(outcome=NurtureStatus.ACTIVE)
-        _record(lead=lead, actor=actor, subject="Nurture resumed", data={"action": "resumed"}, now=timezone.now())
+        Enrolment.objects.filter(lead=lead, ended_at__isnull=True).update(outcome=to)
+        _record(lead=lead, actor=actor, subject=subject, data={"action": action}, now=timezone.now())
     return lead
 
 
