@@ -160,22 +160,14 @@ def enrol_in_sequence(model_admin, request, queryset):
     if not form.is_bound or not form.is_valid():
         return _page(model_admin, request, queryset, action="enrol_in_sequence", title="Enrol leads in a sequence",
                      form=form)
-    sequence, enrolled, refused = form.cleaned_data["sequence"], 0, []
-    for lead in queryset.order_by("pk"):
-        try:  # one transaction per lead: a refusal does not undo the others
-            service.enrol_lead(lead=lead, sequence=sequence, actor=request.user)
-        except (ValidationError, AccessDenied) as exc:
-            refused.append(f"{_label(lead)}: {' '.join(getattr(exc, 'messages', [str(exc)]))}")
-            continue
-        enrolled += 1
-    if enrolled:
-        model_admin.message_user(request, f"Enrolled {_plural(enrolled)} in {sequence}.", messages.SUCCESS)
-    if refused:
-        model_admin.message_user(request, "Not enrolled: " + "; ".join(refused), messages.WARNING)
+    sequence = form.cleaned_data["sequence"]
+    _each(model_admin, request, queryset, done=f"Enrolled {{n}} in {sequence}.", refused_as="Not enrolled",
+          change=lambda lead: service.enrol_lead(lead=lead, sequence=sequence, actor=request.user))
 
 
-def _each(model_admin, request, queryset, *, change, done: str) -> None:
-    """Apply a nurture change to each selected lead (one transaction each: a refusal does not undo the others)."""
+def _each(model_admin, request, queryset, *, change, done: str, refused_as: str = "Not changed") -> None:
+    """Apply a nurture change to each selected lead (one transaction each: a refusal does not undo the others);
+    `done` says what happened, "{n}" standing for the number of leads."""
     changed, refused = 0, []
     for lead in queryset.order_by("pk"):
         try:
@@ -185,20 +177,20 @@ def _each(model_admin, request, queryset, *, change, done: str) -> None:
             continue
         changed += 1
     if changed:
-        model_admin.message_user(request, f"{done} {_plural(changed)}.", messages.SUCCESS)
+        model_admin.message_user(request, done.replace("{n}", _plural(changed)), messages.SUCCESS)
     if refused:
-        model_admin.message_user(request, "Not changed: " + "; ".join(refused), messages.WARNING)
+        model_admin.message_user(request, f"{refused_as}: " + "; ".join(refused), messages.WARNING)
 
 
 @admin.action(description="Pause nurture", permissions=["change"])
 def pause_nurture(model_admin, request, queryset):
-    _each(model_admin, request, queryset, done="Paused nurture of",
+    _each(model_admin, request, queryset, done="Paused nurture of {n}.",
           change=lambda lead: service.pause_nurture(lead=lead, actor=request.user))
 
 
 @admin.action(description="Resume nurture", permissions=["change"])
 def resume_nurture(model_admin, request, queryset):
-    _each(model_admin, request, queryset, done="Resumed nurture of",
+    _each(model_admin, request, queryset, done="Resumed nurture of {n}.",
           change=lambda lead: service.resume_nurture(lead=lead, actor=request.user))
 
 
@@ -209,7 +201,7 @@ def remove_from_nurture(model_admin, request, queryset):
             raise service.NurtureError("nurture_status", f"Not in a sequence ({lead.nurture_status}).")
         service.exit_nurture(lead=lead, reason=ExitReason.REMOVED, actor=request.user)
 
-    _each(model_admin, request, queryset, done="Removed from nurture:", change=remove)
+    _each(model_admin, request, queryset, done="Removed from nurture: {n}.", change=remove)
 
 
 # The lead list's nurture actions (leads/admin/registrations.py lists them): enrol, pause, resume, remove.
