@@ -15,6 +15,7 @@ from django.utils.html import format_html, format_html_join
 
 from crm import access
 from crm.admin import ActivityNoteInline, ActivityTimelineInline, PersonForm
+from crm.admin_a11y import LabelledTabularInline
 from crm.admin_audit import AuditedAdmin
 from crm.admin_tenancy import TenantScopedAdmin
 from crm.admin_versions import VersionedAdmin
@@ -63,7 +64,7 @@ class CompanyDealInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("contact", "owner")
 
 
-class ContactDealInline(TenantScopedAdmin, admin.TabularInline):
+class ContactDealInline(TenantScopedAdmin, LabelledTabularInline):
     model = Deal
     fk_name = "contact"
     extra = 0

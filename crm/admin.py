@@ -205,7 +205,7 @@ class ActivityNoteInline(TenantScopedAdmin, admin.StackedInline):
     model = Activity
     extra = 0
     fields = ("kind", "subject", "body", "due_at")
-    verbose_name = "new activity"
+    verbose_name = "activity"
     verbose_name_plural = "log an activity"
 
     def get_queryset(self, request):

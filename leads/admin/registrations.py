@@ -32,7 +32,7 @@ from leads.admin.privacy import privacy_erase_selected, privacy_export_selected,
 from leads.admin.search import indexed_search_available, search_leads
 from leads.admin.views import lead_urls, quick_log_form_for, render_offers
 from leads.assignment import assign_lead
-from leads.choices import LeadStatus
+from leads.choices import ChannelKind, LeadStatus
 from leads.editing import EDITABLE_FIELDS, note_edits
 from leads.insights import refresh_insights
 from leads.lifecycle import MissingReason, TransitionError, change_status, check_reason, check_transition
@@ -700,6 +700,24 @@ class ChannelAdmin(TenantScopedAdmin, admin.ModelAdmin):
     )
     readonly_fields = ("form_key", "blocked_count", "created_at", "callback_url", "last_webhook_at", "last_errors",
                        "embed_snippet", "hosted_form_link")
+    # Which kinds each section is for; a saved channel folds away the others (kept, not removed, so changing the
+    # kind in the same form still has its fields).
+    section_kinds = {
+        "Website form": {ChannelKind.WEBSITE_FORM},
+        "Facebook Lead Ads": {ChannelKind.FACEBOOK_LEAD_ADS},
+        "Google Ads lead form": {ChannelKind.GOOGLE_LEAD_FORM},
+        "Ad platform setup": {ChannelKind.FACEBOOK_LEAD_ADS, ChannelKind.GOOGLE_LEAD_FORM},
+    }
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not obj.kind:
+            return fieldsets
+        return [
+            (name, {**options, "classes": ("collapse",)})
+            if name in self.section_kinds and obj.kind not in self.section_kinds[name] else (name, options)
+            for name, options in fieldsets
+        ]
 
     class Media:
         js = ("crm/copy.js",)

@@ -67,3 +67,31 @@ def test_the_api_refuses_the_same_addresses_naming_the_field(tenant):
     assert refused.status_code == 400 and "allowed_origins" in refused.json()
     assert kept.status_code == 201, kept.json()
     assert Channel.objects.get(name="Site").allowed_origins == ["https://www.example.com"]
+
+
+def _section(page: str, title: str) -> str:
+    """The fieldset (open) or folded <details> holding a section's heading."""
+    import re
+
+    for block in re.findall(r"<fieldset.*?</fieldset>", page, re.S):
+        if f"fieldset-heading\">{title}<" in block:
+            return block
+    raise AssertionError(f"no section {title!r}")
+
+
+def test_a_website_channels_page_folds_away_the_ad_platform_sections(browser, tenant, channel):
+    page = browser.get(f"/admin/leads/channel/{channel.pk}/change/").content.decode()
+
+    assert "<details" not in _section(page, "Website form")
+    for ads in ("Facebook Lead Ads", "Google Ads lead form", "Ad platform setup"):
+        assert "<details" in _section(page, ads)  # still there for a change of kind, but out of the way
+
+
+def test_a_facebook_channels_page_folds_away_the_website_form(browser, tenant):
+    channel = Channel.objects.create(tenant=tenant, name="Our page", kind="facebook_lead_ads",
+                                     default_source="facebook_lead_ad", page_id="5005")
+
+    page = browser.get(f"/admin/leads/channel/{channel.pk}/change/").content.decode()
+
+    assert "<details" in _section(page, "Website form") and "<details" in _section(page, "Google Ads lead form")
+    assert "<details" not in _section(page, "Facebook Lead Ads") and "<details" not in _section(page, "Ad platform setup")
