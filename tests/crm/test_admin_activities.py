@@ -1,5 +1,7 @@
 """The activity admin shows a rep the timeline of their own and unassigned leads only, as the lead list does."""
 
+import datetime as dt
+
 import pytest
 
 from crm.choices import ActivityKind
@@ -99,3 +101,22 @@ def test_a_manager_edits_anyones_note(client, rep, manager, timeline):
     assert response.status_code == 302
     note.refresh_from_db()
     assert note.body == "tidied"
+
+
+def test_a_call_logged_from_the_activities_page_counts_on_the_lead_as_one_from_its_page_would(client, rep, timeline):
+    lead = timeline["mine"]
+    lead.__class__.objects.filter(pk=lead.pk).update(last_activity_at=None, first_contacted_at=None,
+                                                     created_at=dt.datetime(2026, 11, 20, 9, tzinfo=dt.timezone.utc))
+    client.force_login(rep)
+
+    response = client.post("/admin/crm/activity/add/", {
+        "kind": ActivityKind.CALL, "subject": "Intro call", "body": "", "lead": lead.pk,
+        "occurred_at_0": "2026-11-22", "occurred_at_1": "10:00:00",
+    })
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    lead.refresh_from_db()
+    call = Activity.objects.get(subject="Intro call")
+    assert call.actor == rep
+    assert lead.last_activity_at == call.occurred_at  # the lead list's "last activity" and "untouched" views
+    assert lead.first_contacted_at == call.occurred_at  # the dashboard's time to first contact
