@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 
@@ -13,6 +14,7 @@ from crm.admin_tenancy import TenantScopedAdmin, of_users_tenant
 from leads.choices import LeadSource
 from leads.models import EnrolmentRule, NurturePolicy, Sequence, SequenceStep
 from leads.nurture import service
+from leads.nurture.figures import sequence_figures
 from leads.nurture.policy import check_conditions
 from leads.nurture_models import NURTURE_BANDS, ExitReason, StepKind, StepOutcome
 
@@ -26,6 +28,16 @@ class SequenceStepInline(admin.TabularInline):
     fields = ("position", "kind", "settings")
 
 
+class SequenceChangeList(ChangeList):
+    """Each listed sequence carries its figures, read for the whole page at once (leads/nurture/figures.py)."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        figures = sequence_figures([sequence.pk for sequence in self.result_list])
+        for sequence in self.result_list:
+            sequence.figures = figures[sequence.pk]
+
+
 @admin.register(Sequence)
 class SequenceAdmin(TenantScopedAdmin, admin.ModelAdmin):
     list_display = ("name", "active", "enrolled", "active_now", "completed", "exited", "emails_sent", "opened",
@@ -36,49 +48,36 @@ class SequenceAdmin(TenantScopedAdmin, admin.ModelAdmin):
     fields = ("tenant", "name", "description", "active", "exits_by_reason", "created_at")
     readonly_fields = ("exits_by_reason", "created_at")
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            n_enrolled=Count("enrolments", distinct=True),
-            n_active=Count("enrolments", filter=Q(enrolments__ended_at__isnull=True), distinct=True),
-            n_completed=Count("enrolments", filter=Q(enrolments__outcome="completed"), distinct=True),
-            n_exited=Count("enrolments", filter=Q(enrolments__outcome="exited"), distinct=True),
-            n_sent=Count("steps__runs", filter=Q(steps__runs__outcome=StepOutcome.SENT), distinct=True),
-        )
+    def get_changelist(self, request, **kwargs):
+        return SequenceChangeList
 
-    @admin.display(description="Enrolled", ordering="n_enrolled")
+    @admin.display(description="Enrolled")
     def enrolled(self, obj):
-        return obj.n_enrolled
+        return obj.figures.enrolled
 
     @admin.display(description="In it now")
     def active_now(self, obj):
-        return obj.n_active
+        return obj.figures.active
 
     @admin.display(description="Completed")
     def completed(self, obj):
-        return obj.n_completed
+        return obj.figures.completed
 
     @admin.display(description="Exited")
     def exited(self, obj):
-        return obj.n_exited
+        return obj.figures.exited
 
     @admin.display(description="Emails sent")
     def emails_sent(self, obj):
-        return obj.n_sent
-
-    def _tracked(self, obj, kind: str) -> int:
-        from crm.models import Activity
-
-        runs = SequenceStep.objects.filter(sequence=obj, kind=StepKind.EMAIL).values_list("runs__pk", flat=True)
-        return Activity.objects.filter(tenant_id=obj.tenant_id, kind=kind, data__nurture_run__in=list(runs)) \
-            .values("data__nurture_run").distinct().count()
+        return obj.figures.emails_sent
 
     @admin.display(description="Opened")
     def opened(self, obj):
-        return self._tracked(obj, "email_opened")
+        return obj.figures.opened
 
     @admin.display(description="Clicked")
     def clicked(self, obj):
-        return self._tracked(obj, "email_clicked")
+        return obj.figures.clicked
 
     @admin.display(description="Exits by reason")
     def exits_by_reason(self, obj):

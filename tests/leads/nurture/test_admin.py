@@ -86,3 +86,37 @@ def test_the_lead_list_pauses_resumes_and_removes_leads(client, manager, tenant)
     lead.refresh_from_db()
     assert lead.nurture_status == NurtureStatus.EXITED
     assert Enrolment.objects.get(lead=lead).exit_reason == ExitReason.REMOVED
+
+
+def _figures(page: str, name: str) -> dict[str, str]:
+    import re
+
+    row = next(row for row in re.findall(r"<tr>.*?</tr>", page, re.S) if f">{name}</a>" in row)
+    return dict(re.findall(r'<td class="field-(\w+)">([^<]*)</td>', row))
+
+
+def test_the_sequence_list_counts_each_sequences_sends_opens_and_clicks(client, manager, tenant, run,
+                                                                         django_assert_max_num_queries):
+    from crm.models import Activity
+    from leads.models import StepRun
+
+    cold, warm = three_step_sequence(tenant), three_step_sequence(tenant, name="Warm web leads")
+    ada, bob, cy, dee = (LeadFactory(tenant=tenant, first_name=name) for name in ("Ada", "Bob", "Cy", "Dee"))
+    for lead in (ada, bob, cy):
+        service.enrol_lead(lead=lead, sequence=cold, actor=None)
+    service.enrol_lead(lead=dee, sequence=warm, actor=None)
+    run()
+    sent = {run_.lead_id: run_ for run_ in StepRun.objects.filter(step__kind="email")}
+    for lead, kind in ((ada, "email_opened"), (ada, "email_opened"), (ada, "email_clicked"), (bob, "email_opened")):
+        Activity.objects.create(tenant=tenant, lead=lead, kind=kind, data={"nurture_run": sent[lead.pk].pk})
+    client.force_login(manager)
+
+    page = client.get("/admin/leads/sequence/").content.decode()
+
+    assert _figures(page, "Cold web leads").items() >= {"enrolled": "3", "emails_sent": "3", "opened": "2", "clicked": "1"}.items()
+    assert _figures(page, "Warm web leads").items() >= {"enrolled": "1", "emails_sent": "1", "opened": "0", "clicked": "0"}.items()
+    # A page of sequences is a fixed number of queries, however many sequences it lists.
+    for n in range(8):
+        three_step_sequence(tenant, name=f"Sequence {n}")
+    with django_assert_max_num_queries(12):
+        client.get("/admin/leads/sequence/")
