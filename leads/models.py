@@ -243,6 +243,10 @@ class Lead(models.Model):
     unsubscribed_at = models.DateTimeField(
         null=True, blank=True, help_text="When the lead unsubscribed from nurture email (one-click link)."
     )
+    email_bounced_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When email to this address bounced; no nurture email goes to it until the address is changed.",
+    )
 
     # Marketing consent (docs/privacy.md): only "given" allows marketing email; who asked how is kept with it.
     marketing_consent = models.CharField(max_length=10, choices=ConsentStatus.choices, blank=True, default="")

@@ -221,7 +221,8 @@ class LeadAdmin(AuditedAdmin, LeadImportMixin, VersionedAdmin, TenantScopedAdmin
         ("Score", {"fields": SCORE_FIELDS}),
         ("Enrichment", {"classes": ("collapse",), "fields": ("enrichment_panel",)}),
         ("Nurture", {"classes": ("collapse",),
-                     "fields": ("nurture_status", "current_sequence", "next_nurture_step_on", "unsubscribed_at")}),
+                     "fields": ("nurture_status", "current_sequence", "next_nurture_step_on", "unsubscribed_at",
+                                "email_bounced_at")}),
         ("Conversion", {"fields": CONVERSION_FIELDS}),
         (
             "More",
@@ -240,7 +241,7 @@ class LeadAdmin(AuditedAdmin, LeadImportMixin, VersionedAdmin, TenantScopedAdmin
         *CONVERSION_FIELDS,
         "enrichment_panel",
         "enrichment_data",
-        "nurture_status", "current_sequence", "next_nurture_step_on", "unsubscribed_at",  # leads/nurture/
+        "nurture_status", "current_sequence", "next_nurture_step_on", "unsubscribed_at", "email_bounced_at",  # nurture
         "created_at",
         "updated_at",
     )

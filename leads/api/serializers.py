@@ -111,7 +111,7 @@ class LeadSerializer(LeadStageFieldsMixin, PublicIdModelSerializer):
             "score_factors", "probability", "recommendation", "recommendation_reason",
             "converted_at", "closed_at", "converted_contact", "converted_company", "converted_deal",
             "custom_fields", "created_at", "updated_at",
-            "nurture_status", "current_sequence", "next_nurture_step_on", "unsubscribed_at",
+            "nurture_status", "current_sequence", "next_nurture_step_on", "unsubscribed_at", "email_bounced_at",
         ]
         read_only_fields = fields
 

@@ -8,9 +8,9 @@ from leads.privacy.consent import may_market
 
 
 def may_email(lead: Lead, policy: NurturePolicy | None = None) -> bool:
-    """True when the lead has an email, did not unsubscribe, did not withdraw marketing consent and, where
-    the workspace requires consent, gave it (docs/privacy.md)."""
-    if not lead.email or lead.unsubscribed_at is not None:
+    """True when the lead has an email that has not bounced, did not unsubscribe, did not withdraw marketing
+    consent and, where the workspace requires consent, gave it (docs/privacy.md)."""
+    if not lead.email or lead.unsubscribed_at is not None or lead.email_bounced_at is not None:
         return False
     if lead.marketing_consent == ConsentStatus.WITHDRAWN:
         return False

@@ -228,7 +228,7 @@ def _execute(lead: Lead, enrolment: Enrolment, step: SequenceStep, policy: Nurtu
     if step.kind == StepKind.WAIT:
         run.outcome = StepOutcome.WAITED
     elif step.kind == StepKind.EMAIL and not may_email(lead, policy):
-        run.outcome, run.detail = StepOutcome.SKIPPED, "No email, unsubscribed, or no marketing consent."
+        run.outcome, run.detail = StepOutcome.SKIPPED, "No email, the address bounced, unsubscribed, or no marketing consent."
     elif step.kind == StepKind.EMAIL:
         run.outcome = StepOutcome.SENT
     run.save(force_insert=True)

@@ -252,6 +252,11 @@ def record_bounce(*, run_id: int | None, lead_id: str | None, recipient: str = "
             enrolment = _open_enrolment(lead)
             if not marked and enrolment is None:
                 continue
+            # Remembered against the address it was sent to, unless the lead's address changed since.
+            sent_to = recipient.strip() or lead.email
+            if lead.email_bounced_at is None and lead.email and sent_to.lower() == lead.email.lower():
+                lead.email_bounced_at = now
+                lead.save(update_fields=["email_bounced_at", "updated_at"])
             timeline.activity(tenant=lead.tenant_id, lead=lead, kind=ActivityKind.NOTE, occurred_at=now,
                               subject="A nurture email bounced", body=detail[:2000],
                               data={"nurture": {"action": "bounced", "recipient": recipient}}).save()

@@ -98,3 +98,36 @@ def test_the_providers_bounce_webhook_ends_the_sequence(emailed, client, setting
     lead.refresh_from_db()
     assert lead.nurture_status == NurtureStatus.EXITED
     assert Enrolment.objects.get(lead=lead).exit_reason == ExitReason.BOUNCED
+
+
+def test_a_bounced_address_gets_no_more_nurture_email_until_it_is_corrected(emailed, sequence, run, rep):
+    from leads.editing import update_lead
+
+    lead, message = emailed
+    report("bounced", metadata=message.metadata)
+    lead.refresh_from_db()
+    assert lead.email_bounced_at is not None  # shown on the lead page and in the API
+
+    service.enrol_lead(lead=lead, sequence=sequence, actor=None)  # enrolled again, by hand or by a rule
+    run()
+    assert len(mail.outbox) == 1  # the address that bounced is not mailed again
+    skipped = StepRun.objects.filter(lead=lead, outcome=StepOutcome.SKIPPED).get()
+    assert "bounced" in skipped.detail
+
+    lead = update_lead(lead=lead, changes={"email": "ada.lovelace@example.com"}, actor=rep)
+    assert lead.email_bounced_at is None  # a corrected address may be tried
+    service.enrol_lead(lead=lead, sequence=three_step_sequence(lead.tenant, name="Second try"), actor=None)
+    run()
+    assert [m.to for m in mail.outbox][1:] == [["ada.lovelace@example.com"]]
+
+
+def test_a_late_bounce_for_an_address_since_corrected_does_not_mark_the_new_one(emailed, rep):
+    from leads.editing import update_lead
+
+    lead, message = emailed
+    update_lead(lead=lead, changes={"email": "ada.lovelace@example.com"}, actor=rep)
+
+    report("bounced", metadata=message.metadata)  # about ada@example.com, sent before the change
+
+    lead.refresh_from_db()
+    assert lead.email_bounced_at is None
