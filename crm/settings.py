@@ -351,6 +351,8 @@ CELERY_BEAT_SCHEDULE = {
     "purge-delivered-events": {"task": "crm.tasks.purge_delivered_events", "schedule": 3600.0},
     "purge-idempotency-keys": {"task": "leads.tasks.purge_idempotency_keys", "schedule": crontab(minute=10, hour=3)},
     "purge-imports": {"task": "leads.tasks.purge_imports", "schedule": crontab(minute=20, hour=3)},
+    # queued imports whose message was lost (leads/importers/queued.py); a starting worker resumes the rest
+    "resume-imports": {"task": "leads.tasks.resume_imports", "schedule": 300.0, "options": {"expires": 240}},
     # each workspace's retention policies (docs/privacy.md)
     "apply-retention": {"task": "leads.tasks.apply_retention", "schedule": crontab(minute=30, hour=3)},
     # workspaces whose closed-lead history grew since their active model (leads/prediction/retraining.py)

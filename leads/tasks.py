@@ -1,6 +1,9 @@
 """Scheduled upkeep of the lead app, run by beat (CELERY_BEAT_SCHEDULE); each is safe to run twice."""
 
+import datetime as dt
+
 from celery import shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 
 from crm.models import Tenant
@@ -9,7 +12,7 @@ from . import assignment, work
 from .enrichment import service as enrichment
 from .enrichment.providers import ProviderError
 from .capture.idempotency import purge_expired
-from .importers.queued import run_queued_import
+from .importers.queued import resume_unfinished_imports, run_queued_import
 from .nurture import follow_ups
 from .nurture import scheduler as nurture
 from .importers.retention import purge_abandoned_uploads, purge_old_error_reports
@@ -18,6 +21,8 @@ from .integrations.service import facebook_lead_fetch
 from .prediction import retraining
 from .privacy import retention
 from .rules import rescoring
+
+IMPORT_STALLED_AFTER = dt.timedelta(minutes=10)
 
 
 @shared_task(name="leads.tasks.purge_idempotency_keys")
@@ -48,6 +53,18 @@ def tell_owner(lead_id: int, owner_id: int, reason: str) -> bool:
 def run_import(job_id: int) -> str:
     """Run an import job queued by the admin's upload; a retry resumes after its last committed batch."""
     return run_queued_import(job_id)
+
+
+@shared_task(name="leads.tasks.resume_imports")
+def resume_imports(everything: bool = False) -> list[int]:
+    """Queue again the import jobs left unfinished: every few minutes those queued and never picked up; when a
+    worker starts, every job not ended (docs/import.md)."""
+    return resume_unfinished_imports(queued_for=None if everything else IMPORT_STALLED_AFTER)
+
+
+@worker_ready.connect
+def _resume_imports_when_a_worker_starts(**_kwargs) -> None:
+    resume_imports.delay(everything=True)
 
 
 @shared_task(name="leads.tasks.train_conversion_model")

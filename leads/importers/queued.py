@@ -5,10 +5,16 @@ task `leads.tasks.run_import` runs `import_leads` on that job. The task is idemp
 commits with the job's `last_line`, so a retried task (a worker died, the broker redelivered)
 resumes after it and never writes a batch twice; a job that already ended is left alone. The
 uploaded file is removed when the job ends (finished, failed or cancelled), not before.
+
+Nothing is left half-way for good: a worker that starts queues every job not ended (its own worker is gone,
+or the broker lost its message), and beat re-queues, every few minutes, queued jobs no worker picked up for a
+while (`resume_unfinished_imports`). Running a job twice is safe: sequentially it resumes or does nothing, and
+concurrently PostgreSQL's advisory lock lets one run (ImportBusy for the other).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from pathlib import Path
 
@@ -40,8 +46,26 @@ def queue_import(*, tenant: Tenant, path: str | Path, options: ImportOptions, ac
         delimiter=csv_file.delimiter, upload_path=str(path), bytes_total=csv_file.size,
     )
     job_id = job.pk
-    transaction.on_commit(lambda: current_app.tasks[RUN_IMPORT_TASK].delay(job_id))
+    transaction.on_commit(lambda: queue_run(job_id))
     return job
+
+
+def queue_run(job_id: int) -> None:
+    current_app.tasks[RUN_IMPORT_TASK].delay(job_id)
+
+
+def resume_unfinished_imports(*, queued_for: dt.timedelta | None = None) -> list[int]:
+    """Queue a run of each job not ended; returns their ids. With `queued_for`, only jobs still queued (never
+    started) that long after their upload: a message the broker lost, not one waiting behind another import."""
+    jobs = ImportJob.objects.filter(status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING], dry_run=False) \
+        .exclude(upload_path="")
+    if queued_for is not None:
+        jobs = jobs.filter(status=ImportStatus.QUEUED, started_at__lt=timezone.now() - queued_for)
+    job_ids = list(jobs.order_by("pk").values_list("pk", flat=True))
+    for job_id in job_ids:
+        log.warning("Import job %s was left unfinished; queueing it again (it resumes after its last batch).", job_id)
+        queue_run(job_id)
+    return job_ids
 
 
 def options_of(job: ImportJob, *, batch_size: int | None = None) -> ImportOptions:

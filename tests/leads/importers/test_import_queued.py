@@ -32,7 +32,7 @@ def queue(client, content: str = TEN) -> tuple[ImportJob, list]:
     assert response.status_code == 302
     with TestCase.captureOnCommitCallbacks() as callbacks:
         run = client.post(response["Location"] + "run/", {"run": "1"})
-    job = ImportJob.objects.get(dry_run=False)
+    job = ImportJob.objects.filter(dry_run=False).latest("pk")  # the one just queued
     assert run.status_code == 302 and run["Location"] == f"/admin/leads/importjob/{job.pk}/progress/"
     return job, callbacks
 
@@ -144,3 +144,55 @@ def test_a_job_cancelled_before_it_started_reads_nothing(client, manager, upload
     job.refresh_from_db()
     assert (job.status, job.rows_read) == ("cancelled", 0)
     assert not Lead.objects.exists() and not Path(job.upload_path).exists()
+
+
+def test_jobs_left_unfinished_by_a_lost_message_or_a_dead_worker_are_resumed(client, manager, uploads, monkeypatch):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from leads.importers import queued
+
+    client.force_login(manager)
+    lost, _never_run = queue(client)  # its message never reached a worker (the broker was down)
+    ImportJob.objects.filter(pk=lost.pk).update(started_at=timezone.now() - dt.timedelta(minutes=30))
+    died, _callbacks = queue(client, TEN.replace("@example.com", "@example.org"))
+    batch = engine._Run._batch
+
+    def die_on_the_second(run, rows):
+        if run.job.rows_read:
+            raise WorkerDied
+        batch(run, rows)
+
+    monkeypatch.setattr(engine._Run, "_batch", die_on_the_second)
+    with pytest.raises(WorkerDied):
+        run_queued_import(died.pk, batch_size=3)
+    monkeypatch.setattr(engine._Run, "_batch", batch)
+    fresh, _callbacks = queue(client, TEN.replace("@example.com", "@example.net"))  # queued a moment ago
+    sent: list[int] = []
+    monkeypatch.setattr(queued, "queue_run", sent.append)
+
+    # Every few minutes: only queued jobs nobody picked up for a while (a fresh one may be waiting its turn).
+    assert queued.resume_unfinished_imports(queued_for=dt.timedelta(minutes=10)) == [lost.pk]
+    # When a worker starts: everything not ended, running ones included (their worker is gone).
+    assert sorted(queued.resume_unfinished_imports()) == sorted([lost.pk, died.pk, fresh.pk])
+
+    for job_id in sorted(set(sent)):
+        assert run_queued_import(job_id, batch_size=3) == "finished"
+    assert Lead.objects.count() == 30 and Lead.objects.values("email").distinct().count() == 30
+    assert ImportJob.objects.get(pk=died.pk).created == 10  # resumed after its committed batch, nothing twice
+
+
+def test_a_starting_worker_resumes_every_unfinished_import_and_beat_checks_every_few_minutes(monkeypatch, settings):
+    from celery.signals import worker_ready
+
+    from leads import tasks
+
+    calls = []
+    monkeypatch.setattr(tasks.resume_imports, "delay", lambda **kwargs: calls.append(kwargs))
+
+    worker_ready.send(sender=None)
+
+    assert calls == [{"everything": True}]
+    entry = settings.CELERY_BEAT_SCHEDULE["resume-imports"]
+    assert entry["task"] == "leads.tasks.resume_imports" and entry["schedule"] <= 600
