@@ -291,7 +291,8 @@ AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 # --- Background engine and events (crm/celery.py, crm/relay.py, crm/webhooks.py; docs/events.md) ---
 # Unset, the engine runs embedded: kombu's filesystem transport (messages are files under var/broker/),
 # which crosses processes with no server to install. Production: amqp://... (RabbitMQ) or redis://...
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://"
+# (A host in the URL only keeps kombu from warning "No hostname was supplied"; the transport ignores it.)
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://localhost//"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
