@@ -331,8 +331,11 @@ class LeadAdmin(AuditedAdmin, LeadImportMixin, VersionedAdmin, TenantScopedAdmin
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None or obj.status != LeadStatus.CONVERTED:
             fieldsets = [(name, options) for name, options in fieldsets if name != "Conversion"]
-        if obj is None:
-            return fieldsets
+        if obj is None:  # a new lead: only what can be typed (and the note that it is scored on save)
+            readonly = set(self.get_readonly_fields(request)) - set(SCORE_FIELDS)
+            return [(name, {**options, "fields": fields}) for name, options in fieldsets
+                    if (fields := tuple(line for line in options["fields"]
+                                        if not set([line] if isinstance(line, str) else line) <= readonly))]
         # Read-only values that are empty say nothing: no "-" rows; numbers read as numbers.
         editable = self.has_change_permission(request, obj)
         readonly = set(self.get_readonly_fields(request, obj)) | (set() if editable else _ALL_FIELDS)
@@ -537,7 +540,7 @@ class LeadAdmin(AuditedAdmin, LeadImportMixin, VersionedAdmin, TenantScopedAdmin
 
     def get_inlines(self, request, obj):
         if obj is None:
-            return [ActivityTimelineInline, LeadActivityNoteInline]
+            return [LeadActivityNoteInline]  # a first call or note logged with the new lead; no timeline yet
         return [LeadTimelineInline]  # new calls, notes and tasks go through the quick-log box
 
     def has_change_permission(self, request, obj=None):

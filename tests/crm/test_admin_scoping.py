@@ -256,8 +256,7 @@ def _lead_form(**overrides) -> dict:
         "utm_content": "",
         "custom_fields": "{}",
     }
-    for prefix in ("activities", "activities-2"):  # the timeline and the "log an activity" inlines
-        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    data.update({"activities-TOTAL_FORMS": "0", "activities-INITIAL_FORMS": "0"})  # the "log an activity" inline
     data.update(overrides)
     return data
 
@@ -273,9 +272,9 @@ def test_added_lead_and_its_note_belong_to_the_users_tenant_whatever_is_posted(
             **{
                 "tenant": other_tenant.pk,
                 "owner": rep.pk,
-                "activities-2-TOTAL_FORMS": "1",
-                "activities-2-0-kind": "call",
-                "activities-2-0-subject": "Intro call",
+                "activities-TOTAL_FORMS": "1",
+                "activities-0-kind": "call",
+                "activities-0-subject": "Intro call",
             }
         ),
     )

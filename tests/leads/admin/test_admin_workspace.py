@@ -171,3 +171,14 @@ def test_the_header_enrols_the_lead_in_nurture_then_offers_pause_and_resume(clie
     header = re.search(r'<header class="crm-lead-header".*?</header>', client.get(page_url(lead)).content.decode(),
                        re.S).group(0)
     assert 'value="resume_nurture"' in header
+
+
+def test_a_new_lead_form_asks_only_for_what_can_be_typed(client, rep):
+    client.force_login(rep)
+
+    html = client.get("/admin/leads/lead/add/").content.decode()
+
+    assert 'name="first_name"' in html and 'name="email"' in html
+    for nothing_yet in ("Assigned at", "Qualified at", "Last activity at", "Occurred at"):
+        assert nothing_yet not in html  # empty read-only rows and an empty timeline say nothing on a new lead
+    assert "Log an activity" in html  # a first call or note can be logged with the lead
