@@ -17,10 +17,11 @@ from crm import access
 from crm.admin import ActivityNoteInline, ActivityTimelineInline, PersonForm
 from crm.admin_a11y import LabelledTabularInline
 from crm.admin_audit import AuditedAdmin
+from crm.admin_cells import person_name, two_lines, when
 from crm.admin_tenancy import TenantScopedAdmin
 from crm.admin_versions import VersionedAdmin
 
-from .board import build_board
+from .board import build_board, format_money
 from .choices import DealStage
 from .consent import contact_consent_set
 from .deals import change_stage, settle_deal
@@ -95,11 +96,24 @@ class ContactDealInline(TenantScopedAdmin, LabelledTabularInline):
         return DealFormSet
 
 
+class ListCells:
+    """The columns the company, contact and deal lists share, short enough to fit a laptop."""
+
+    @admin.display(description="owner", ordering="owner__first_name")
+    def owner_name(self, obj):
+        return person_name(obj.owner) or format_html('<span class="crm-muted">{}</span>', "Unassigned")
+
+    @admin.display(description="created", ordering="-created_at")
+    def created(self, obj):
+        return when(obj.created_at)
+
+
 @admin.register(Company)
-class CompanyAdmin(AuditedAdmin, VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
+class CompanyAdmin(ListCells, AuditedAdmin, VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
     change_form_template = "admin/crm/versioned_change_form.html"
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # what people paste today
-    list_display = ("name", "domain", "industry", "country", "owner", "created_at")
+    list_display = ("company", "industry", "country", "owner_name", "created")
+    list_display_links = None  # the company cell links the name itself
     list_filter = ("industry", "country", "owner")
     list_select_related = ("owner",)
     search_fields = ("name", "domain")
@@ -119,6 +133,10 @@ class CompanyAdmin(AuditedAdmin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
     readonly_fields = ("created_at", "updated_at")
     inlines = (CompanyContactInline, CompanyDealInline)
 
+    @admin.display(description="company", ordering="name")
+    def company(self, company):
+        return two_lines(reverse("admin:contacts_company_change", args=[company.pk]), company.name, company.domain)
+
     class Media:
         css = CRM_CSS
 
@@ -135,10 +153,12 @@ class ContactForm(PersonForm):
 
 
 @admin.register(Contact)
-class ContactAdmin(AuditedAdmin, VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
+class ContactAdmin(ListCells, AuditedAdmin, VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
     change_form_template = "admin/crm/versioned_change_form.html"
     form = ContactForm
-    list_display = ("__str__", "email", "phone", "company", "status", "owner", "created_at")
+    # One line per contact that fits 1366 px beside the filters: who (name, company, email), then the rest.
+    list_display = ("person", "phone", "status", "owner_name", "created")
+    list_display_links = None  # the person cell links the name itself
     list_filter = ("status", "owner", "created_at")
     list_select_related = ("company", "owner")
     search_fields = ("first_name", "last_name", "email", "phone", "company__name")
@@ -160,6 +180,11 @@ class ContactAdmin(AuditedAdmin, VersionedAdmin, TenantScopedAdmin, admin.ModelA
     )
     readonly_fields = ("consent_at", "consent_source", "came_from", "created_at", "updated_at")
     inlines = (ContactDealInline, ActivityTimelineInline, ActivityNoteInline)
+
+    @admin.display(description="contact", ordering="last_name")
+    def person(self, contact):
+        return two_lines(reverse("admin:contacts_contact_change", args=[contact.pk]), str(contact),
+                         contact.company.name if contact.company_id else "", contact.email)
 
     class Media:
         css = CRM_CSS
@@ -228,10 +253,11 @@ class MoveForm(forms.Form):
 
 
 @admin.register(Deal)
-class DealAdmin(AuditedAdmin, VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
+class DealAdmin(ListCells, AuditedAdmin, VersionedAdmin, TenantScopedAdmin, admin.ModelAdmin):
     change_form_template = "admin/crm/versioned_change_form.html"
     change_list_template = "admin/contacts/deal/change_list.html"
-    list_display = ("name", stage_badge, "amount", "currency", "contact", "company", "owner", "created_at")
+    list_display = ("deal", stage_badge, "money", "owner_name", "closes", "created")
+    list_display_links = None  # the deal cell links the name itself
     list_filter = ("stage", "owner", "created_at")
     list_select_related = ("contact", "company", "owner")
     search_fields = ("name", "contact__email", "contact__last_name", "company__name")
@@ -251,6 +277,21 @@ class DealAdmin(AuditedAdmin, VersionedAdmin, TenantScopedAdmin, admin.ModelAdmi
     )
     readonly_fields = ("closed_at", "created_at", "updated_at")
     inlines = (ActivityTimelineInline, ActivityNoteInline)
+
+    @admin.display(description="deal", ordering="name")
+    def deal(self, deal):
+        return two_lines(reverse("admin:contacts_deal_change", args=[deal.pk]), deal.name,
+                         deal.company.name if deal.company_id else "", str(deal.contact) if deal.contact_id else "")
+
+    @admin.display(description="amount", ordering="amount")
+    def money(self, deal):
+        return format_money(deal.amount, deal.currency)
+
+    @admin.display(description="closes", ordering="expected_close_date")
+    def closes(self, deal):
+        """Expected close date, or when it closed."""
+        day = deal.closed_at.date() if deal.closed_at else deal.expected_close_date
+        return day.strftime("%-d %b %Y") if day else ""
 
     class Media:
         css = CRM_CSS

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from . import access
+from .admin_cells import person_name, two_lines, when
 from .admin_events import RelayBacklogMixin
 from .admin_tenancy import TenantScopedAdmin, of_users_tenant
 from .choices import ActivityKind, Role, TokenRevokeReason
@@ -82,12 +83,17 @@ PLATFORM_ONLY_USER_FIELDS = frozenset({"is_superuser", "groups", "user_permissio
 
 @admin.register(User)
 class UserAdmin(TenantScopedAdmin, DjangoUserAdmin):
-    list_display = (
-        "username", "email", "first_name", "last_name", "role", "is_available", "lead_capacity", "is_active", "is_staff"
-    )
+    list_display = ("person", "role", "is_available", "lead_capacity", "is_active", "is_staff")
+    list_display_links = None  # the person cell links the username itself
     list_filter = ("role", "is_available", "is_active", "is_staff")
     search_fields = ("username", "first_name", "last_name", "email")
     readonly_fields = ("last_login", "date_joined", "last_assigned_at")
+
+    @admin.display(description="user", ordering="username")
+    def person(self, user):
+        return two_lines(reverse("admin:crm_user_change", args=[user.pk]), user.username, user.get_full_name(),
+                         user.email)
+
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("Personal info", {"fields": ("first_name", "last_name", "email")}),
@@ -249,7 +255,8 @@ class ActivityForm(forms.ModelForm):
 @admin.register(Activity)
 class ActivityAdmin(TenantScopedAdmin, admin.ModelAdmin):
     form = ActivityForm
-    list_display = ("occurred_at", "kind", "subject", "lead", "contact", "deal", "actor")
+    list_display = ("occurred", "kind", "subject", "about", "actor_name")
+    list_display_links = ("occurred",)
     list_filter = ("kind", "actor", "occurred_at")
     list_select_related = ("lead", "contact", "deal", "actor")
     search_fields = ("subject", "body", "lead__email", "contact__email")
@@ -269,6 +276,19 @@ class ActivityAdmin(TenantScopedAdmin, admin.ModelAdmin):
         "data",
     )
     readonly_fields = ("actor", "data")
+
+    @admin.display(description="when", ordering="occurred_at")
+    def occurred(self, activity):
+        return when(activity.occurred_at)
+
+    @admin.display(description="about")
+    def about(self, activity):
+        """The lead, contact and deal it is on, in one cell."""
+        return " · ".join(str(row) for row in (activity.lead, activity.contact, activity.deal) if row is not None)
+
+    @admin.display(description="by", ordering="actor__first_name")
+    def actor_name(self, activity):
+        return person_name(activity.actor)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -349,7 +369,8 @@ class TokenStateFilter(admin.SimpleListFilter):
 class ApiTokenAdmin(TenantScopedAdmin, admin.ModelAdmin):
     """A workspace's API tokens: tenant admins list, issue and revoke them; a token is never edited or deleted."""
 
-    list_display = ("name", "user", "key_prefix", "created_at", "expires_at", "last_used_at", "state")
+    list_display = ("token", "created", "expires", "last_used", "state")
+    list_display_links = None  # the token cell links its name
     list_filter = (TokenStateFilter, "user")
     list_select_related = ("user",)
     search_fields = ("name", "prefix", "user__username")
@@ -376,6 +397,23 @@ class ApiTokenAdmin(TenantScopedAdmin, admin.ModelAdmin):
     @admin.display(description="token", ordering="prefix")
     def key_prefix(self, token):
         return f"{token.prefix}…"
+
+    @admin.display(description="token", ordering="name")
+    def token(self, token):
+        return two_lines(reverse("admin:crm_apitoken_change", args=[token.pk]), token.name, person_name(token.user),
+                         self.key_prefix(token))
+
+    @admin.display(description="created", ordering="-created_at")
+    def created(self, token):
+        return when(token.created_at)
+
+    @admin.display(description="expires", ordering="expires_at")
+    def expires(self, token):
+        return timezone.localtime(token.expires_at).strftime("%-d %b %Y")
+
+    @admin.display(description="last used", ordering="-last_used_at")
+    def last_used(self, token):
+        return when(token.last_used_at) or "never"
 
     @admin.display(description="state")
     def state(self, token):

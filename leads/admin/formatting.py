@@ -1,11 +1,8 @@
-"""Numbers as a rep reads them on the lead list and the lead page: $310 M, 12,500, 3 h."""
+"""Numbers as a rep reads them on the lead list and the lead page: $310 M, 12,500 (ages: crm/admin_cells.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
-
-from django.utils import timezone
 
 
 def money(value: Decimal | int | float | None, symbol: str = "$") -> str:
@@ -33,14 +30,3 @@ def plain_number(value) -> str:
     except ArithmeticError:
         return str(value)
     return f"{number.normalize():f}"
-
-
-def age(moment: dt.datetime | None, now: dt.datetime | None = None) -> str:
-    """How long ago, in the largest whole unit: "45 min", "3 h", "2 d", "5 w"."""
-    if moment is None:
-        return ""
-    seconds = max(0, int(((now or timezone.now()) - moment).total_seconds()))
-    for size, unit in ((7 * 86400, "w"), (86400, "d"), (3600, "h"), (60, "min")):
-        if seconds >= size and (unit != "w" or seconds >= 2 * size):
-            return f"{seconds // size} {unit}"
-    return "just now"

@@ -26,7 +26,8 @@ from leads.admin import actions as admin_actions
 from leads.admin.nurture import NURTURE_ACTIONS
 from leads.admin.enrichment import enrichment_panel
 from leads.admin.filters import CampaignFilter, OwnerFilter, SavedViewFilter, WorkspaceRelatedFilter, saved_views
-from leads.admin.formatting import age, count, money, plain_number
+from crm.admin_cells import ago, two_lines
+from leads.admin.formatting import count, money, plain_number
 from leads.admin.importing import LeadImportMixin
 from leads.admin.privacy import privacy_erase_selected, privacy_export_selected, privacy_urls
 from leads.admin.search import indexed_search_available, search_leads
@@ -435,13 +436,8 @@ class LeadAdmin(AuditedAdmin, LeadImportMixin, VersionedAdmin, TenantScopedAdmin
     @admin.display(description="lead", ordering="last_name")
     def person(self, lead):
         """Name (the link), then company and email on a second line: one cell instead of three columns."""
-        details = " · ".join(part for part in (lead.company, lead.email) if part)
-        return format_html(
-            '<a href="{}" class="crm-person-name">{}</a><span class="crm-person-details">{}</span>',
-            reverse("admin:leads_lead_change", args=[lead.pk]),
-            lead.full_name or lead.email or "(no name)",
-            details,
-        )
+        return two_lines(reverse("admin:leads_lead_change", args=[lead.pk]), lead.full_name or lead.email or "(no name)",
+                         lead.company, lead.email)
 
     @admin.display(description="owner", ordering="owner__first_name")
     def owner_name(self, lead):
@@ -452,11 +448,11 @@ class LeadAdmin(AuditedAdmin, LeadImportMixin, VersionedAdmin, TenantScopedAdmin
     @admin.display(description="age", ordering="-created_at")
     def age(self, lead):
         """How old the lead is, and how long since anyone or anything touched it."""
-        since = age(lead.last_activity_at)
+        since = ago(lead.last_activity_at)
         touched = ("touched just now" if since == "just now" else f"touched {since} ago") if since else "untouched"
         return format_html(
             '<span title="created {}">{}</span><span class="crm-person-details">{}</span>',
-            _when(lead.created_at), age(lead.created_at), touched,
+            _when(lead.created_at), ago(lead.created_at), touched,
         )
 
     @admin.display(description="status", ordering="status")

@@ -83,3 +83,57 @@ def test_a_reps_contact_company_and_deal_pages_fit_a_laptop(live_server, page, w
         assert page.inner_text("#content h1").startswith(title), url
         assert "Save and continue editing" not in page.content()
         _fits_and_passes_axe(page)
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_every_list_a_workspace_admin_opens_fits_a_laptop(live_server, page, width, height):
+    """Each list's columns show without a sideways scroll (the rep's lists and the admin's alike), with real-length
+    names, emails, companies and amounts in them."""
+    from django.contrib import admin
+    from django.urls import NoReverseMatch, reverse
+
+    from django.utils import timezone
+
+    from crm.choices import ActivityKind
+    from leads.models import ImportJob
+    from tests.factories import ActivityFactory, ApiTokenFactory, LeadFactory
+
+    tenant = TenantFactory(name="Acme Analytics", slug="acme-analytics")
+    admin_user = UserFactory(tenant=tenant, username="ada", first_name="Adelaide", last_name="Montgomery-Fairweather",
+                             email="adelaide.montgomery-fairweather@acme-analytics.example", role=Role.ADMIN,
+                             is_staff=True)
+    company = CompanyFactory(tenant=tenant, name="Analytical Engines Holdings International",
+                             domain="analytical-engines-holdings.example", industry="Industrial machinery",
+                             owner=admin_user)
+    contact = ContactFactory(tenant=tenant, company=company, owner=admin_user, first_name="Augusta Ada",
+                             last_name="King-Noel", phone="+14155550123",
+                             email="augusta.ada.king-noel@analytical-engines-holdings.example")
+    DealFactory(tenant=tenant, company=company, contact=contact, owner=admin_user, amount=1_250_000,
+                name="Analytical Engines Holdings International: enterprise pilot, 250 seats")
+    lead = LeadFactory(tenant=tenant, owner=admin_user, first_name="Bartholomew", last_name="Featherstonehaugh",
+                       company="Featherstonehaugh & Cholmondeley Logistics",
+                       email="bartholomew.featherstonehaugh@featherstonehaugh-logistics.example")
+    ActivityFactory(lead=lead, contact=contact, kind=ActivityKind.CALL, actor=admin_user,
+                    subject="Discovery call about the enterprise pilot and the procurement timeline")
+    ImportJob.objects.create(tenant=tenant, created_by=admin_user, file_name="hubspot-crm-exports-all-contacts-2026-11-30.csv",
+                             status="finished", rows_read=200_000, created=188_008, skipped=10_005, rejected=1_987,
+                             warned=991, finished_at=timezone.now())
+    ApiTokenFactory(user=admin_user, name="Website contact form on the marketing site (production)")
+    page.set_viewport_size({"width": width, "height": height})
+    sign_in(page, live_server, admin_user, next_url="/admin/")
+
+    checked, too_wide = [], {}
+    for model, model_admin in admin.site._registry.items():
+        opts = model._meta
+        try:
+            url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        except NoReverseMatch:
+            continue
+        response = page.goto(live_server.url + url)
+        if response.status != 200 or not page.query_selector("#changelist"):
+            continue  # not a workspace admin's list
+        checked.append(url)
+        if (overflow := horizontal_overflow(page)) > 0:
+            too_wide[url] = overflow
+    assert len(checked) > 15
+    assert not too_wide, too_wide  # pixels each list is wider than the page shows
