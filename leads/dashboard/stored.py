@@ -1,0 +1,211 @@
+"""The dashboard's figures read from the stored rollups (leads/dashboard_rollup.py), exact at every moment.
+
+Each sum is the stored rows of the period plus a correction for the leads still marked stale: minus what they
+counted for when last stored, plus what they count for now (their facts read live, the same SQL). All reads
+happen in one snapshot (REPEATABLE READ on PostgreSQL), so a refresh committing meanwhile cannot be seen half.
+
+The median is not a sum: the per-day wait buckets (summed and corrected the same way) say which bucket holds the
+middle lead(s) and at what rank; the exact wait at that rank is then read from that bucket's stored facts in
+order (an index), merged with the stale leads' live waits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+from leads.dashboard_models import DashboardDay, DashboardLead, DashboardStale, DashboardWait
+from leads.dashboard_rollup import DAY_COUNTS, FACT_COLUMNS, day_sums, facts_sql, stored_sql, wait_sums
+from leads.models import Lead
+
+TOTAL = "total"  # the median over the whole scope, beside each owner's
+
+
+@dataclass(frozen=True)
+class StoredFigures:
+    groups: list[dict]  # per owner_key, source, campaign_key of the cohort: DAY_COUNTS
+    now: dict[int, tuple[int, int]]  # owner_key -> (open, untouched) leads now, whatever their age
+    medians: dict  # TOTAL or an owner_key -> (median wait or None, contacted leads)
+
+
+@contextmanager
+def one_snapshot() -> Iterator[None]:
+    outermost = not connection.in_atomic_block
+    with transaction.atomic(savepoint=False):  # inside a caller's transaction its snapshot is ours already
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield
+
+
+def read(*, tenant_id: int, first_day: dt.date, last_day: dt.date, owner_id: int | None,
+         median_owners: list[int]) -> StoredFigures:
+    """The cohort's counts (one owner's when owner_id is given), every owner's open and untouched leads now,
+    and the median wait for the scope and for each of `median_owners`."""
+    reader = _Reader(tenant_id=tenant_id, first_day=first_day, last_day=last_day, owner_id=owner_id)
+    with one_snapshot():
+        return StoredFigures(groups=reader.groups(), now=reader.now(), medians=reader.medians(median_owners))
+
+
+class _Reader:
+    def __init__(self, *, tenant_id: int, first_day: dt.date, last_day: dt.date, owner_id: int | None):
+        self.tenant_id, self.owner_id = tenant_id, owner_id
+        self.days = [connection.ops.adapt_datefield_value(first_day), connection.ops.adapt_datefield_value(last_day)]
+        stale = DashboardStale.objects.filter(tenant_id=tenant_id).values("lead_id")
+        self.live_sql, self.live_params = facts_sql(Lead.objects.filter(tenant_id=tenant_id, pk__in=stale))
+        stale_ids = f"SELECT lead_id FROM {DashboardStale._meta.db_table} WHERE tenant_id = %s"
+        self.stale_ids = (stale_ids, [tenant_id])
+        cols = ", ".join(FACT_COLUMNS)
+        self.correction = (
+            f"SELECT {cols}, -1 AS sign FROM ({stored_sql(f'tenant_id = %s AND lead_id IN ({stale_ids})')}) old "
+            f"UNION ALL SELECT {cols}, 1 AS sign FROM ({self.live_sql}) live"
+        )
+        self.correction_params = [tenant_id, tenant_id, *self.live_params]
+
+    def _in_period(self) -> tuple[str, list]:
+        where, params = "day >= %s AND day <= %s", list(self.days)
+        if self.owner_id is not None:
+            where, params = f"{where} AND owner_key = %s", [*params, self.owner_id]
+        return where, params
+
+    def _fetch(self, sql: str, params: list) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def groups(self) -> list[dict]:
+        where, params = self._in_period()
+        keys = "owner_key, source, campaign_key"
+        counts = ", ".join(DAY_COUNTS)
+        sums = ", ".join(f"SUM({c})" for c in DAY_COUNTS)
+        sql = (
+            f"SELECT {keys}, {sums} FROM ("
+            f"SELECT {keys}, {counts} FROM {DashboardDay._meta.db_table} WHERE tenant_id = %s AND {where} "
+            f"UNION ALL SELECT {keys}, {counts} FROM ({day_sums(self.correction)}) c WHERE {where}"
+            f") u GROUP BY {keys}"
+        )
+        rows = self._fetch(sql, [self.tenant_id, *params, *self.correction_params, *params])
+        names = ("owner_key", "source", "campaign_key", *DAY_COUNTS)
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def now(self) -> dict[int, tuple[int, int]]:
+        sql = (
+            "SELECT owner_key, SUM(open), SUM(untouched) FROM ("
+            f"SELECT owner_key, open, untouched FROM {DashboardDay._meta.db_table} WHERE tenant_id = %s "
+            f"UNION ALL SELECT owner_key, open, untouched FROM ({day_sums(self.correction)}) c"
+            ") u GROUP BY owner_key"
+        )
+        return {owner: (int(o), int(u)) for owner, o, u in self._fetch(sql, [self.tenant_id, *self.correction_params])}
+
+    def medians(self, owners: list[int]) -> dict:
+        where, params = self._in_period()
+        sql = (
+            "SELECT owner_key, bucket, SUM(n) FROM ("
+            f"SELECT owner_key, bucket, n FROM {DashboardWait._meta.db_table} WHERE tenant_id = %s AND {where} "
+            f"UNION ALL SELECT owner_key, bucket, n FROM ({wait_sums(self.correction)}) c WHERE {where}"
+            ") u GROUP BY owner_key, bucket"
+        )
+        histograms: dict = {TOTAL: {}}
+        for owner, bucket, n in self._fetch(sql, [self.tenant_id, *params, *self.correction_params, *params]):
+            if n:
+                histograms.setdefault(owner, {})[bucket] = int(n)
+                histograms[TOTAL][bucket] = histograms[TOTAL].get(bucket, 0) + int(n)
+        groups = [TOTAL, *(o for o in owners if o != self.owner_id)]
+        wanted = {}  # (group, bucket) -> ranks within the bucket
+        for group in groups:
+            histogram = histograms.get(group, {})
+            for rank in _middle_ranks(sum(histogram.values())):
+                bucket, within = _locate(histogram, rank)
+                wanted.setdefault((group, bucket), []).append(within)
+        values = self._values_at(wanted)
+        result = {}
+        for group in groups:
+            histogram = histograms.get(group, {})
+            ranks = _middle_ranks(sum(histogram.values()))
+            waits = [values[(group, *_locate(histogram, rank))] for rank in ranks]
+            result[group] = (_median(waits, per_owner=group != TOTAL), sum(histogram.values()))
+        if self.owner_id is not None:
+            result[self.owner_id] = result[TOTAL]
+        return result
+
+    def _values_at(self, wanted: dict) -> dict:
+        """The exact wait (microseconds) at each (group, bucket, rank within the bucket)."""
+        if not wanted:
+            return {}
+        where, params = self._in_period()
+        live = {}
+        for owner, bucket, wait in self._fetch(
+            f"SELECT owner_key, bucket, wait FROM ({self.live_sql}) l WHERE bucket IS NOT NULL AND {where}",
+            [*self.live_params, *params],
+        ):
+            for group in (TOTAL, owner):
+                live.setdefault((group, bucket), []).append(_microseconds(wait))
+        stale_ids, stale_params = self.stale_ids
+        parts, part_params, windows = [], [], []
+        for i, ((group, bucket), ranks) in enumerate(sorted(wanted.items(), key=str)):
+            merged_in = sorted(live.get((group, bucket), []))
+            offset = max(0, min(ranks) - len(merged_in))
+            # Enough stored waits that the merged rank is inside them (see `_merged`).
+            limit = max(ranks) - offset + 2
+            owner = "" if group == TOTAL else "AND owner_key = %s"
+            parts.append(
+                f"SELECT {i} AS q, wait FROM (SELECT wait FROM {DashboardLead._meta.db_table} "
+                f"WHERE tenant_id = %s AND bucket = %s AND {where} {owner} AND lead_id NOT IN ({stale_ids}) "
+                f"ORDER BY wait LIMIT %s OFFSET %s) w{i}"
+            )
+            part_params += [self.tenant_id, bucket, *params, *([] if group == TOTAL else [group]), *stale_params,
+                            limit, offset]
+            windows.append((group, bucket, ranks, merged_in, offset))
+        stored: dict[int, list[int]] = {}
+        for q, wait in self._fetch(" UNION ALL ".join(parts), part_params):
+            stored.setdefault(q, []).append(_microseconds(wait))
+        values = {}
+        for i, (group, bucket, ranks, merged_in, offset) in enumerate(windows):
+            merged = sorted(stored.get(i, []) + merged_in)
+            for rank in ranks:
+                values[(group, bucket, rank)] = merged[rank - offset]
+        return values
+
+
+def _middle_ranks(n: int) -> list[int]:
+    if not n:
+        return []
+    return [(n - 1) // 2] if n % 2 else [n // 2 - 1, n // 2]
+
+
+def _locate(histogram: dict, rank: int) -> tuple[int, int]:
+    """The bucket holding the rank-th wait (0-based, in order) and its rank within the bucket."""
+    for bucket in sorted(histogram):
+        if rank < histogram[bucket]:
+            return bucket, rank
+        rank -= histogram[bucket]
+    raise ValueError("rank beyond the histogram")
+
+
+def _microseconds(wait) -> int:
+    # An interval on PostgreSQL (a timedelta here), microseconds on SQLite.
+    if isinstance(wait, dt.timedelta):
+        return (wait.days * 86_400 + wait.seconds) * 1_000_000 + wait.microseconds
+    return int(wait)
+
+
+def _median(waits: list[int], *, per_owner: bool) -> dt.timedelta | None:
+    """The middle wait, or the midpoint of the middle two, rounded to the second exactly as the live queries do
+    (leads/dashboard/figures.py): percentile_cont on PostgreSQL; elsewhere AVG of seconds, and for the per-owner
+    medians timedelta arithmetic."""
+    if not waits:
+        return None
+    if len(waits) == 1:
+        seconds = waits[0] / 1_000_000
+    elif connection.vendor == "postgresql":
+        low, high = waits[0] / 1_000_000, waits[1] / 1_000_000
+        seconds = low + (high - low) * 0.5
+    elif per_owner:
+        seconds = ((dt.timedelta(microseconds=waits[0]) + dt.timedelta(microseconds=waits[1])) / 2).total_seconds()
+    else:
+        seconds = (waits[0] / 1_000_000 + waits[1] / 1_000_000) / 2
+    return dt.timedelta(seconds=round(seconds))
