@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from django.db import connection, transaction
 from django.db.models import BooleanField, Case, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, Value, When
@@ -147,10 +148,16 @@ def _apply(cursor, relation: str, params: list) -> None:
     _add(cursor, wait_sums(relation), params, table=DashboardWait._meta.db_table, key=WAIT_KEY, counts=("n",))
 
 
-def _snapshot_transaction(cursor) -> None:
-    # One snapshot for the whole refresh (see the module's docstring); must be the transaction's first statement.
-    if connection.vendor == "postgresql":
-        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+@contextmanager
+def one_snapshot(*, read_only: bool = False) -> Iterator[None]:
+    """A transaction whose statements all see one snapshot (REPEATABLE READ on PostgreSQL; SQLite's transactions
+    are serialised). Inside a caller's transaction, that transaction's."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic(savepoint=not read_only):
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:  # must be the transaction's first statement
+                cursor.execute(f"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ{' READ ONLY' if read_only else ''}")
+        yield
 
 
 class _Refresher:
@@ -174,8 +181,7 @@ class _Refresher:
 def refresh_batch(*, size: int = BATCH) -> int:
     """Bring the leads of the oldest `size` stale marks up to date, in one transaction; returns how many leads."""
     stale = DashboardStale._meta.db_table
-    with transaction.atomic(), connection.cursor() as cursor:
-        _snapshot_transaction(cursor)
+    with one_snapshot(), connection.cursor() as cursor:
         cursor.execute(f"SELECT id FROM {stale} ORDER BY id LIMIT 1 OFFSET %s", [size - 1])
         row = cursor.fetchone()
         if row is None:
@@ -225,8 +231,7 @@ def rebuild(*, progress: Callable[[str], None] | None = None) -> int:
     with _Refresher() as held:
         if not held:
             raise RuntimeError("Another refresh of the dashboard's figures is running; try again when it ends.")
-        with transaction.atomic(), connection.cursor() as cursor:
-            _snapshot_transaction(cursor)
+        with one_snapshot(), connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {DashboardStale._meta.db_table}")
             for table in tables:
                 cursor.execute(f"DELETE FROM {table}")

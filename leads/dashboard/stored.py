@@ -12,14 +12,12 @@ order (an index), merged with the stale leads' live waits.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import connection
 
 from leads.dashboard_models import DashboardDay, DashboardLead, DashboardStale, DashboardWait
-from leads.dashboard_rollup import DAY_COUNTS, FACT_COLUMNS, day_sums, facts_sql, stored_sql, wait_sums
+from leads.dashboard_rollup import DAY_COUNTS, FACT_COLUMNS, day_sums, facts_sql, one_snapshot, stored_sql, wait_sums
 from leads.models import Lead
 
 TOTAL = "total"  # the median over the whole scope, beside each owner's
@@ -32,22 +30,12 @@ class StoredFigures:
     medians: dict  # TOTAL or an owner_key -> (median wait or None, contacted leads)
 
 
-@contextmanager
-def one_snapshot() -> Iterator[None]:
-    outermost = not connection.in_atomic_block
-    with transaction.atomic(savepoint=False):  # inside a caller's transaction its snapshot is ours already
-        if outermost and connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        yield
-
-
 def read(*, tenant_id: int, first_day: dt.date, last_day: dt.date, owner_id: int | None,
          median_owners: list[int]) -> StoredFigures:
     """The cohort's counts (one owner's when owner_id is given), every owner's open and untouched leads now,
     and the median wait for the scope and for each of `median_owners`."""
     reader = _Reader(tenant_id=tenant_id, first_day=first_day, last_day=last_day, owner_id=owner_id)
-    with one_snapshot():
+    with one_snapshot(read_only=True):
         return StoredFigures(groups=reader.groups(), now=reader.now(), medians=reader.medians(median_owners))
 
 
@@ -90,7 +78,8 @@ class _Reader:
         )
         rows = self._fetch(sql, [self.tenant_id, *params, *self.correction_params, *params])
         names = ("owner_key", "source", "campaign_key", *DAY_COUNTS)
-        return [dict(zip(names, row, strict=True)) for row in rows]
+        # int(): PostgreSQL sums bigints as numeric.
+        return [dict(zip(names, (*row[:3], *map(int, row[3:])), strict=True)) for row in rows]
 
     def now(self) -> dict[int, tuple[int, int]]:
         sql = (
