@@ -64,13 +64,12 @@ def reached_contacted() -> Q:
         tenant_id=OuterRef("tenant_id"), lead_id=OuterRef("pk"), kind=ActivityKind.STATUS_CHANGED,
         data__to__in=list(CONTACTING_CHANGES),
     )
-    return Q(status__in=CONTACTED_OR_LATER) | reached_qualified() | (Q(status=LeadStatus.DISQUALIFIED) & Exists(history))
+    return Q(status__in=CONTACTED_OR_LATER) | reached_qualified() | Q(Q(status=LeadStatus.DISQUALIFIED), Exists(history))
 
 
 def facts(leads):
     """What the dashboard reads of each lead, as columns f_<FACT_COLUMNS> (test leads left out)."""
     wait = ExpressionWrapper(F("first_contacted_at") - F("created_at"), output_field=DurationField())
-    flag = {"default": Value(False), "output_field": BooleanField()}
     return (
         leads.filter(is_test=False)
         .order_by()
@@ -85,8 +84,10 @@ def facts(leads):
             f_campaign_key=Coalesce("source_campaign_id", Value(0)),
             f_status=F("status"),
             f_score_band=F("score_band"),
-            f_contacted=Case(When(reached_contacted(), then=Value(True)), **flag),
-            f_qualified=Case(When(reached_qualified(), then=Value(True)), **flag),
+            f_contacted=Case(When(reached_contacted(), then=Value(True)), default=Value(False),
+                             output_field=BooleanField()),
+            f_qualified=Case(When(reached_qualified(), then=Value(True)), default=Value(False),
+                             output_field=BooleanField()),
             f_bucket=Case(
                 When(first_contacted_at__isnull=True, then=Value(None)),
                 *[When(f_wait__lt=bound, then=Value(i)) for i, bound in enumerate(WAIT_BOUNDS)],

@@ -42,7 +42,7 @@ def read(*, tenant_id: int, first_day: dt.date, last_day: dt.date, owner_id: int
 class _Reader:
     def __init__(self, *, tenant_id: int, first_day: dt.date, last_day: dt.date, owner_id: int | None):
         self.tenant_id, self.owner_id = tenant_id, owner_id
-        self.days = [connection.ops.adapt_datefield_value(first_day), connection.ops.adapt_datefield_value(last_day)]
+        self.days: list = [connection.ops.adapt_datefield_value(first_day), connection.ops.adapt_datefield_value(last_day)]
         stale = DashboardStale.objects.filter(tenant_id=tenant_id).values("lead_id")
         self.live_sql, self.live_params = facts_sql(Lead.objects.filter(tenant_id=tenant_id, pk__in=stale))
         stale_ids = f"SELECT lead_id FROM {DashboardStale._meta.db_table} WHERE tenant_id = %s"
@@ -104,7 +104,7 @@ class _Reader:
                 histograms.setdefault(owner, {})[bucket] = int(n)
                 histograms[TOTAL][bucket] = histograms[TOTAL].get(bucket, 0) + int(n)
         groups = [TOTAL, *(o for o in owners if o != self.owner_id)]
-        wanted = {}  # (group, bucket) -> ranks within the bucket
+        wanted: dict[tuple, list[int]] = {}  # (group, bucket) -> ranks within the bucket
         for group in groups:
             histogram = histograms.get(group, {})
             for rank in _middle_ranks(sum(histogram.values())):
@@ -126,7 +126,7 @@ class _Reader:
         if not wanted:
             return {}
         where, params = self._in_period()
-        live = {}
+        live: dict[tuple, list[int]] = {}
         for owner, bucket, wait in self._fetch(
             f"SELECT owner_key, bucket, wait FROM ({self.live_sql}) l WHERE bucket IS NOT NULL AND {where}",
             [*self.live_params, *params],

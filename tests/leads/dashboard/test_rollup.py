@@ -3,9 +3,11 @@ live computation, before the refresh (changed leads read live) and after it; the
 
 import datetime as dt
 import io
+import threading
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,7 +25,8 @@ from leads.deletion import delete_lead
 from leads.lifecycle import change_status
 from leads.models import Campaign, Lead
 from leads.tasks import refresh_dashboard
-from tests.factories import ActivityFactory, LeadFactory, UserFactory
+from tests.concurrency import run_together
+from tests.factories import ActivityFactory, LeadFactory, ManagerFactory, TenantFactory, UserFactory
 
 NOW = timezone.now()
 TODAY = timezone.localdate(NOW)
@@ -246,3 +249,48 @@ def test_a_custom_period_in_the_past(team):
     rep, sam, manager, _ = team
     assert_page_is_live(manager, rep, periods=[Period(first_day=TODAY - dt.timedelta(days=60),
                                                       last_day=TODAY - dt.timedelta(days=20))])
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_change_committed_during_a_refresh_leaves_the_lead_stale_not_wrong(monkeypatch):
+    tenant = TenantFactory()
+    manager = ManagerFactory(tenant=tenant)
+    lead = LeadFactory(tenant=tenant, owner=manager, created_at=NOW - dt.timedelta(days=1))
+    dashboard_rollup.refresh_stale()
+    Lead.objects.filter(pk=lead.pk).update(score_band=ScoreBand.HOT)
+    apply = dashboard_rollup._apply
+
+    def change_meanwhile(cursor, relation, params):
+        # The refresh has its snapshot; another connection changes the lead and commits before the refresh does.
+        def contact():
+            Lead.objects.filter(pk=lead.pk).update(status=LeadStatus.CONTACTED, first_contacted_at=NOW)
+            connections.close_all()
+
+        worker = threading.Thread(target=contact)
+        worker.start()
+        worker.join()
+        apply(cursor, relation, params)
+
+    monkeypatch.setattr(dashboard_rollup, "_apply", change_meanwhile)
+    assert dashboard_rollup.refresh_batch() == 1
+    monkeypatch.undo()
+    stored = DashboardLead.objects.get(lead_id=lead.pk)
+    assert (stored.score_band, stored.status) == (ScoreBand.HOT, LeadStatus.NEW)  # the snapshot's facts
+    assert DashboardStale.objects.filter(lead_id=lead.pk).count() == 1  # the later change's mark stays
+    assert_page_is_live(manager, periods=[PERIODS[0]])
+    dashboard_rollup.refresh_stale()
+    assert not DashboardStale.objects.exists()
+    assert DashboardLead.objects.get(lead_id=lead.pk).status == LeadStatus.CONTACTED
+    assert_page_is_live(manager, periods=[PERIODS[0]])
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_second_refresher_leaves_the_marks_to_the_first():
+    tenant = TenantFactory()
+    LeadFactory(tenant=tenant)
+    with dashboard_rollup._Refresher() as held:
+        assert held
+        assert run_together(lambda i: dashboard_rollup.refresh_stale(), n=2) == [0, 0]
+    assert dashboard_rollup.refresh_stale() == 1
