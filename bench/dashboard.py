@@ -203,6 +203,7 @@ def main() -> None:
         cursor.execute("VACUUM (ANALYZE) leads_dashboard_lead")
         cursor.execute("VACUUM (ANALYZE) leads_dashboard_day")
         cursor.execute("VACUUM (ANALYZE) leads_dashboard_wait")
+        cursor.execute("VACUUM (ANALYZE) leads_dashboard_stale")  # the rebuild emptied it: autovacuum would, later
         cursor.execute(
             "SELECT (SELECT count(*) FROM leads_dashboard_day), (SELECT count(*) FROM leads_dashboard_wait), "
             "pg_size_pretty(pg_total_relation_size('leads_dashboard_lead')), "

@@ -29,11 +29,16 @@ class DashboardLead(models.Model):
     class Meta:
         db_table = "leads_dashboard_lead"
         indexes = [
-            # The median's last step: the waits of one bucket in order, for a workspace or one owner.
+            # The median's last step, the waits of one bucket in order, for a workspace or one owner: read in wait
+            # order for long periods, or a short period's rows of the bucket, sorted (PostgreSQL's planner picks).
             models.Index(fields=["tenant_id", "bucket", "wait"], include=["day", "lead_id"],
                          name="dash_lead_bucket_wait_idx"),
+            models.Index(fields=["tenant_id", "bucket", "day"], include=["wait", "lead_id"],
+                         name="dash_lead_bucket_day_idx"),
             models.Index(fields=["tenant_id", "owner_key", "bucket", "wait"], include=["day", "lead_id"],
                          name="dash_lead_owner_wait_idx"),
+            models.Index(fields=["tenant_id", "owner_key", "bucket", "day"], include=["wait", "lead_id"],
+                         name="dash_lead_owner_day_idx"),
         ]
 
 

@@ -30,12 +30,16 @@ class StoredFigures:
     medians: dict  # TOTAL or an owner_key -> (median wait or None, contacted leads)
 
 
+# Up to this many marked leads are named in the queries (index lookups); more are joined from the marks.
+NAMED_STALE = 5000
+
+
 def read(*, tenant_id: int, first_day: dt.date, last_day: dt.date, owner_id: int | None,
          median_owners: list[int]) -> StoredFigures:
     """The cohort's counts (one owner's when owner_id is given), every owner's open and untouched leads now,
     and the median wait for the scope and for each of `median_owners`."""
-    reader = _Reader(tenant_id=tenant_id, first_day=first_day, last_day=last_day, owner_id=owner_id)
     with one_snapshot(read_only=True):
+        reader = _Reader(tenant_id=tenant_id, first_day=first_day, last_day=last_day, owner_id=owner_id)
         return StoredFigures(groups=reader.groups(), now=reader.now(), medians=reader.medians(median_owners))
 
 
@@ -43,16 +47,30 @@ class _Reader:
     def __init__(self, *, tenant_id: int, first_day: dt.date, last_day: dt.date, owner_id: int | None):
         self.tenant_id, self.owner_id = tenant_id, owner_id
         self.days: list = [connection.ops.adapt_datefield_value(first_day), connection.ops.adapt_datefield_value(last_day)]
-        stale = DashboardStale.objects.filter(tenant_id=tenant_id).values("lead_id")
-        self.live_sql, self.live_params = facts_sql(Lead.objects.filter(tenant_id=tenant_id, pk__in=stale))
-        stale_ids = f"SELECT lead_id FROM {DashboardStale._meta.db_table} WHERE tenant_id = %s"
-        self.stale_ids = (stale_ids, [tenant_id])
+        marks = DashboardStale.objects.filter(tenant_id=tenant_id).values("lead_id")
+        ids = list(marks.distinct().values_list("lead_id", flat=True)[:NAMED_STALE + 1])
+        self.stale = bool(ids)
+        if len(ids) <= NAMED_STALE:
+            self.stale_ids: tuple[str, list] = (", ".join(["%s"] * len(ids)), ids)
+            leads = Lead.objects.filter(tenant_id=tenant_id, pk__in=ids)
+        else:
+            self.stale_ids = (f"SELECT lead_id FROM {DashboardStale._meta.db_table} WHERE tenant_id = %s", [tenant_id])
+            leads = Lead.objects.filter(tenant_id=tenant_id, pk__in=marks)
+        # Nothing marked: no correction at all (an empty IN would not even compile).
+        self.live_sql, self.live_params = facts_sql(leads) if ids else ("", [])
         cols = ", ".join(FACT_COLUMNS)
+        stale_sql, stale_params = self.stale_ids
         self.correction = (
-            f"SELECT {cols}, -1 AS sign FROM ({stored_sql(f'tenant_id = %s AND lead_id IN ({stale_ids})')}) old "
+            f"SELECT {cols}, -1 AS sign FROM ({stored_sql(f'tenant_id = %s AND lead_id IN ({stale_sql})')}) old "
             f"UNION ALL SELECT {cols}, 1 AS sign FROM ({self.live_sql}) live"
         )
-        self.correction_params = [tenant_id, tenant_id, *self.live_params]
+        self.correction_params = [tenant_id, *stale_params, *self.live_params]
+
+    def _corrected(self, stored: str, stored_params: list, correction: str, correction_params: list) -> tuple[str, list]:
+        """The stored rows, and (when leads are marked) the marked leads' correction beside them."""
+        if not self.stale:
+            return stored, stored_params
+        return f"{stored} UNION ALL {correction}", [*stored_params, *self.correction_params, *correction_params]
 
     def _in_period(self) -> tuple[str, list]:
         where, params = "day >= %s AND day <= %s", list(self.days)
@@ -70,36 +88,35 @@ class _Reader:
         keys = "owner_key, source, campaign_key"
         counts = ", ".join(DAY_COUNTS)
         sums = ", ".join(f"SUM({c})" for c in DAY_COUNTS)
-        sql = (
-            f"SELECT {keys}, {sums} FROM ("
-            f"SELECT {keys}, {counts} FROM {DashboardDay._meta.db_table} WHERE tenant_id = %s AND {where} "
-            f"UNION ALL SELECT {keys}, {counts} FROM ({day_sums(self.correction)}) c WHERE {where}"
-            f") u GROUP BY {keys}"
+        union, union_params = self._corrected(
+            f"SELECT {keys}, {counts} FROM {DashboardDay._meta.db_table} WHERE tenant_id = %s AND {where}",
+            [self.tenant_id, *params],
+            f"SELECT {keys}, {counts} FROM ({day_sums(self.correction)}) c WHERE {where}", params,
         )
-        rows = self._fetch(sql, [self.tenant_id, *params, *self.correction_params, *params])
+        rows = self._fetch(f"SELECT {keys}, {sums} FROM ({union}) u GROUP BY {keys}", union_params)
         names = ("owner_key", "source", "campaign_key", *DAY_COUNTS)
         # int(): PostgreSQL sums bigints as numeric.
         return [dict(zip(names, (*row[:3], *map(int, row[3:])), strict=True)) for row in rows]
 
     def now(self) -> dict[int, tuple[int, int]]:
-        sql = (
-            "SELECT owner_key, SUM(open), SUM(untouched) FROM ("
-            f"SELECT owner_key, open, untouched FROM {DashboardDay._meta.db_table} WHERE tenant_id = %s "
-            f"UNION ALL SELECT owner_key, open, untouched FROM ({day_sums(self.correction)}) c"
-            ") u GROUP BY owner_key"
+        union, params = self._corrected(
+            f"SELECT owner_key, open, untouched FROM {DashboardDay._meta.db_table} WHERE tenant_id = %s",
+            [self.tenant_id],
+            f"SELECT owner_key, open, untouched FROM ({day_sums(self.correction)}) c", [],
         )
-        return {owner: (int(o), int(u)) for owner, o, u in self._fetch(sql, [self.tenant_id, *self.correction_params])}
+        sql = f"SELECT owner_key, SUM(open), SUM(untouched) FROM ({union}) u GROUP BY owner_key"
+        return {owner: (int(o), int(u)) for owner, o, u in self._fetch(sql, params)}
 
     def medians(self, owners: list[int]) -> dict:
         where, params = self._in_period()
-        sql = (
-            "SELECT owner_key, bucket, SUM(n) FROM ("
-            f"SELECT owner_key, bucket, n FROM {DashboardWait._meta.db_table} WHERE tenant_id = %s AND {where} "
-            f"UNION ALL SELECT owner_key, bucket, n FROM ({wait_sums(self.correction)}) c WHERE {where}"
-            ") u GROUP BY owner_key, bucket"
+        union, union_params = self._corrected(
+            f"SELECT owner_key, bucket, n FROM {DashboardWait._meta.db_table} WHERE tenant_id = %s AND {where}",
+            [self.tenant_id, *params],
+            f"SELECT owner_key, bucket, n FROM ({wait_sums(self.correction)}) c WHERE {where}", params,
         )
         histograms: dict = {TOTAL: {}}
-        for owner, bucket, n in self._fetch(sql, [self.tenant_id, *params, *self.correction_params, *params]):
+        sql = f"SELECT owner_key, bucket, SUM(n) FROM ({union}) u GROUP BY owner_key, bucket"
+        for owner, bucket, n in self._fetch(sql, union_params):
             if n:
                 histograms.setdefault(owner, {})[bucket] = int(n)
                 histograms[TOTAL][bucket] = histograms[TOTAL].get(bucket, 0) + int(n)
@@ -130,10 +147,11 @@ class _Reader:
         for owner, bucket, wait in self._fetch(
             f"SELECT owner_key, bucket, wait FROM ({self.live_sql}) l WHERE bucket IS NOT NULL AND {where}",
             [*self.live_params, *params],
-        ):
+        ) if self.stale else ():
             for group in (TOTAL, owner):
                 live.setdefault((group, bucket), []).append(_microseconds(wait))
         stale_ids, stale_params = self.stale_ids
+        not_stale = f"AND lead_id NOT IN ({stale_ids})" if self.stale else ""
         parts, part_params, windows = [], [], []
         for i, ((group, bucket), ranks) in enumerate(sorted(wanted.items(), key=str)):
             merged_in = sorted(live.get((group, bucket), []))
@@ -143,11 +161,11 @@ class _Reader:
             owner = "" if group == TOTAL else "AND owner_key = %s"
             parts.append(
                 f"SELECT {i} AS q, wait FROM (SELECT wait FROM {DashboardLead._meta.db_table} "
-                f"WHERE tenant_id = %s AND bucket = %s AND {where} {owner} AND lead_id NOT IN ({stale_ids}) "
+                f"WHERE tenant_id = %s AND bucket = %s AND {where} {owner} {not_stale} "
                 f"ORDER BY wait LIMIT %s OFFSET %s) w{i}"
             )
-            part_params += [self.tenant_id, bucket, *params, *([] if group == TOTAL else [group]), *stale_params,
-                            limit, offset]
+            part_params += [self.tenant_id, bucket, *params, *([] if group == TOTAL else [group]),
+                            *(stale_params if self.stale else []), limit, offset]
             windows.append((group, bucket, ranks, merged_in, offset))
         stored: dict[int, list[int]] = {}
         for q, wait in self._fetch(" UNION ALL ".join(parts), part_params):

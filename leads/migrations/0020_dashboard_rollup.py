@@ -75,7 +75,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'db_table': 'leads_dashboard_lead',
-                'indexes': [models.Index(fields=['tenant_id', 'bucket', 'wait'], include=('day', 'lead_id'), name='dash_lead_bucket_wait_idx'), models.Index(fields=['tenant_id', 'owner_key', 'bucket', 'wait'], include=('day', 'lead_id'), name='dash_lead_owner_wait_idx')],
+                'indexes': [models.Index(fields=['tenant_id', 'bucket', 'wait'], include=('day', 'lead_id'), name='dash_lead_bucket_wait_idx'), models.Index(fields=['tenant_id', 'bucket', 'day'], include=('wait', 'lead_id'), name='dash_lead_bucket_day_idx'), models.Index(fields=['tenant_id', 'owner_key', 'bucket', 'wait'], include=('day', 'lead_id'), name='dash_lead_owner_wait_idx'), models.Index(fields=['tenant_id', 'owner_key', 'bucket', 'day'], include=('wait', 'lead_id'), name='dash_lead_owner_day_idx')],
             },
         ),
         migrations.CreateModel(

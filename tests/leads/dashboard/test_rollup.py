@@ -7,13 +7,13 @@ import threading
 
 import pytest
 from django.core.management import call_command
-from django.db import connections
+from django.db import connection, connections
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm.choices import ActivityKind
-from leads import dashboard_rollup
+from leads import dashboard_rollup, dashboard_triggers
 from leads.activities import log_activity
 from leads.choices import LeadSource, LeadStatus, ScoreBand
 from leads.dashboard.figures import (
@@ -294,3 +294,20 @@ def test_a_second_refresher_leaves_the_marks_to_the_first():
         assert held
         assert run_together(lambda i: dashboard_rollup.refresh_stale(), n=2) == [0, 0]
     assert dashboard_rollup.refresh_stale() == 1
+
+
+def test_the_triggers_are_installed_and_reinstalling_them_is_harmless(db):
+    def names():
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+            else:
+                cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            return {row[0] for row in cursor.fetchall()}
+
+    expected = {name for _, name in dashboard_triggers.TRIGGERS}
+    assert expected <= names()
+    dashboard_triggers.install(connection)  # what every migrate does again (SQLite loses them on table rebuilds)
+    assert expected <= names()
+    lead = LeadFactory()
+    assert DashboardStale.objects.filter(lead_id=lead.pk).count() == 1
