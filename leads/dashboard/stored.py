@@ -15,9 +15,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models.expressions import RawSQL
 
 from leads.dashboard_models import DashboardDay, DashboardLead, DashboardStale, DashboardWait
-from leads.dashboard_rollup import DAY_COUNTS, FACT_COLUMNS, day_sums, facts_sql, one_snapshot, stored_sql, wait_sums
+from leads.dashboard_rollup import DAY_COUNTS, DAY_KEY, FACT_COLUMNS, day_sums, facts_sql, one_snapshot, stored_sql
 from leads.models import Lead
 
 TOTAL = "total"  # the median over the whole scope, beside each owner's
@@ -46,13 +47,20 @@ def read(*, tenant_id: int, first_day: dt.date, last_day: dt.date, owner_id: int
 class _Reader:
     def __init__(self, *, tenant_id: int, first_day: dt.date, last_day: dt.date, owner_id: int | None):
         self.tenant_id, self.owner_id = tenant_id, owner_id
+        self.first_day, self.last_day = first_day, last_day
+        self._day_rows: list[dict] | None = None
         self.days: list = [connection.ops.adapt_datefield_value(first_day), connection.ops.adapt_datefield_value(last_day)]
         marks = DashboardStale.objects.filter(tenant_id=tenant_id).values("lead_id")
         ids = list(marks.distinct().values_list("lead_id", flat=True)[:NAMED_STALE + 1])
         self.stale = bool(ids)
         if len(ids) <= NAMED_STALE:
-            self.stale_ids: tuple[str, list] = (", ".join(["%s"] * len(ids)), ids)
-            leads = Lead.objects.filter(tenant_id=tenant_id, pk__in=ids)
+            # PostgreSQL takes the ids as one array parameter rather than thousands of them, in every query.
+            self.stale_ids: tuple[str, list] = (
+                ("SELECT unnest(%s::bigint[])", [ids]) if connection.vendor == "postgresql"
+                else (", ".join(["%s"] * len(ids)), ids)
+            )
+            named = RawSQL(*self.stale_ids) if connection.vendor == "postgresql" else ids
+            leads = Lead.objects.filter(tenant_id=tenant_id, pk__in=named)
         else:
             self.stale_ids = (f"SELECT lead_id FROM {DashboardStale._meta.db_table} WHERE tenant_id = %s", [tenant_id])
             leads = Lead.objects.filter(tenant_id=tenant_id, pk__in=marks)
@@ -66,60 +74,89 @@ class _Reader:
         )
         self.correction_params = [tenant_id, *stale_params, *self.live_params]
 
-    def _corrected(self, stored: str, stored_params: list, correction: str, correction_params: list) -> tuple[str, list]:
-        """The stored rows, and (when leads are marked) the marked leads' correction beside them."""
-        if not self.stale:
-            return stored, stored_params
-        return f"{stored} UNION ALL {correction}", [*stored_params, *self.correction_params, *correction_params]
-
-    def _in_period(self) -> tuple[str, list]:
-        where, params = "day >= %s AND day <= %s", list(self.days)
-        if self.owner_id is not None:
-            where, params = f"{where} AND owner_key = %s", [*params, self.owner_id]
-        return where, params
-
     def _fetch(self, sql: str, params: list) -> list[tuple]:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
 
+    def _in_scope(self, day, owner_key: int) -> bool:
+        day = dt.date.fromisoformat(day) if isinstance(day, str) else day  # SQLite returns dates as text
+        return self.first_day <= day <= self.last_day and self.owner_id in (None, owner_key)
+
+    def _period_sql(self) -> tuple[str, list]:
+        where, params = "tenant_id = %s AND day >= %s AND day <= %s", [self.tenant_id, *self.days]
+        if self.owner_id is not None:
+            where, params = f"{where} AND owner_key = %s", [*params, self.owner_id]
+        return where, params
+
+    def _day_correction(self) -> list[dict]:
+        """What the marked leads change in the day counts (every day, every owner): read once per page."""
+        if self._day_rows is None:
+            rows = self._fetch(day_sums(self.correction), self.correction_params) if self.stale else []
+            names = (*DAY_KEY, *DAY_COUNTS)
+            self._day_rows = [dict(zip(names, (*row[:5], *map(int, row[5:])), strict=True)) for row in rows]
+        return self._day_rows
+
     def groups(self) -> list[dict]:
-        where, params = self._in_period()
-        keys = "owner_key, source, campaign_key"
-        counts = ", ".join(DAY_COUNTS)
+        where, params = self._period_sql()
+        keys = ("owner_key", "source", "campaign_key")
         sums = ", ".join(f"SUM({c})" for c in DAY_COUNTS)
-        union, union_params = self._corrected(
-            f"SELECT {keys}, {counts} FROM {DashboardDay._meta.db_table} WHERE tenant_id = %s AND {where}",
-            [self.tenant_id, *params],
-            f"SELECT {keys}, {counts} FROM ({day_sums(self.correction)}) c WHERE {where}", params,
+        rows = self._fetch(
+            f"SELECT {', '.join(keys)}, {sums} FROM {DashboardDay._meta.db_table} WHERE {where} "
+            f"GROUP BY {', '.join(keys)}", params,
         )
-        rows = self._fetch(f"SELECT {keys}, {sums} FROM ({union}) u GROUP BY {keys}", union_params)
-        names = ("owner_key", "source", "campaign_key", *DAY_COUNTS)
         # int(): PostgreSQL sums bigints as numeric.
-        return [dict(zip(names, (*row[:3], *map(int, row[3:])), strict=True)) for row in rows]
+        merged = {row[:3]: dict(zip((*keys, *DAY_COUNTS), (*row[:3], *map(int, row[3:])), strict=True)) for row in rows}
+        for change in self._day_correction():
+            if self._in_scope(change["day"], change["owner_key"]):
+                key = tuple(change[k] for k in keys)
+                into = merged.setdefault(key, {**{k: change[k] for k in keys}, **dict.fromkeys(DAY_COUNTS, 0)})
+                for count in DAY_COUNTS:
+                    into[count] += change[count]
+        return list(merged.values())
 
     def now(self) -> dict[int, tuple[int, int]]:
-        union, params = self._corrected(
-            f"SELECT owner_key, open, untouched FROM {DashboardDay._meta.db_table} WHERE tenant_id = %s",
-            [self.tenant_id],
-            f"SELECT owner_key, open, untouched FROM ({day_sums(self.correction)}) c", [],
+        rows = self._fetch(
+            f"SELECT owner_key, SUM(open), SUM(untouched) FROM {DashboardDay._meta.db_table} WHERE tenant_id = %s "
+            "GROUP BY owner_key", [self.tenant_id],
         )
-        sql = f"SELECT owner_key, SUM(open), SUM(untouched) FROM ({union}) u GROUP BY owner_key"
-        return {owner: (int(o), int(u)) for owner, o, u in self._fetch(sql, params)}
+        counts = {owner: [int(o), int(u)] for owner, o, u in rows}
+        for change in self._day_correction():
+            into = counts.setdefault(change["owner_key"], [0, 0])
+            into[0] += change["open"]
+            into[1] += change["untouched"]
+        return {owner: (o, u) for owner, (o, u) in counts.items()}
 
     def medians(self, owners: list[int]) -> dict:
-        where, params = self._in_period()
-        union, union_params = self._corrected(
-            f"SELECT owner_key, bucket, n FROM {DashboardWait._meta.db_table} WHERE tenant_id = %s AND {where}",
-            [self.tenant_id, *params],
-            f"SELECT owner_key, bucket, n FROM ({wait_sums(self.correction)}) c WHERE {where}", params,
-        )
+        where, params = self._period_sql()
         histograms: dict = {TOTAL: {}}
-        sql = f"SELECT owner_key, bucket, SUM(n) FROM ({union}) u GROUP BY owner_key, bucket"
-        for owner, bucket, n in self._fetch(sql, union_params):
-            if n:
-                histograms.setdefault(owner, {})[bucket] = int(n)
-                histograms[TOTAL][bucket] = histograms[TOTAL].get(bucket, 0) + int(n)
+
+        def add(owner: int, bucket: int, n: int) -> None:
+            for group in (TOTAL, owner):
+                histogram = histograms.setdefault(group, {})
+                histogram[bucket] = histogram.get(bucket, 0) + n
+
+        for owner, bucket, n in self._fetch(
+            f"SELECT owner_key, bucket, SUM(n) FROM {DashboardWait._meta.db_table} WHERE {where} "
+            "GROUP BY owner_key, bucket", params,
+        ):
+            add(owner, bucket, int(n))
+        # The marked leads: their stored waits come out of the buckets, their live waits go in (and are kept to be
+        # merged with the stored ones when a median falls in their bucket).
+        self.live_waits: dict[tuple, list[int]] = {}
+        if self.stale:
+            for owner, day, bucket, sign, wait in self._fetch(
+                f"SELECT owner_key, day, bucket, sign, wait FROM ({self.correction}) c WHERE bucket IS NOT NULL",
+                self.correction_params,
+            ):
+                if self._in_scope(day, owner):
+                    add(owner, bucket, sign)
+                    if sign > 0:
+                        for group in (TOTAL, owner):
+                            self.live_waits.setdefault((group, bucket), []).append(_microseconds(wait))
+        for histogram in histograms.values():
+            for bucket in [b for b, n in histogram.items() if not n]:
+                del histogram[bucket]
         groups = [TOTAL, *(o for o in owners if o != self.owner_id)]
         wanted: dict[tuple, list[int]] = {}  # (group, bucket) -> ranks within the bucket
         for group in groups:
@@ -142,14 +179,8 @@ class _Reader:
         """The exact wait (microseconds) at each (group, bucket, rank within the bucket)."""
         if not wanted:
             return {}
-        where, params = self._in_period()
-        live: dict[tuple, list[int]] = {}
-        for owner, bucket, wait in self._fetch(
-            f"SELECT owner_key, bucket, wait FROM ({self.live_sql}) l WHERE bucket IS NOT NULL AND {where}",
-            [*self.live_params, *params],
-        ) if self.stale else ():
-            for group in (TOTAL, owner):
-                live.setdefault((group, bucket), []).append(_microseconds(wait))
+        where, params = self._period_sql()
+        live = self.live_waits
         stale_ids, stale_params = self.stale_ids
         not_stale = f"AND lead_id NOT IN ({stale_ids})" if self.stale else ""
         parts, part_params, windows = [], [], []
@@ -161,10 +192,10 @@ class _Reader:
             owner = "" if group == TOTAL else "AND owner_key = %s"
             parts.append(
                 f"SELECT {i} AS q, wait FROM (SELECT wait FROM {DashboardLead._meta.db_table} "
-                f"WHERE tenant_id = %s AND bucket = %s AND {where} {owner} {not_stale} "
+                f"WHERE bucket = %s AND {where} {owner} {not_stale} "
                 f"ORDER BY wait LIMIT %s OFFSET %s) w{i}"
             )
-            part_params += [self.tenant_id, bucket, *params, *([] if group == TOTAL else [group]),
+            part_params += [bucket, *params, *([] if group == TOTAL else [group]),
                             *(stale_params if self.stale else []), limit, offset]
             windows.append((group, bucket, ranks, merged_in, offset))
         stored: dict[int, list[int]] = {}
