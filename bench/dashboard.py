@@ -218,15 +218,17 @@ def main() -> None:
     worst = table(pages, manager, rep, repeat=args.repeat, title="stored figures fresh (no lead marked stale)")
 
     with connection.cursor() as cursor:
-        # A day's work spread over the year: every n-th lead of the workspace moves on a step, changes owner, or
-        # gets a call; the triggers mark each (bench/dashboard.py measures with them read live).
+        # A day's work spread over the year: every n-th lead of the workspace is rescored, and moves on a step,
+        # changes owner or gets its first contact; the triggers mark each, and the page reads them live.
         step = max(1, leads // max(1, args.stale))
+        offset = int(time.time()) % step  # other leads on each run, so a --reuse run changes some too
         cursor.execute(
             "UPDATE leads_lead SET status = CASE status WHEN 'new' THEN 'contacted' WHEN 'contacted' THEN 'qualified' "
             "ELSE status END, owner_id = CASE WHEN id %% 3 = 0 THEN %s ELSE owner_id END, "
+            "score_band = CASE score_band WHEN 'cold' THEN 'warm' WHEN 'warm' THEN 'hot' ELSE 'cold' END, "
             "first_contacted_at = COALESCE(first_contacted_at, created_at + interval '90 minutes') "
-            "WHERE id IN (SELECT id FROM leads_lead WHERE tenant_id = %s AND id %% %s = 0 ORDER BY id LIMIT %s)",
-            [rep.pk, tenant.pk, step, args.stale],
+            "WHERE id IN (SELECT id FROM leads_lead WHERE tenant_id = %s AND id %% %s = %s ORDER BY id LIMIT %s)",
+            [rep.pk, tenant.pk, step, offset, args.stale],
         )
         changed = cursor.rowcount
         cursor.execute("SELECT count(DISTINCT lead_id) FROM leads_dashboard_stale")
