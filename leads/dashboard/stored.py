@@ -186,8 +186,10 @@ class _Reader:
         parts, part_params, windows = [], [], []
         for i, ((group, bucket), ranks) in enumerate(sorted(wanted.items(), key=str)):
             merged_in = sorted(live.get((group, bucket), []))
+            # The rank-th wait of (stored + live) in order is among the stored ones from rank - len(live) on, or one
+            # of the live; with the stored window starting at that offset, sorted(window + live)[rank - offset] is
+            # it, provided the window reaches one past the highest rank (or the bucket's end).
             offset = max(0, min(ranks) - len(merged_in))
-            # Enough stored waits that the merged rank is inside them (see `_merged`).
             limit = max(ranks) - offset + 2
             owner = "" if group == TOTAL else "AND owner_key = %s"
             parts.append(
