@@ -208,14 +208,21 @@ def refresh_batch(*, size: int = BATCH) -> int:
         return leads
 
 
+class RefreshRunning(RuntimeError):
+    """Another process is refreshing the stored figures (PostgreSQL's advisory lock is taken)."""
+
+
 def refresh_stale(*, max_seconds: float | None = None, size: int = BATCH,
-                  progress: Callable[[int], None] | None = None) -> int:
+                  progress: Callable[[int], None] | None = None, busy_ok: bool = True) -> int:
     """Refresh batch after batch until no lead is marked stale (or `max_seconds` is spent); returns how many leads.
-    Another refresher running (PostgreSQL) makes this one return 0 at once: the marks are theirs to take."""
+    Another refresher running (PostgreSQL) makes this one return 0 at once, the marks being theirs to take, or
+    raise RefreshRunning unless `busy_ok`."""
     started, done = time.monotonic(), 0
     with _Refresher() as held:
         if not held:
-            return 0
+            if busy_ok:
+                return 0
+            raise RefreshRunning("Another refresh of the dashboard's figures is running; try again when it ends.")
         while True:
             leads = refresh_batch(size=size)
             done += leads
@@ -231,7 +238,7 @@ def rebuild(*, progress: Callable[[str], None] | None = None) -> int:
     tables = [m._meta.db_table for m in (DashboardDay, DashboardWait, DashboardLead)]
     with _Refresher() as held:
         if not held:
-            raise RuntimeError("Another refresh of the dashboard's figures is running; try again when it ends.")
+            raise RefreshRunning("Another refresh of the dashboard's figures is running; try again when it ends.")
         with one_snapshot(), connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {DashboardStale._meta.db_table}")
             for table in tables:

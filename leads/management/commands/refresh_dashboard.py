@@ -14,12 +14,14 @@ class Command(BaseCommand):
         parser.add_argument("--rebuild", action="store_true", help="recompute every stored figure from the leads")
 
     def handle(self, *args, rebuild=False, **options):
-        if rebuild:
-            try:
+        try:
+            if rebuild:
                 leads = dashboard_rollup.rebuild(progress=lambda message: self.stdout.write(message))
-            except RuntimeError as error:
-                raise CommandError(str(error)) from error
-            self.stdout.write(f"Rebuilt the dashboard's figures of {leads:,} lead(s).")
-            return
-        leads = dashboard_rollup.refresh_stale(progress=lambda done: self.stdout.write(f"{done:,} lead(s) refreshed"))
-        self.stdout.write(f"Refreshed the dashboard's figures of {leads:,} changed lead(s); none is left stale.")
+                self.stdout.write(f"Rebuilt the dashboard's figures of {leads:,} lead(s).")
+                return
+            leads = dashboard_rollup.refresh_stale(
+                progress=lambda done: self.stdout.write(f"{done:,} lead(s) refreshed"), busy_ok=False,
+            )
+        except dashboard_rollup.RefreshRunning as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write(f"Refreshed the dashboard's figures of {leads:,} changed lead(s).")

@@ -177,7 +177,7 @@ def test_the_command_and_the_task_refresh_what_changed(team):
     change_status(lead=leads[1], status=LeadStatus.CONTACTED, actor=manager)
     out = io.StringIO()
     call_command("refresh_dashboard", stdout=out)
-    assert "Refreshed the dashboard's figures of 1 changed lead(s)" in out.getvalue()
+    assert "Refreshed the dashboard's figures of 1 changed lead(s)." in out.getvalue()
     change_status(lead=leads[2], status=LeadStatus.CONTACTED, actor=manager)
     assert refresh_dashboard.delay().get() == 1
     assert refresh_dashboard.delay().get() == 0  # run twice: nothing left
@@ -311,3 +311,12 @@ def test_the_triggers_are_installed_and_reinstalling_them_is_harmless(db):
     assert expected <= names()
     lead = LeadFactory()
     assert DashboardStale.objects.filter(lead_id=lead.pk).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_command_says_when_another_refresh_is_running():
+    with dashboard_rollup._Refresher() as held:
+        assert held
+        errors = run_together(lambda i: call_command("refresh_dashboard", stdout=io.StringIO()), n=1)
+    assert "Another refresh of the dashboard's figures is running" in str(errors[0])
