@@ -147,6 +147,10 @@ def _add(cursor, sums: str, params: list, *, table: str, key: tuple[str, ...], c
 def _apply(cursor, relation: str, params: list) -> None:
     _add(cursor, day_sums(relation), params, table=DashboardDay._meta.db_table, key=DAY_KEY, counts=DAY_COUNTS)
     _add(cursor, wait_sums(relation), params, table=DashboardWait._meta.db_table, key=WAIT_KEY, counts=("n",))
+    # Rows the change emptied (a lead that moved to another owner or day) would only be summed as zeros.
+    days = f"(tenant_id, day) IN (SELECT tenant_id, day FROM ({relation}) r)"
+    cursor.execute(f"DELETE FROM {DashboardDay._meta.db_table} WHERE leads = 0 AND {days}", params)
+    cursor.execute(f"DELETE FROM {DashboardWait._meta.db_table} WHERE n = 0 AND {days}", params)
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from leads.dashboard.figures import (
     Period, build_dashboard, by_source, first_contact, funnel_and_bands, last_days, rep_table, scope_for,
 )
 from leads.dashboard.views import format_duration
-from leads.dashboard_models import DashboardDay, DashboardLead, DashboardStale
+from leads.dashboard_models import DashboardDay, DashboardLead, DashboardStale, DashboardWait
 from leads.deletion import delete_lead
 from leads.lifecycle import change_status
 from leads.models import Campaign, Lead
@@ -320,3 +320,14 @@ def test_the_command_says_when_another_refresh_is_running():
         assert held
         errors = run_together(lambda i: call_command("refresh_dashboard", stdout=io.StringIO()), n=1)
     assert "Another refresh of the dashboard's figures is running" in str(errors[0])
+
+
+def test_rows_a_change_empties_are_removed(tenant, manager, rep):
+    lead = LeadFactory(tenant=tenant, owner=rep, created_at=NOW - dt.timedelta(days=3))
+    Lead.objects.filter(pk=lead.pk).update(first_contacted_at=lead.created_at + dt.timedelta(minutes=5))
+    dashboard_rollup.refresh_stale()
+    Lead.objects.filter(pk=lead.pk).update(owner=manager)
+    dashboard_rollup.refresh_stale()
+    assert set(DashboardDay.objects.values_list("owner_key", "leads")) == {(manager.pk, 1)}
+    assert set(DashboardWait.objects.values_list("owner_key", "n")) == {(manager.pk, 1)}
+    assert_page_is_live(manager, rep)
