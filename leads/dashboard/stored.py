@@ -48,7 +48,7 @@ class _Reader:
     def __init__(self, *, tenant_id: int, first_day: dt.date, last_day: dt.date, owner_id: int | None):
         self.tenant_id, self.owner_id = tenant_id, owner_id
         self.first_day, self.last_day = first_day, last_day
-        self._day_rows: list[dict] | None = None
+        self._corrected: tuple[list[dict], list[tuple]] | None = None
         self.days: list = [connection.ops.adapt_datefield_value(first_day), connection.ops.adapt_datefield_value(last_day)]
         marks = DashboardStale.objects.filter(tenant_id=tenant_id).values("lead_id")
         ids = list(marks.distinct().values_list("lead_id", flat=True)[:NAMED_STALE + 1])
@@ -89,13 +89,33 @@ class _Reader:
             where, params = f"{where} AND owner_key = %s", [*params, self.owner_id]
         return where, params
 
+    def _corrections(self) -> tuple[list[dict], list[tuple]]:
+        """What the marked leads change, read once per page in one query (their live facts computed once): the day
+        counts (every day and owner), and their waits one per row, -1 as stored and +1 as now."""
+        if self._corrected is None:
+            self._corrected = ([], [])
+            if self.stale:
+                counts = ", ".join(DAY_COUNTS)
+                nothing = ", ".join(["NULL"] * len(DAY_COUNTS))
+                rows = self._fetch(
+                    f"WITH c AS ({self.correction}) "
+                    f"SELECT 1, {', '.join(DAY_KEY)}, {counts}, NULL, NULL, NULL FROM ({day_sums('SELECT * FROM c')}) d "
+                    f"UNION ALL SELECT 2, tenant_id, day, owner_key, NULL, NULL, {nothing}, bucket, sign, wait FROM c "
+                    "WHERE bucket IS NOT NULL",
+                    self.correction_params,
+                )
+                names = (*DAY_KEY, *DAY_COUNTS)
+                for kind, *values in rows:
+                    if kind == 1:
+                        self._corrected[0].append(
+                            dict(zip(names, (*values[:5], *map(int, values[5:5 + len(DAY_COUNTS)])), strict=True))
+                        )
+                    else:  # owner, day, bucket, sign, wait
+                        self._corrected[1].append((values[2], values[1], *values[-3:]))
+        return self._corrected
+
     def _day_correction(self) -> list[dict]:
-        """What the marked leads change in the day counts (every day, every owner): read once per page."""
-        if self._day_rows is None:
-            rows = self._fetch(day_sums(self.correction), self.correction_params) if self.stale else []
-            names = (*DAY_KEY, *DAY_COUNTS)
-            self._day_rows = [dict(zip(names, (*row[:5], *map(int, row[5:])), strict=True)) for row in rows]
-        return self._day_rows
+        return self._corrections()[0]
 
     def groups(self) -> list[dict]:
         where, params = self._period_sql()
@@ -145,10 +165,7 @@ class _Reader:
         # merged with the stored ones when a median falls in their bucket).
         self.live_waits: dict[tuple, list[int]] = {}
         if self.stale:
-            for owner, day, bucket, sign, wait in self._fetch(
-                f"SELECT owner_key, day, bucket, sign, wait FROM ({self.correction}) c WHERE bucket IS NOT NULL",
-                self.correction_params,
-            ):
+            for owner, day, bucket, sign, wait in self._corrections()[1]:
                 if self._in_scope(day, owner):
                     add(owner, bucket, sign)
                     if sign > 0:

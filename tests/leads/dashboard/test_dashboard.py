@@ -440,10 +440,10 @@ class TestPage:
         client.get(URL)  # warm the content-type cache the admin's links use
 
         # Session, user, its permissions (2) and tenant; the per-rep table's users; from the stored rollups
-        # (issue 19, item 6) the leads marked stale (all of them here: no refresh ran) and what they change in the
-        # day counts and in the wait buckets, the cohort's counts, the counts now, the wait buckets and the
-        # medians' exact waits; open-leads count and list, task counts and list; overdue tasks.
-        with django_assert_num_queries(18):
+        # (issue 19, item 6) the leads marked stale (all of them here: no refresh ran) and what they change, the
+        # cohort's counts, the counts now, the wait buckets and the medians' exact waits; open-leads count and list,
+        # task counts and list; overdue tasks.
+        with django_assert_num_queries(17):
             client.get(URL)
         for n in range(20):
             lead = make_lead(
@@ -451,7 +451,7 @@ class TestPage:
             )
             status_change(lead, LeadStatus.NEW, LeadStatus.CONTACTED, after=HOUR)
             ActivityFactory(lead=lead, kind=ActivityKind.TASK, actor=world.manager, due_at=start_of_today(world.now))
-        with django_assert_num_queries(18):
+        with django_assert_num_queries(17):
             html = client.get(URL).content.decode()
         assert _chart_data(html)["funnel"]["counts"] == [28, 26, 4, 2]
 
