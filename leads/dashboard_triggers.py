@@ -30,8 +30,8 @@ def _postgresql() -> list[str]:
     old = ", ".join(f"o.{c}" for c in LEAD_COLUMNS)
     new = ", ".join(f"n.{c}" for c in LEAD_COLUMNS)
     bodies = {
-        "dash_stale_lead_ins": ("INSERT", "NEW TABLE AS n", f"SELECT tenant_id, id FROM n"),
-        "dash_stale_lead_del": ("DELETE", "OLD TABLE AS o", f"SELECT tenant_id, id FROM o"),
+        "dash_stale_lead_ins": ("INSERT", "NEW TABLE AS n", "SELECT tenant_id, id FROM n"),
+        "dash_stale_lead_del": ("DELETE", "OLD TABLE AS o", "SELECT tenant_id, id FROM o"),
         "dash_stale_lead_upd": (
             "UPDATE", "OLD TABLE AS o NEW TABLE AS n",
             f"SELECT n.tenant_id, n.id FROM n JOIN o ON o.id = n.id WHERE ({old}) IS DISTINCT FROM ({new}) "
@@ -64,9 +64,9 @@ def _sqlite() -> list[str]:
     new_change = _STATUS_CHANGE.replace("kind", "NEW.kind").replace("lead_id", "NEW.lead_id")
     mark = f"INSERT INTO {STALE} (tenant_id, lead_id)"
     return [
-        f"CREATE TRIGGER IF NOT EXISTS dash_stale_lead_ins AFTER INSERT ON leads_lead BEGIN "
+        "CREATE TRIGGER IF NOT EXISTS dash_stale_lead_ins AFTER INSERT ON leads_lead BEGIN "
         f"{mark} VALUES (NEW.tenant_id, NEW.id); END",
-        f"CREATE TRIGGER IF NOT EXISTS dash_stale_lead_del AFTER DELETE ON leads_lead BEGIN "
+        "CREATE TRIGGER IF NOT EXISTS dash_stale_lead_del AFTER DELETE ON leads_lead BEGIN "
         f"{mark} VALUES (OLD.tenant_id, OLD.id); END",
         f"CREATE TRIGGER IF NOT EXISTS dash_stale_lead_upd AFTER UPDATE ON leads_lead WHEN {changed} BEGIN "
         f"{mark} VALUES (NEW.tenant_id, NEW.id); "
@@ -75,7 +75,7 @@ def _sqlite() -> list[str]:
         f"{mark} VALUES (NEW.tenant_id, NEW.lead_id); END",
         f"CREATE TRIGGER IF NOT EXISTS dash_stale_act_del AFTER DELETE ON crm_activity WHEN {old_change} BEGIN "
         f"{mark} VALUES (OLD.tenant_id, OLD.lead_id); END",
-        f"CREATE TRIGGER IF NOT EXISTS dash_stale_act_upd AFTER UPDATE ON crm_activity "
+        "CREATE TRIGGER IF NOT EXISTS dash_stale_act_upd AFTER UPDATE ON crm_activity "
         f"WHEN ({old_change}) OR ({new_change}) BEGIN "
         f"{mark} SELECT OLD.tenant_id, OLD.lead_id WHERE {old_change}; "
         f"{mark} SELECT NEW.tenant_id, NEW.lead_id WHERE {new_change}; END",
