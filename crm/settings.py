@@ -165,6 +165,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost")
 # how often the scheduler runs and how many leads one transaction takes.
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:8000")
 NURTURE_POLL_SECONDS = float(os.environ.get("NURTURE_POLL_SECONDS", "60"))
+# How often beat brings the dashboard's stored figures up to date (leads/dashboard_rollup.py). Figures are exact
+# either way; leads changed since the last refresh are read live, which costs more the more there are.
+DASHBOARD_REFRESH_SECONDS = float(os.environ.get("DASHBOARD_REFRESH_SECONDS", "60"))
 NURTURE_BATCH = int(os.environ.get("NURTURE_BATCH", "200"))
 
 # Phone numbers without a country prefix are read as numbers of this region.
@@ -363,6 +366,9 @@ CELERY_BEAT_SCHEDULE = {
     "retrain-conversion-models": {"task": "leads.tasks.retrain_conversion_models", "schedule": crontab(minute=40, hour=3)},
     # nurture (leads/nurture/): exits, then due steps; expires so a stopped worker does not pile passes up
     "run-nurture": {"task": "leads.tasks.run_nurture", "schedule": NURTURE_POLL_SECONDS, "options": {"expires": 60}},
+    # the dashboard's stored figures: leads marked stale by the triggers, batch by batch (docs/dashboard.md)
+    "refresh-dashboard": {"task": "leads.tasks.refresh_dashboard", "schedule": DASHBOARD_REFRESH_SECONDS,
+                          "options": {"expires": DASHBOARD_REFRESH_SECONDS}},
     "run-follow-ups": {"task": "leads.tasks.run_follow_ups", "schedule": 300.0, "options": {"expires": 240}},
     # each user's tasks due today and overdue, by email (leads/work.py)
     "email-due-tasks": {"task": "leads.tasks.email_due_tasks", "schedule": crontab(minute=0, hour=7)},

@@ -596,3 +596,5 @@ class BackgroundWork(models.Model):
 
 # Nurture sequences, enrolments and their step log: models of this app, kept in their own module.
 from .nurture_models import Enrolment, EnrolmentRule, NurturePolicy, Sequence, SequenceStep, StepRun  # noqa: E402, F401
+# The dashboard's stored figures (leads/dashboard_rollup.py keeps them), in their own module too.
+from .dashboard_models import DashboardDay, DashboardLead, DashboardStale, DashboardWait  # noqa: E402, F401

@@ -8,7 +8,7 @@ from django.conf import settings
 
 from crm.models import Tenant
 
-from . import assignment, work
+from . import assignment, dashboard_rollup, work
 from .enrichment import service as enrichment
 from .enrichment.providers import ProviderError
 from .capture.idempotency import purge_expired
@@ -35,6 +35,13 @@ def purge_idempotency_keys() -> int:
 def purge_imports() -> dict:
     """Remove abandoned import uploads and clear expired error reports (daily)."""
     return {"uploads": purge_abandoned_uploads(), "reports": purge_old_error_reports()}
+
+
+@shared_task(name="leads.tasks.refresh_dashboard")
+def refresh_dashboard() -> int:
+    """Store the dashboard figures of the leads changed since the last refresh (every minute); a retry or a second
+    run finds fewer marks, or none; a run while another holds the lock returns at once."""
+    return dashboard_rollup.refresh_stale(max_seconds=settings.DASHBOARD_REFRESH_SECONDS * 0.8)
 
 
 @shared_task(name="leads.tasks.rescore_workspace")

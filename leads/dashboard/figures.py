@@ -27,13 +27,11 @@ from django.utils import timezone
 from crm.choices import ActivityKind
 from crm.models import Activity, Tenant, User
 from leads.choices import OPEN_STATUSES, LeadSource, LeadStatus, ScoreBand
+from leads.dashboard import stored
+from leads.dashboard_rollup import CONTACTED_OR_LATER, reached_contacted, reached_qualified
 from leads.models import Campaign, Lead
 
 CONTACT_KINDS = (ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.MEETING, ActivityKind.CONVERTED)
-CONTACTED_OR_LATER = (LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.CONVERTED)
-QUALIFIED_OR_LATER = (LeadStatus.QUALIFIED, LeadStatus.CONVERTED)
-# Status changes that show someone reached the lead (a skipped step still means they talked).
-CONTACTING_CHANGES = (LeadStatus.CONTACTED, LeadStatus.QUALIFIED)
 
 
 class NoWorkspace(Exception):
@@ -172,34 +170,56 @@ def last_days(*, days: int, today: dt.date) -> Period:
 
 
 def build_dashboard(*, user: User, period: Period, now: dt.datetime | None = None) -> Dashboard:
-    """Everything the dashboard page shows; raises NoWorkspace for a user without a tenant."""
+    """Everything the dashboard page shows; raises NoWorkspace for a user without a tenant. The cohort's figures
+    and the per-rep counts come from the stored rollups (leads/dashboard/stored.py), equal to the live
+    computations below (funnel_and_bands, by_source, first_contact, rep_table) at every moment."""
     scope = scope_for(user=user)
     now = now or timezone.now()
-    funnel, bands = funnel_and_bands(scope=scope, period=period)
+    people = _rep_table_users(scope)
+    figures = stored.read(
+        tenant_id=scope.tenant.pk, first_day=period.first_day, last_day=period.last_day,
+        owner_id=scope.owner.pk if scope.owner else None, median_owners=list(people),
+    )
+    totals = {key: sum(group[key] for group in figures.groups) for key in stored.DAY_COUNTS}
+    funnel, bands = _funnel_and_bands(
+        {"new": totals["leads"], **totals, **{f"band_{band}": totals[band] for band in ScoreBand.values}}
+    )
+    median, contacted = figures.medians[stored.TOTAL]
     open_total, open_top = my_open_leads(user=user)
+    per_source = [
+        {"source": group["source"], "source_campaign": group["campaign_key"] or None, "leads": group["leads"],
+         "converted": group["converted"]}
+        for group in figures.groups
+    ]
+    conversions: dict[int, int] = {}
+    for group in figures.groups:
+        conversions[group["owner_key"]] = conversions.get(group["owner_key"], 0) + group["converted"]
     return Dashboard(
         scope=scope,
         period=period,
         funnel=funnel,
         bands=bands,
-        sources=by_source(scope=scope, period=period),
-        first_contact=first_contact(scope=scope, period=period),
+        sources=_sources(per_source),
+        first_contact=FirstContact(median=median if contacted else None, contacted=contacted),
         open_leads_total=open_total,
         open_leads=open_top,
         task_counts=my_task_counts(user=user, now=now),
         tasks_due_today=my_tasks_due_today(user=user, now=now),
-        reps=rep_table(scope=scope, period=period, now=now),
+        reps=_rep_rows(
+            scope=scope, people=people, now=now,
+            now_counts={pk: dict(zip(("open", "untouched"), figures.now.get(pk, (0, 0)), strict=True)) for pk in people},
+            conversions=conversions,
+            medians={pk: figures.medians[pk][0] for pk in people if pk in figures.medians},
+        ),
     )
 
 
 def rep_table(*, scope: Scope, period: Period, now: dt.datetime) -> list[RepRow]:
     """Per rep: open and untouched leads (now), overdue tasks, the cohort's conversions and median wait to first
     contact. A manager's scope lists every active user of the workspace who owns leads or is a rep; a rep's
-    scope, their own row. Reads the stored first_contacted_at, never the timeline."""
-    users = User.objects.filter(tenant=scope.tenant, is_active=True)
-    if scope.owner is not None:
-        users = users.filter(pk=scope.owner.pk)
-    people = {user.pk: user for user in users.order_by("first_name", "last_name", "username")}
+    scope, their own row. Computed live from the leads (reads the stored first_contacted_at, never the timeline);
+    the page reads the same figures from the rollups (build_dashboard)."""
+    people = _rep_table_users(scope)
     leads = Lead.objects.for_tenant(scope.tenant).filter(owner_id__in=list(people), is_test=False)
     now_counts = {
         row["owner_id"]: row
@@ -215,7 +235,19 @@ def rep_table(*, scope: Scope, period: Period, now: dt.datetime) -> list[RepRow]
     conversions = dict(
         cohort_rows.filter(status=LeadStatus.CONVERTED).values("owner_id").annotate(n=Count("pk")).values_list("owner_id", "n")
     )
-    medians = _median_waits_by_owner(cohort_rows)
+    return _rep_rows(scope=scope, people=people, now=now, now_counts=now_counts, conversions=conversions,
+                     medians=_median_waits_by_owner(cohort_rows))
+
+
+def _rep_table_users(scope: Scope) -> dict[int, User]:
+    users = User.objects.filter(tenant=scope.tenant, is_active=True)
+    if scope.owner is not None:
+        users = users.filter(pk=scope.owner.pk)
+    return {user.pk: user for user in users.order_by("first_name", "last_name", "username")}
+
+
+def _rep_rows(*, scope: Scope, people: dict[int, User], now: dt.datetime, now_counts: dict, conversions: dict,
+              medians: dict) -> list[RepRow]:
     today = _start_of(timezone.localtime(now).date())
     overdue = dict(
         Activity.objects.for_tenant(scope.tenant)
@@ -276,30 +308,19 @@ def cohort(*, scope: Scope, period: Period):
 
 def funnel_and_bands(*, scope: Scope, period: Period) -> tuple[Funnel, list[BandCount]]:
     """One aggregate over the cohort: how far its leads got, and their score bands."""
-    # Only consulted for disqualified leads: their status no longer says how far they got. Uncorrelated
-    # (IN, not EXISTS), so PostgreSQL reads these status changes once into a hash instead of probing per lead;
-    # a lead's status changes come after its creation, so the period's start bounds them.
-    contacted_by_history = Activity.objects.filter(
-        tenant=scope.tenant,
-        kind=ActivityKind.STATUS_CHANGED,
-        data__to__in=list(CONTACTING_CHANGES),
-        occurred_at__gte=period.since,
-        lead__isnull=False,
-    ).values("lead_id")
-    reached_qualified = Q(status__in=QUALIFIED_OR_LATER) | Q(qualified_at__isnull=False)
-    reached_contacted = (
-        Q(status__in=CONTACTED_OR_LATER)
-        | reached_qualified
-        | Q(status=LeadStatus.DISQUALIFIED, pk__in=contacted_by_history)
-    )
+    # The timeline is only consulted (EXISTS) for disqualified leads: their status no longer says how far they got.
     counts = cohort(scope=scope, period=period).aggregate(
         new=Count("pk"),
-        contacted=Count("pk", filter=reached_contacted),
-        qualified=Count("pk", filter=reached_qualified),
+        contacted=Count("pk", filter=reached_contacted()),
+        qualified=Count("pk", filter=reached_qualified()),
         converted=Count("pk", filter=Q(status=LeadStatus.CONVERTED)),
         disqualified=Count("pk", filter=Q(status=LeadStatus.DISQUALIFIED)),
         **{f"band_{band}": Count("pk", filter=Q(score_band=band)) for band in ScoreBand.values},
     )
+    return _funnel_and_bands(counts)
+
+
+def _funnel_and_bands(counts: dict) -> tuple[Funnel, list[BandCount]]:
     stages, previous = [], None
     for status in (LeadStatus.NEW, *CONTACTED_OR_LATER):
         count = counts[status.value]
@@ -334,6 +355,18 @@ def by_source(*, scope: Scope, period: Period) -> list[SourceRow]:
         .values("source", "source_campaign")
         .annotate(leads=Count("pk"), converted=Count("pk", filter=Q(status=LeadStatus.CONVERTED)))
     )
+    return _sources(list(rows))
+
+
+def _sources(rows: list[dict]) -> list[SourceRow]:
+    """Rows of source, source_campaign, leads, converted (several per source and campaign allowed) as the table."""
+    merged: dict[tuple, dict] = {}
+    for row in rows:
+        key = (row["source"], row["source_campaign"])
+        into = merged.setdefault(key, {**row, "leads": 0, "converted": 0})
+        into["leads"] += row["leads"]
+        into["converted"] += row["converted"]
+    rows = [row for row in merged.values() if row["leads"]]
     per_source: dict[str, list[dict]] = {}
     for row in rows:
         per_source.setdefault(row["source"], []).append(row)

@@ -19,7 +19,7 @@ PRESETS = {"7": 7, "30": 30, "90": 90}
 DEFAULT_PRESET = "30"
 CUSTOM = "custom"
 DATE_HELP = "Enter a date as YYYY-MM-DD, e.g. 2026-03-31."
-# Every query reads the whole cohort; a year keeps a 1M-lead tenant's page within a few seconds.
+# A year at most: the stored figures make any period cheap, but the page's words ("last year") stop there.
 MAX_DAYS = 366
 
 

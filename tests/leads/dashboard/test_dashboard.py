@@ -439,9 +439,10 @@ class TestPage:
         client.force_login(world.manager)
         client.get(URL)  # warm the content-type cache the admin's links use
 
-        # Session, user, its permissions (2) and tenant; then funnel + bands, sources, median, open-leads
-        # count and list, task counts and list; the per-rep table's users, lead counts now, conversions, medians
-        # and overdue tasks (5, issue 19).
+        # Session, user, its permissions (2) and tenant; the per-rep table's users; from the stored rollups
+        # (issue 19, item 6) the leads marked stale (all of them here: no refresh ran) and what they change, the
+        # cohort's counts, the counts now, the wait buckets and the medians' exact waits; open-leads count and list,
+        # task counts and list; overdue tasks.
         with django_assert_num_queries(17):
             client.get(URL)
         for n in range(20):
