@@ -27,7 +27,7 @@ def drop_triggers(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leads', '0019_dashboard_indexes'),
+        ('leads', '0020_email_bounced_at'),
     ]
 
     operations = [
