@@ -33,6 +33,7 @@ from crm.models import Activity, ApiToken, Tenant, User
 from crm.normalize import normalize_phone
 from crm.tokens import token_create, token_revoke
 from leads.choices import LeadSource, LeadStatus, Priority, Recommendation, ScoreBand
+from leads.first_contact import first_contacts_from_timeline
 from leads.models import Channel, Lead
 from leads.rules.scoring import (  # noqa: F401  (band_for, grade_for: importable here too)
     band_for,
@@ -344,6 +345,8 @@ def _seed_leads(
         leads.append(lead)
         activities.extend(timeline)
     Activity.objects.bulk_create(activities)
+    # The timelines went in around the services, which keep each lead's first contact time: set it from them.
+    first_contacts_from_timeline(Lead.objects.filter(pk__in=[lead.pk for lead in leads]))
     rescore_leads(tenant=tenant)  # the default rules, as for every workspace
     scored = Lead.objects.in_bulk([lead.pk for lead in leads])
     leads = [scored[lead.pk] for lead in leads]

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q
+from django.db.models import Min, OuterRef, Q, Subquery
 
 from crm.choices import ActivityKind
+from crm.models import Activity
 
 from .choices import LeadStatus
 from .models import Lead
@@ -35,3 +36,19 @@ def is_contact(*, kind: str, to_status: str | None = None) -> bool:
     if kind == ActivityKind.STATUS_CHANGED:
         return to_status in CONTACTING_STATUSES
     return kind in CONTACT_KINDS
+
+
+def first_contacts_from_timeline(leads) -> int:
+    """Set first_contacted_at from the timeline for `leads` (a queryset) that have none: for timelines written in
+    bulk around the services (the demo's seed). Returns how many leads it looked at."""
+    firsts = (
+        Activity.objects.filter(lead=OuterRef("pk"), occurred_at__gte=OuterRef("created_at"))
+        .filter(Q(kind__in=CONTACT_KINDS)
+                | Q(kind=ActivityKind.STATUS_CHANGED, data__to__in=[str(s) for s in CONTACTING_STATUSES]))
+        .order_by()
+        .values("lead")
+        .annotate(first=Min("occurred_at"))
+        .values("first")
+    )
+    return leads.filter(first_contacted_at__isnull=True).update(first_contacted_at=Subquery(firsts[:1]))
+

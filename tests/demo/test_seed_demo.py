@@ -227,3 +227,15 @@ def test_url_base_option(demo):
 
     assert "https://crm.example.com/admin/" in out
     assert "https://crm.example.com/api/v1/leads" in out
+
+
+def test_every_demo_lead_someone_contacted_has_its_first_contact_time(demo):
+    """The dashboard's time to first contact reads Lead.first_contacted_at; the demo's timelines are written in bulk,
+    so the seed must keep it as the services do, or the page says "2 contacted" beside a funnel of 14."""
+    from leads.first_contact import is_contact
+
+    for lead in Lead.objects.for_tenant(demo):
+        contacts = [a.occurred_at for a in Activity.objects.filter(lead=lead)
+                    if is_contact(kind=a.kind, to_status=(a.data or {}).get("to")) and a.occurred_at >= lead.created_at]
+        assert lead.first_contacted_at == (min(contacts) if contacts else None), lead
+    assert Lead.objects.for_tenant(demo).filter(first_contacted_at__isnull=False).count() >= 10
