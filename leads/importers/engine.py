@@ -35,7 +35,7 @@ from contacts.models import Contact
 from crm.choices import ActivityKind
 from crm.models import Activity, Event, Tenant, User
 from crm.outbox import relay_soon
-from crm.public_ids import new_public_id
+from crm.public_ids import new_public_ids
 from crm.timeline import activity_fields, event_fields
 from leads.assignment import assigned_entry, assigned_event, not_assigned_entry
 from leads.capture.service import created_event
@@ -577,9 +577,10 @@ class _Run:
         self._contacts_for_converted(new, now)
         self._link_campaigns(new, now)
         ids = allocate_ids(Lead, len(new))
-        for row, pk in zip(new, ids, strict=True):
+        # Here, not in the COPY: the batch's events name the lead by it.
+        for row, pk, public_id in zip(new, ids, new_public_ids(len(new)), strict=True):
             row["id"] = pk
-            row["public_id"] = new_public_id()  # here, not in the COPY: the batch's events name the lead by it
+            row["public_id"] = public_id
         insert(self.leads_table, (self.leads_table.row(row) for row in new))
         insert(self.activities, (self.activities.row(a) for a in self._activities(new, routed, now)))
         insert(self.events, (self.events.row(e) for e in self._events(new, routed, now)))
