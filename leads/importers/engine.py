@@ -65,13 +65,12 @@ DEFAULT_BATCH_SIZE = 20_000
 # 30 s at 100,000 leads and growing. So the run ANALYZEs the tables it grows whenever it has added
 # more rows than their statistics know of (doubling: a handful of times per million rows).
 ANALYZE_AFTER_ROWS = 5_000
-# Files from this size on are read and parsed one batch ahead in a second (forked) process, while
-# this one decides and writes the batch before: parsing is a third of the run's CPU, and it could
-# overlap with the time the writer waits for PostgreSQL. OFF (None) by default: on the shared
-# 2-core benchmark machine the extra process and the pickling (the import's CPU 39 s -> 65 s for
-# 200,000 rows) made the run slower, not faster (docs/benchmarks.md, "Import speed (issue 18)").
-PARSE_AHEAD_BYTES: int | None = None
-PARSE_AHEAD_QUEUE = 2  # parsed batches waiting at most (memory: a batch is some 40 MB of values)
+# Files from this size on (some two batches of a typical export) are read and parsed one batch ahead
+# in a second thread, while this one decides and writes the batch before: parsing is a third of the
+# run's CPU, and it fits in the time the writer waits for PostgreSQL. None: never.
+# (docs/benchmarks.md, "Import speed (issue 18)": a forked process instead made the run slower.)
+PARSE_AHEAD_BYTES: int | None = 8_000_000
+PARSE_AHEAD_QUEUE = 1  # parsed batches waiting at most (memory: a batch is some 40 MB of values)
 RETRIES = 3  # a concurrent capture may take an email between our lookup and our COPY
 ERROR_COLUMNS = ["line", "column", "value", "message"]
 EXAMPLES_PER_REASON = 5
