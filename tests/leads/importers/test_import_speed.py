@@ -1,5 +1,5 @@
 """Issue 18's speed work keeps the import's results: a big file parsed one batch ahead in a second
-process imports exactly what the same file parsed in-process does; a failure there fails the job;
+thread imports exactly what the same file parsed in the run's own thread does; a failure there fails the job;
 on PostgreSQL the run keeps the lead table's statistics current (the commit's foreign-key checks
 are planned from them)."""
 
@@ -23,7 +23,7 @@ def imported(tenant, path, *, ahead: bool, monkeypatch) -> ImportJob:
     return import_leads(tenant=tenant, path=path, options=ImportOptions(batch_size=97))
 
 
-def test_a_file_parsed_ahead_in_a_second_process_imports_what_the_in_process_run_does(tmp_path, monkeypatch):
+def test_a_file_parsed_ahead_in_a_second_thread_imports_what_the_one_thread_run_does(tmp_path, monkeypatch):
     path = tmp_path / "leads.csv"
     made = generate(path, rows=700, seed=5)  # bad rows, repeated people, ranges, notes with line breaks
     here, ahead = TenantFactory(slug="here"), TenantFactory(slug="ahead")
@@ -43,7 +43,7 @@ def test_a_file_parsed_ahead_in_a_second_process_imports_what_the_in_process_run
     assert leads(ahead) == leads(here) and len(leads(here)) == one.created
 
 
-def test_a_failure_in_the_parsing_process_fails_the_job(tmp_path, monkeypatch):
+def test_a_failure_in_the_parsing_thread_fails_the_job(tmp_path, monkeypatch):
     path = tmp_path / "leads.csv"
     generate(path, rows=300, seed=5)
     parse = RowParser.parse
