@@ -71,6 +71,7 @@ ANALYZE_AFTER_ROWS = 5_000
 # (docs/benchmarks.md, "Import speed (issue 18)": a forked process instead made the run slower.)
 PARSE_AHEAD_BYTES: int | None = 8_000_000
 PARSE_AHEAD_QUEUE = 1  # parsed batches waiting at most (memory: a batch is some 40 MB of values)
+GATE_ROWS = 200  # the parse-ahead thread looks at its gate this often (rows)
 RETRIES = 3  # a concurrent capture may take an email between our lookup and our COPY
 ERROR_COLUMNS = ["line", "column", "value", "message"]
 EXAMPLES_PER_REASON = 5
@@ -254,6 +255,7 @@ class _Run:
         self.activities = Table(Activity)
         self.events = Table(Event)
         self.statistics: dict[type, list[float]] = {}  # model -> [rows its statistics know, rows added since]
+        self.ahead: _ParseAhead | None = None
 
     # --- the run ---------------------------------------------------------------------------
 
@@ -270,7 +272,7 @@ class _Run:
         try:
             with self._exclusive():
                 if self._ahead_worth_it():
-                    ahead = _ParseAhead(self)
+                    ahead = self.ahead = _ParseAhead(self)
                     try:
                         for read, last_line, parsed, errors, at in ahead:
                             position[0] = at
@@ -411,10 +413,15 @@ class _Run:
         if batch:
             yield batch
 
-    def _parse(self, batch: list) -> tuple[list[LeadValues], list[RowError]]:
+    def _parse(self, batch: list, *, gate: threading.Event | None = None,
+               stop: threading.Event | None = None) -> tuple[list[LeadValues], list[RowError]]:
+        """The batch's rows parsed; in the parse-ahead thread, waiting whenever `gate` is closed."""
         parsed: list[LeadValues] = []
         errors: list[RowError] = []
-        for line, cells in batch:
+        for count, (line, cells) in enumerate(batch):
+            if gate is not None and count % GATE_ROWS == 0:
+                while not gate.wait(0.5) and not (stop is not None and stop.is_set()):
+                    pass
             if isinstance(cells, BadRecord):
                 errors.append(RowError(line, "", "", cells.message))
                 continue
@@ -579,6 +586,8 @@ class _Run:
         for row, pk, public_id in zip(new, ids, new_public_ids(len(new)), strict=True):
             row["id"] = pk
             row["public_id"] = public_id
+        if self.ahead is not None:
+            self.ahead.may_parse()  # from here on this thread mostly waits for PostgreSQL
         insert(self.leads_table, (self.leads_table.row(row) for row in new))
         insert(self.activities, (self.activities.row(a) for a in self._activities(new, routed, now)))
         insert(self.events, (self.events.row(e) for e in self._events(new, routed, now)))
@@ -743,12 +752,22 @@ class _ParseAhead:
     def __init__(self, run: _Run):
         self.queue: queues.Queue = queues.Queue(maxsize=PARSE_AHEAD_QUEUE)
         self.stop = threading.Event()
-        self.thread = threading.Thread(target=_parse_ahead, args=(run, run.job.last_line, self.queue, self.stop),
+        # Open while this thread waits (for the next batch, or for PostgreSQL in the COPYs and the commit);
+        # closed while it decides, scores and routes a batch, which the two threads would otherwise share
+        # the GIL for, making that part slower without making the run faster.
+        self.gate = threading.Event()
+        self.gate.set()
+        self.thread = threading.Thread(target=_parse_ahead,
+                                       args=(run, run.job.last_line, self.queue, self.stop, self.gate),
                                        daemon=True, name="import-parse-ahead")
         self.thread.start()
 
+    def may_parse(self) -> None:
+        self.gate.set()
+
     def __iter__(self):
         while True:
+            self.gate.set()
             try:
                 message = self.queue.get(timeout=5)
             except queues.Empty:
@@ -759,14 +778,16 @@ class _ParseAhead:
                 return
             if message[0] == "error":
                 raise RuntimeError(f"Parsing the file failed: {message[1]}")
+            self.gate.clear()
             yield message[1:]
 
     def close(self) -> None:
         self.stop.set()
+        self.gate.set()
         self.thread.join(timeout=10)
 
 
-def _parse_ahead(run: _Run, last_line: int, queue: queues.Queue, stop: threading.Event) -> None:
+def _parse_ahead(run: _Run, last_line: int, queue: queues.Queue, stop: threading.Event, gate: threading.Event) -> None:
     def put(message) -> bool:
         while not stop.is_set():  # a run that stopped early (cancelled, failed) takes no more
             try:
@@ -779,7 +800,7 @@ def _parse_ahead(run: _Run, last_line: int, queue: queues.Queue, stop: threading
     position = [0]  # its own: the run's position is where the batches taken so far end
     try:
         for batch in run._batches(last_line, position=position):
-            parsed, errors = run._parse(batch)
+            parsed, errors = run._parse(batch, gate=gate, stop=stop)
             if not put(("batch", len(batch), batch[-1][0], parsed, errors, position[0])):
                 return
         put(("end",))
