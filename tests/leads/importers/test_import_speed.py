@@ -3,6 +3,8 @@ thread imports exactly what the same file parsed in the run's own thread does; a
 on PostgreSQL the run keeps the lead table's statistics current (the commit's foreign-key checks
 are planned from them)."""
 
+import threading
+
 import pytest
 from django.db import connection
 
@@ -61,6 +63,23 @@ def test_a_failure_in_the_parsing_thread_fails_the_job(tmp_path, monkeypatch):
     job = ImportJob.objects.get(tenant=tenant)
     assert job.status == "failed" and "a parser bug" in job.message
     assert job.last_line < 250 and Lead.objects.filter(tenant=tenant).count() == job.created > 0
+
+
+def test_a_run_parsed_ahead_and_cancelled_keeps_its_first_batch_and_leaves_no_parsing_thread(tmp_path, monkeypatch):
+    path = tmp_path / "leads.csv"
+    generate(path, rows=500, seed=5)
+    tenant = TenantFactory(slug="cancelled")
+
+    def cancel_after_the_first_batch(job, _read, _size):
+        ImportJob.objects.filter(pk=job.pk).update(cancel_requested=True)
+
+    monkeypatch.setattr(engine, "PARSE_AHEAD_BYTES", 0)
+    job = import_leads(tenant=tenant, path=path, options=ImportOptions(batch_size=97),
+                       progress=cancel_after_the_first_batch)
+
+    assert job.status == "cancelled" and job.rows_read == 97
+    assert Lead.objects.filter(tenant=tenant).count() == job.created > 0
+    assert not [t for t in threading.enumerate() if t.name == "import-parse-ahead"]
 
 
 @pytest.mark.postgres
