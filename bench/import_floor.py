@@ -11,7 +11,10 @@ no parsing, no validation, no network round trips per row):
 1. the leads themselves (bench/admin_changelist.py's realistic generator);
 2. one "imported" activity per lead;
 3. one LeadCreated event per lead;
-4. the commit, where the deferred foreign-key checks run (after an ANALYZE of the lead table, which
+4. for each routed lead (one with an owner), the "assigned" activity and the LeadAssigned event the
+   import writes for it (added 2026-12-02: before, the floor left them out, so it was lower than what
+   an import must write; `--without-assignments` measures that old floor);
+5. the commit, where the deferred foreign-key checks run (after an ANALYZE of the lead table, which
    the import does too: without statistics PostgreSQL may plan those checks as full index scans).
 
 Whatever an importer does in Python, it cannot finish faster than this sum on the same machine.
@@ -47,6 +50,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--no-search-index", action="store_true",
                         help="drop the trigram search index first, to see what it costs")
+    parser.add_argument("--without-assignments", action="store_true",
+                        help="the floor as it was before 2026-12-02: no 'assigned' activity or LeadAssigned event")
     args = parser.parse_args()
 
     where = fresh_postgres(DEFAULT_URL)
@@ -69,7 +74,7 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP INDEX {search_index}")
     print(f"{where}: {args.rows:,} leads into the {'schema without the search index' if args.no_search_index else 'full schema'}, "
-          "one transaction", flush=True)
+          f"{'without' if args.without_assignments else 'with'} the routed leads' assignments, one transaction", flush=True)
 
     total = 0.0
     with transaction.atomic(), connection.cursor() as cursor:
@@ -89,6 +94,26 @@ def main() -> None:
             f"INSERT INTO {Event._meta.db_table} (tenant_id, type, payload, created_at) "
             f"SELECT tenant_id, 'LeadCreated', jsonb_build_object('lead_id', id, 'source', source), now() "
             f"FROM {Lead._meta.db_table} WHERE tenant_id = %s", [tenant.pk]))
+        if not args.without_assignments:
+            # As the import's round robin leaves them (leads/assignment.py): who, why, the rep's public id.
+            cursor.execute(f"SELECT count(*) FROM {Lead._meta.db_table} WHERE tenant_id = %s AND owner_id IS NOT NULL",
+                           [tenant.pk])
+            routed = cursor.fetchone()[0]
+            reason = "round robin: 14654 open leads, longest wait"
+            total += timed("an 'assigned' activity per routed lead", routed, lambda: cursor.execute(
+                f"INSERT INTO {Activity._meta.db_table} (public_id, tenant_id, lead_id, kind, subject, body, occurred_at, data) "
+                f"SELECT gen_random_uuid(), l.tenant_id, l.id, 'assigned', 'Assigned to ' || u.username, %s, l.assigned_at, "
+                f"jsonb_build_object('to', u.public_id, 'from', NULL, 'reason', %s, 'routing', 'round_robin', "
+                f"'rule_id', NULL, 'open_leads', 14654) "
+                f"FROM {Lead._meta.db_table} l JOIN {User._meta.db_table} u ON u.id = l.owner_id "
+                f"WHERE l.tenant_id = %s", [reason, reason, tenant.pk]))
+            total += timed("a LeadAssigned event per routed lead", routed, lambda: cursor.execute(
+                f"INSERT INTO {Event._meta.db_table} (tenant_id, type, payload, created_at) "
+                f"SELECT l.tenant_id, 'LeadAssigned', jsonb_build_object('to', u.public_id, 'from', NULL, "
+                f"'email', l.email, 'reason', %s, 'source', l.source, 'lead_id', l.public_id, 'routing', 'round_robin', "
+                f"'rule_id', NULL, 'open_leads', 14654), now() "
+                f"FROM {Lead._meta.db_table} l JOIN {User._meta.db_table} u ON u.id = l.owner_id "
+                f"WHERE l.tenant_id = %s", [reason, tenant.pk]))
         started = time.monotonic()
     total += time.monotonic() - started
     print(f"{'commit (deferred foreign-key checks)':<44} {'':>15} {time.monotonic() - started:8.1f} s")

@@ -101,10 +101,10 @@ def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def run_floor(rows: int) -> float:
+def run_floor(rows: int, *more: str) -> float:
     """bench/import_floor.py at `rows` in a subprocess, into DATABASE_URL's database + "_floor"; its total seconds."""
     env = {**os.environ, "DATABASE_URL": os.environ["DATABASE_URL"] + "_floor"}
-    output = subprocess.run([sys.executable, str(BASE_DIR / "bench" / "import_floor.py"), "--rows", str(rows)],
+    output = subprocess.run([sys.executable, str(BASE_DIR / "bench" / "import_floor.py"), "--rows", str(rows), *more],
                             env=env, check=True, capture_output=True, text=True).stdout
     for line in output.splitlines():
         print(f"    | {line}", flush=True)
@@ -193,8 +193,8 @@ def main() -> None:
     parser.add_argument("--ie-rows", type=int, default=100_000,
                         help="rows of the slice django-import-export gets (0: skip it and the slice run)")
     parser.add_argument("--floor", action="store_true",
-                        help="also run bench/import_floor.py at --rows (its own database, DATABASE_URL + '_floor') "
-                             "and print the import's ratio to that write floor")
+                        help="also run bench/import_floor.py at --rows (its own database, DATABASE_URL + '_floor'), "
+                             "with and without the routed leads' assignments, and print the import's ratio to each")
     parser.add_argument("--no-copy", action="store_true", help="skip the bare-table COPY")
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()), help="where the files go")
     parser.add_argument("--seed", type=int, default=11)
@@ -244,9 +244,14 @@ def main() -> None:
           f"{ours['machine_cpu']:,.0f} s of the {os.cpu_count() * ours['seconds']:,.0f} s its {os.cpu_count()} cores had")
 
     if args.floor:
+        # The faithful floor (with the routed leads' "assigned" activities and LeadAssigned events, which the
+        # import must write too), then the floor as it was measured before 2026-12-02 without them.
         floor = run_floor(args.rows)
         print(f"write floor (bench/import_floor.py, {args.rows:,} rows): {floor:.1f} s; import_leads / floor "
               f"{ours['seconds'] / floor:.2f}x (target: at most 2x); load average {_load()}")
+        old_floor = run_floor(args.rows, "--without-assignments")
+        print(f"old write floor (--without-assignments): {old_floor:.1f} s; import_leads / old floor "
+              f"{ours['seconds'] / old_floor:.2f}x; load average {_load()}")
     if not args.no_copy:
         copy_seconds = bare_copy(path)
         copy_rate = args.rows / copy_seconds

@@ -15,12 +15,11 @@ admin's upload, leads/importers/queued.py) is passed in as `job` and run, or res
 
 from __future__ import annotations
 
-import copyreg
 import csv
 import io
 import logging
-import multiprocessing
 import queue as queues
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -35,7 +34,7 @@ from contacts.models import Contact
 from crm.choices import ActivityKind
 from crm.models import Activity, Event, Tenant, User
 from crm.outbox import relay_soon
-from crm.public_ids import new_public_id
+from crm.public_ids import new_public_ids
 from crm.timeline import activity_fields, event_fields
 from leads.assignment import assigned_entry, assigned_event, not_assigned_entry
 from leads.capture.service import created_event
@@ -66,13 +65,13 @@ DEFAULT_BATCH_SIZE = 20_000
 # 30 s at 100,000 leads and growing. So the run ANALYZEs the tables it grows whenever it has added
 # more rows than their statistics know of (doubling: a handful of times per million rows).
 ANALYZE_AFTER_ROWS = 5_000
-# Files from this size on are read and parsed one batch ahead in a second (forked) process, while
-# this one decides and writes the batch before: parsing is a third of the run's CPU, and it could
-# overlap with the time the writer waits for PostgreSQL. OFF (None) by default: on the shared
-# 2-core benchmark machine the extra process and the pickling (the import's CPU 39 s -> 65 s for
-# 200,000 rows) made the run slower, not faster (docs/benchmarks.md, "Import speed (issue 18)").
-PARSE_AHEAD_BYTES: int | None = None
-PARSE_AHEAD_QUEUE = 2  # parsed batches waiting at most (memory: a batch is some 40 MB of values)
+# Files from this size on (some two batches of a typical export) are read and parsed one batch ahead
+# in a second thread, while this one decides and writes the batch before: parsing is a third of the
+# run's CPU, and it fits in the time the writer waits for PostgreSQL. None: never.
+# (docs/benchmarks.md, "Import speed (issue 18)": a forked process instead made the run slower.)
+PARSE_AHEAD_BYTES: int | None = 8_000_000
+PARSE_AHEAD_QUEUE = 1  # parsed batches waiting at most (memory: a batch is some 40 MB of values)
+GATE_ROWS = 200  # the parse-ahead thread looks at its gate this often (rows)
 RETRIES = 3  # a concurrent capture may take an email between our lookup and our COPY
 ERROR_COLUMNS = ["line", "column", "value", "message"]
 EXAMPLES_PER_REASON = 5
@@ -256,6 +255,7 @@ class _Run:
         self.activities = Table(Activity)
         self.events = Table(Event)
         self.statistics: dict[type, list[float]] = {}  # model -> [rows its statistics know, rows added since]
+        self.ahead: _ParseAhead | None = None
 
     # --- the run ---------------------------------------------------------------------------
 
@@ -272,7 +272,7 @@ class _Run:
         try:
             with self._exclusive():
                 if self._ahead_worth_it():
-                    ahead = _ParseAhead(self)
+                    ahead = self.ahead = _ParseAhead(self)
                     try:
                         for read, last_line, parsed, errors, at in ahead:
                             position[0] = at
@@ -394,12 +394,13 @@ class _Run:
 
     # --- one batch -------------------------------------------------------------------------
 
-    def _batches(self, last_line: int):
-        """The file's records after `last_line`, in lists of batch_size (a dry run's sample: its first rows)."""
+    def _batches(self, last_line: int, *, position: list[int] | None = None):
+        """The file's records after `last_line`, in lists of batch_size (a dry run's sample: its first rows);
+        `position` (default: the run's) kept at the byte offset read."""
         batch: list = []
         sample = self.options.sample_rows if self.dry else 0
         read = self.job.rows_read
-        for line, cells in self.csv_file.records(binary_position=self.position):
+        for line, cells in self.csv_file.records(binary_position=self.position if position is None else position):
             if line <= last_line:
                 continue  # committed by the run this one resumes
             if sample and read + len(batch) >= sample:
@@ -412,10 +413,15 @@ class _Run:
         if batch:
             yield batch
 
-    def _parse(self, batch: list) -> tuple[list[LeadValues], list[RowError]]:
+    def _parse(self, batch: list, *, gate: threading.Event | None = None,
+               stop: threading.Event | None = None) -> tuple[list[LeadValues], list[RowError]]:
+        """The batch's rows parsed; in the parse-ahead thread, waiting whenever `gate` is closed."""
         parsed: list[LeadValues] = []
         errors: list[RowError] = []
-        for line, cells in batch:
+        for count, (line, cells) in enumerate(batch):
+            if gate is not None and count % GATE_ROWS == 0:
+                while not gate.wait(0.5) and not (stop is not None and stop.is_set()):
+                    pass
             if isinstance(cells, BadRecord):
                 errors.append(RowError(line, "", "", cells.message))
                 continue
@@ -427,8 +433,7 @@ class _Run:
         return parsed, errors
 
     def _ahead_worth_it(self) -> bool:
-        return (PARSE_AHEAD_BYTES is not None and not self.dry and self.csv_file.size >= PARSE_AHEAD_BYTES
-                and "fork" in multiprocessing.get_all_start_methods())
+        return PARSE_AHEAD_BYTES is not None and not self.dry and self.csv_file.size >= PARSE_AHEAD_BYTES
 
     def _between_batches(self) -> bool:
         """After a full batch (not the last, short one): progress shown; whether to stop (cancelled)."""
@@ -577,9 +582,12 @@ class _Run:
         self._contacts_for_converted(new, now)
         self._link_campaigns(new, now)
         ids = allocate_ids(Lead, len(new))
-        for row, pk in zip(new, ids, strict=True):
+        # Here, not in the COPY: the batch's events name the lead by it.
+        for row, pk, public_id in zip(new, ids, new_public_ids(len(new)), strict=True):
             row["id"] = pk
-            row["public_id"] = new_public_id()  # here, not in the COPY: the batch's events name the lead by it
+            row["public_id"] = public_id
+        if self.ahead is not None:
+            self.ahead.may_parse()  # from here on this thread mostly waits for PostgreSQL
         insert(self.leads_table, (self.leads_table.row(row) for row in new))
         insert(self.activities, (self.activities.row(a) for a in self._activities(new, routed, now)))
         insert(self.events, (self.events.row(e) for e in self._events(new, routed, now)))
@@ -731,59 +739,73 @@ class _Run:
 
 
 class _ParseAhead:
-    """The file read and parsed one batch ahead by a forked child, its batches taken here in order.
+    """The file read and parsed one batch ahead by a second thread, its batches taken here in order.
 
-    The child inherits the run (its parser, the plan, the workspace's users and channels) and never
-    touches the database; it sends each batch's parsed rows and errors through a bounded queue
-    (PARSE_AHEAD_QUEUE) and ends with "end", or "error" and what went wrong.
+    The thread never touches the database: it uses the run's parser (the plan, the workspace's users
+    and channels, all loaded before) and sends each batch's parsed rows and errors through a bounded
+    queue (PARSE_AHEAD_QUEUE), ending with "end", or "error" and what went wrong. It runs while this
+    thread waits for PostgreSQL (the COPYs, the commit's foreign-key checks, ANALYZE), which release
+    the GIL; a thread shares the parsed rows without pickling them, which made the earlier forked
+    process cost more CPU than it saved on 2 cores.
     """
 
     def __init__(self, run: _Run):
-        context = multiprocessing.get_context("fork")
-        self.queue = context.Queue(maxsize=PARSE_AHEAD_QUEUE)
-        self.child = context.Process(target=_parse_in_child, args=(run, run.job.last_line, self.queue), daemon=True,
-                                     name="import-parse-ahead")
-        self.child.start()
+        self.queue: queues.Queue = queues.Queue(maxsize=PARSE_AHEAD_QUEUE)
+        self.stop = threading.Event()
+        # Open while this thread waits (for the next batch, or for PostgreSQL in the COPYs and the commit);
+        # closed while it decides, scores and routes a batch, which the two threads would otherwise share
+        # the GIL for, making that part slower without making the run faster.
+        self.gate = threading.Event()
+        self.gate.set()
+        self.thread = threading.Thread(target=_parse_ahead,
+                                       args=(run, run.job.last_line, self.queue, self.stop, self.gate),
+                                       daemon=True, name="import-parse-ahead")
+        self.thread.start()
+
+    def may_parse(self) -> None:
+        self.gate.set()
 
     def __iter__(self):
         while True:
+            self.gate.set()
             try:
                 message = self.queue.get(timeout=5)
             except queues.Empty:
-                if not self.child.is_alive():
-                    raise RuntimeError(f"The import's parsing process ended unexpectedly (exit code {self.child.exitcode}).")
+                if not self.thread.is_alive():
+                    raise RuntimeError("The import's parsing thread ended unexpectedly.")
                 continue
             if message[0] == "end":
                 return
             if message[0] == "error":
                 raise RuntimeError(f"Parsing the file failed: {message[1]}")
+            self.gate.clear()
             yield message[1:]
 
     def close(self) -> None:
-        if self.child.is_alive():
-            self.child.terminate()
-        self.child.join(timeout=10)
-        self.queue.close()
+        self.stop.set()
+        self.gate.set()
+        self.thread.join(timeout=10)
 
 
-def _parse_in_child(run: _Run, last_line: int, queue) -> None:
+def _parse_ahead(run: _Run, last_line: int, queue: queues.Queue, stop: threading.Event, gate: threading.Event) -> None:
+    def put(message) -> bool:
+        while not stop.is_set():  # a run that stopped early (cancelled, failed) takes no more
+            try:
+                queue.put(message, timeout=0.5)
+                return True
+            except queues.Full:
+                continue
+        return False
+
+    position = [0]  # its own: the run's position is where the batches taken so far end
     try:
-        for batch in run._batches(last_line):
-            parsed, errors = run._parse(batch)
-            queue.put(("batch", len(batch), batch[-1][0], parsed, errors, run.position[0]))
-        queue.put(("end",))
-    except BaseException as exc:  # the parent raises it; the child just ends
-        queue.put(("error", f"{type(exc).__name__}: {exc}"))
-
-
-def _lead_values(items: dict, line: int, key: tuple, warnings: list) -> LeadValues:
-    values = LeadValues(items)
-    values.line, values.key, values.warnings = line, key, warnings
-    return values
-
-
-# LeadValues answers every attribute (None for unknown ones), which pickle's own protocol trips on.
-copyreg.pickle(LeadValues, lambda v: (_lead_values, (dict(v), v.line, v.key, v.warnings)))
+        for batch in run._batches(last_line, position=position):
+            parsed, errors = run._parse(batch, gate=gate, stop=stop)
+            if not put(("batch", len(batch), batch[-1][0], parsed, errors, position[0])):
+                return
+        put(("end",))
+    except BaseException as exc:  # the run raises it; this thread just ends
+        put(("error", f"{type(exc).__name__}: {exc}"))
 
 
 def _fill(target: dict, row: dict) -> list[str]:

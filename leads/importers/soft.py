@@ -127,9 +127,16 @@ def employees(text: str) -> tuple[int, bool] | None:
     return int(value), ranged
 
 
+# An amount as most exports write it ('1250000', '1250000.5', '1250000.50'): read as the full path reads it.
+_PLAIN_AMOUNT = re.compile(r"[0-9]{1,14}(?:\.[0-9]{1,2})?")
+
+
 @lru_cache(maxsize=20_000)
 def revenue(text: str) -> tuple[Decimal, bool] | None:
     """'$1.2M' -> 1200000; '1,200,000' -> 1200000; '€50M-100M' -> (50000000, range); None when not an amount."""
+    if _PLAIN_AMOUNT.fullmatch(text):  # amounts are mostly unique: the cache rarely answers, so this path does
+        amount = Decimal(text)
+        return (amount, False) if amount < MAX_REVENUE else None
     cleaned = re.sub(r"(?i)\b(usd|eur|gbp|chf|cad|aud)\b|[$€£¥]", "", text).strip()
     found = _low_end(cleaned)
     if found is None:

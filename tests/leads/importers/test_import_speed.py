@@ -1,7 +1,9 @@
 """Issue 18's speed work keeps the import's results: a big file parsed one batch ahead in a second
-process imports exactly what the same file parsed in-process does; a failure there fails the job;
+thread imports exactly what the same file parsed in the run's own thread does; a failure there fails the job;
 on PostgreSQL the run keeps the lead table's statistics current (the commit's foreign-key checks
 are planned from them)."""
+
+import threading
 
 import pytest
 from django.db import connection
@@ -23,7 +25,7 @@ def imported(tenant, path, *, ahead: bool, monkeypatch) -> ImportJob:
     return import_leads(tenant=tenant, path=path, options=ImportOptions(batch_size=97))
 
 
-def test_a_file_parsed_ahead_in_a_second_process_imports_what_the_in_process_run_does(tmp_path, monkeypatch):
+def test_a_file_parsed_ahead_in_a_second_thread_imports_what_the_one_thread_run_does(tmp_path, monkeypatch):
     path = tmp_path / "leads.csv"
     made = generate(path, rows=700, seed=5)  # bad rows, repeated people, ranges, notes with line breaks
     here, ahead = TenantFactory(slug="here"), TenantFactory(slug="ahead")
@@ -43,7 +45,7 @@ def test_a_file_parsed_ahead_in_a_second_process_imports_what_the_in_process_run
     assert leads(ahead) == leads(here) and len(leads(here)) == one.created
 
 
-def test_a_failure_in_the_parsing_process_fails_the_job(tmp_path, monkeypatch):
+def test_a_failure_in_the_parsing_thread_fails_the_job(tmp_path, monkeypatch):
     path = tmp_path / "leads.csv"
     generate(path, rows=300, seed=5)
     parse = RowParser.parse
@@ -61,6 +63,23 @@ def test_a_failure_in_the_parsing_process_fails_the_job(tmp_path, monkeypatch):
     job = ImportJob.objects.get(tenant=tenant)
     assert job.status == "failed" and "a parser bug" in job.message
     assert job.last_line < 250 and Lead.objects.filter(tenant=tenant).count() == job.created > 0
+
+
+def test_a_run_parsed_ahead_and_cancelled_keeps_its_first_batch_and_leaves_no_parsing_thread(tmp_path, monkeypatch):
+    path = tmp_path / "leads.csv"
+    generate(path, rows=500, seed=5)
+    tenant = TenantFactory(slug="cancelled")
+
+    def cancel_after_the_first_batch(job, _read, _size):
+        ImportJob.objects.filter(pk=job.pk).update(cancel_requested=True)
+
+    monkeypatch.setattr(engine, "PARSE_AHEAD_BYTES", 0)
+    job = import_leads(tenant=tenant, path=path, options=ImportOptions(batch_size=97),
+                       progress=cancel_after_the_first_batch)
+
+    assert job.status == "cancelled" and job.rows_read == 97
+    assert Lead.objects.filter(tenant=tenant).count() == job.created > 0
+    assert not [t for t in threading.enumerate() if t.name == "import-parse-ahead"]
 
 
 @pytest.mark.postgres
