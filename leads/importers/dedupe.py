@@ -15,6 +15,7 @@ from django.db import connection
 from contacts.models import Contact
 from crm.privacy_models import Suppression, suppressed_emails
 from leads.intake import FILLABLE_FIELDS  # what --on-duplicate update may fill, as a later capture does
+from leads.privacy.consent import CONSENT_FIELDS  # an update import may carry an opt-out over
 
 from ..choices import OPEN_STATUSES
 from ..models import Lead
@@ -53,7 +54,7 @@ def known_people(*, tenant_id: int, rows: list[LeadValues], with_leads: bool) ->
     known: set = set()
     open_leads: dict = {}
     lead_fields = (
-        "id", "email", "phone", "status", *(FILLABLE_FIELDS if with_leads else ()), "custom_fields",
+        "id", "email", "phone", "status", *(FILLABLE_FIELDS + CONSENT_FIELDS if with_leads else ()), "custom_fields",
         *(("edited_fields",) if with_leads else ()),  # a person's edits are not filled again
     )
     leads = Lead.objects.filter(tenant_id=tenant_id)

@@ -40,6 +40,7 @@ from leads.assignment import assigned_entry, assigned_event, not_assigned_entry
 from leads.capture.service import created_event
 from leads.campaigns import campaign_seen
 from leads.intake import empty_fields_filled
+from leads.privacy.consent import CONSENT_FIELDS, imported_consent_over
 from leads.prediction.service import refresh_predictions
 from leads.routing.service import BatchRouter
 from leads.rules.scoring import auto_qualify, qualifying_statuses, rescore_leads
@@ -660,6 +661,8 @@ class _Run:
                     tenant_id=self.tenant.pk, first_name=row.get("first_name", ""), last_name=row.get("last_name", ""),
                     email=row["email"], phone=row["phone"], job_title=row.get("job_title", ""),
                     owner_id=row.get("owner_id"), created_at=row["converted_at"],
+                    # The consent goes with the person, as a conversion takes it along (leads.conversion).
+                    **{name: row[name] for name in CONSENT_FIELDS if row.get(name) is not None},
                 )
                 for row in converted
             ]
@@ -811,6 +814,7 @@ def _parse_ahead(run: _Run, last_line: int, queue: queues.Queue, stop: threading
 def _fill(target: dict, row: dict) -> list[str]:
     """Fill target's empty fields from row as a capture fills a lead (leads.intake); returns what was filled."""
     changes = empty_fields_filled(current=target.get, incoming=row, edited=target.get("edited_fields") or ())
+    changes.update(imported_consent_over(current=target.get("marketing_consent") or "", incoming=row))
     target.update(changes)
     return list(changes)
 

@@ -86,3 +86,32 @@ def test_an_explicit_mapping_can_point_a_column_at_consent(tenant, tmp_path):
     run_import(path, "--map", "Newsletter?=marketing_consent")
 
     assert consent_of("news@example.com") == ("given", "import")
+
+
+def test_an_update_import_carries_an_opt_out_to_a_lead_we_already_have_but_never_revives_consent(tenant, tmp_path):
+    from tests.factories import LeadFactory
+
+    LeadFactory(tenant=tenant, email="out@example.com", marketing_consent="given", consent_source="form")
+    LeadFactory(tenant=tenant, email="asked@example.com", marketing_consent="")
+    LeadFactory(tenant=tenant, email="gone@example.com", marketing_consent="withdrawn", consent_source="unsubscribe")
+    path = write_csv(tmp_path, "Email,Email Opt Out\nout@example.com,true\nasked@example.com,false\n"
+                               "gone@example.com,false\n")
+
+    run_import(path, "--on-duplicate", "update")
+
+    assert consent_of("out@example.com") == ("withdrawn", "import")  # the old CRM's opt-out comes along
+    assert consent_of("asked@example.com") == ("given", "import")  # never asked here: the file's answer
+    assert consent_of("gone@example.com") == ("withdrawn", "unsubscribe")  # a file never undoes a withdrawal
+    assert not may_market(Lead.objects.get(email="out@example.com"))
+
+
+def test_a_converted_rows_contact_keeps_the_rows_consent(tenant, tmp_path):
+    from contacts.models import Contact
+
+    path = write_csv(tmp_path, "Email,Status,Marketing consent\nwon@example.com,Converted,yes\n"
+                               "lost@example.com,Converted,no\n")
+
+    run_import(path)
+
+    assert Contact.objects.get(email="won@example.com").marketing_consent == "given"
+    assert Contact.objects.get(email="lost@example.com").marketing_consent == "withdrawn"
