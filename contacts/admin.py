@@ -17,7 +17,7 @@ from crm import access
 from crm.admin import ActivityNoteInline, ActivityTimelineInline, PersonForm
 from crm.admin_a11y import LabelledTabularInline
 from crm.admin_audit import AuditedAdmin
-from crm.admin_cells import person_name, two_lines, when
+from crm.admin_cells import owner_cell, two_lines, when
 from crm.admin_tenancy import TenantScopedAdmin
 from crm.admin_versions import VersionedAdmin
 
@@ -101,7 +101,7 @@ class ListCells:
 
     @admin.display(description="owner", ordering="owner__first_name")
     def owner_name(self, obj):
-        return person_name(obj.owner) or format_html('<span class="crm-muted">{}</span>', "Unassigned")
+        return owner_cell(obj.owner)
 
     @admin.display(description="created", ordering="-created_at")
     def created(self, obj):

@@ -23,6 +23,11 @@ def person_name(user) -> str:
     return user.get_full_name() or user.username
 
 
+def owner_cell(user) -> SafeString | str:
+    """A record's owner in a list: their name, or a muted "Unassigned"."""
+    return person_name(user) or format_html('<span class="crm-muted">{}</span>', "Unassigned")
+
+
 def ago(moment: dt.datetime | None, now: dt.datetime | None = None) -> str:
     """How long ago, in the largest whole unit: "45 min", "3 h", "2 d", "5 w"."""
     if moment is None:

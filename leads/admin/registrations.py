@@ -26,7 +26,7 @@ from leads.admin import actions as admin_actions
 from leads.admin.nurture import NURTURE_ACTIONS
 from leads.admin.enrichment import enrichment_panel
 from leads.admin.filters import CampaignFilter, OwnerFilter, SavedViewFilter, WorkspaceRelatedFilter, saved_views
-from crm.admin_cells import ago, two_lines
+from crm.admin_cells import ago, owner_cell, two_lines
 from leads.admin.formatting import count, money, plain_number
 from leads.admin.importing import LeadImportMixin
 from leads.admin.privacy import privacy_erase_selected, privacy_export_selected, privacy_urls
@@ -441,9 +441,7 @@ class LeadAdmin(AuditedAdmin, LeadImportMixin, VersionedAdmin, TenantScopedAdmin
 
     @admin.display(description="owner", ordering="owner__first_name")
     def owner_name(self, lead):
-        if lead.owner_id is None:
-            return format_html('<span class="crm-muted">{}</span>', "Unassigned")
-        return lead.owner.get_full_name() or lead.owner.username
+        return owner_cell(lead.owner)
 
     @admin.display(description="age", ordering="-created_at")
     def age(self, lead):
