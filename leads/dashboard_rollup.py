@@ -29,12 +29,11 @@ from crm.models import Activity
 
 from .choices import OPEN_STATUSES, LeadStatus, ScoreBand
 from .dashboard_models import DashboardDay, DashboardLead, DashboardStale, DashboardWait
+from .first_contact import CONTACTING_STATUSES
 from .models import Lead
 
 CONTACTED_OR_LATER = (LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.CONVERTED)
 QUALIFIED_OR_LATER = (LeadStatus.QUALIFIED, LeadStatus.CONVERTED)
-# Status changes that show someone reached the lead (a skipped step still means they talked).
-CONTACTING_CHANGES = (LeadStatus.CONTACTED, LeadStatus.QUALIFIED)
 
 # Coarse buckets of the wait to first contact (upper bounds, exclusive; the last bucket is open-ended). They only
 # find which bucket holds the median; its exact value is then read from the bucket's facts in order.
@@ -62,7 +61,7 @@ def reached_contacted() -> Q:
     timeline (or a qualified_at)."""
     history = Activity.objects.filter(
         tenant_id=OuterRef("tenant_id"), lead_id=OuterRef("pk"), kind=ActivityKind.STATUS_CHANGED,
-        data__to__in=list(CONTACTING_CHANGES),
+        data__to__in=sorted(CONTACTING_STATUSES),  # status changes that show someone reached the lead
     )
     return Q(status__in=CONTACTED_OR_LATER) | reached_qualified() | Q(Q(status=LeadStatus.DISQUALIFIED), Exists(history))
 

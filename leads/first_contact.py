@@ -51,4 +51,3 @@ def first_contacts_from_timeline(leads) -> int:
         .values("first")
     )
     return leads.filter(first_contacted_at__isnull=True).update(first_contacted_at=Subquery(firsts[:1]))
-

@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from crm.access import AccessDenied
 from crm.admin_tenancy import TenantScopedAdmin, of_users_tenant
@@ -16,7 +16,7 @@ from leads.models import EnrolmentRule, NurturePolicy, Sequence, SequenceStep
 from leads.nurture import service
 from leads.nurture.figures import sequence_figures
 from leads.nurture.policy import check_conditions
-from leads.nurture_models import NURTURE_BANDS, ExitReason, StepKind, StepOutcome
+from leads.nurture_models import NURTURE_BANDS, ExitReason
 
 from .actions import _applying, _label, _page, _plural
 

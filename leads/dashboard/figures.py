@@ -21,7 +21,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import connections
-from django.db.models import Count, F, Min, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from crm.choices import ActivityKind
@@ -31,7 +31,6 @@ from leads.dashboard import stored
 from leads.dashboard_rollup import CONTACTED_OR_LATER, reached_contacted, reached_qualified
 from leads.models import Campaign, Lead
 
-CONTACT_KINDS = (ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.MEETING, ActivityKind.CONVERTED)
 
 
 class NoWorkspace(Exception):

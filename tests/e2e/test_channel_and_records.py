@@ -7,7 +7,6 @@ from crm.choices import Role
 from leads.models import Channel
 from tests.e2e.axe import axe_violations, horizontal_overflow
 from tests.e2e.browser import BROWSER_MARKS
-from tests.e2e.test_admin_rep_flow import PASSWORD  # noqa: F401
 from tests.e2e.test_backoffice_layout import sign_in
 from tests.factories import ChannelFactory, CompanyFactory, ContactFactory, DealFactory, TenantFactory, UserFactory
 
