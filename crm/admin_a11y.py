@@ -10,7 +10,7 @@ from django.utils.text import capfirst
 class LabelledTabularInline(admin.TabularInline):
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        widget = getattr(field.widget, "widget", field.widget) if field is not None else None  # inside the wrapper
-        if field is not None and widget is not None:
+        if field is not None:
+            widget = getattr(field.widget, "widget", None) or field.widget  # inside the add/change wrapper
             widget.attrs.setdefault("aria-label", str(capfirst(field.label or db_field.verbose_name)))
         return field

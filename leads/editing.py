@@ -50,9 +50,11 @@ def update_lead(*, lead: Lead, changes: dict, actor: User | None, expected_versi
         noted = note_edits(lead, before=lambda name: getattr(lead, name), after={name: changes[name] for name in changed})
         for name in changed:
             setattr(lead, name, changes[name])
-        cleared = ["email_bounced_at"] if "email" in changed and lead.email_bounced_at is not None else []
-        lead.email_bounced_at = None if cleared else lead.email_bounced_at  # a corrected address may be tried again
-        lead.save(update_fields=[*changed, *(["edited_fields"] if noted else []), *cleared, "updated_at"])
+        also = ["edited_fields"] if noted else []
+        if "email" in changed and lead.email_bounced_at is not None:
+            lead.email_bounced_at = None  # a corrected address may be tried again
+            also.append("email_bounced_at")
+        lead.save(update_fields=[*changed, *also, "updated_at"])
         timeline.event(
             tenant=lead.tenant_id,
             type=EventType.LEAD_UPDATED,

@@ -68,12 +68,9 @@ def imported_consent_over(*, current: str, incoming: dict) -> dict:
     """The consent columns an update import writes over a lead we already have (`current`: its marketing_consent;
     `incoming`: the row's values): the file's answer where we never asked, and its withdrawal over a consent given.
     A file never turns a withdrawal back into consent (only the person does, through a form)."""
-    answer = incoming.get("marketing_consent") or ""
-    if not answer or answer == current or current == ConsentStatus.WITHDRAWN:
-        return {}
-    if current == ConsentStatus.GIVEN and answer != ConsentStatus.WITHDRAWN:
-        return {}
-    return {name: incoming.get(name) for name in CONSENT_FIELDS}
+    answer = incoming.get("marketing_consent")
+    takes = not current or (current == ConsentStatus.GIVEN and answer == ConsentStatus.WITHDRAWN)
+    return {name: incoming.get(name) for name in CONSENT_FIELDS} if answer and takes else {}
 
 
 def apply_capture_consent(*, lead: Lead | None, contact: Contact | None, email: str, given: bool | None, source: str,
