@@ -16,6 +16,7 @@ admin's upload, leads/importers/queued.py) is passed in as `job` and run, or res
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import logging
 import queue as queues
@@ -26,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Value
+from django.db.models import Exists, F, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
@@ -42,7 +43,7 @@ from leads.campaigns import campaign_seen
 from leads.intake import empty_fields_filled
 from leads.privacy.consent import CONSENT_FIELDS, imported_consent_over
 from leads.prediction.service import refresh_predictions
-from leads.routing.service import BatchRouter
+from leads.routing.service import BatchRouter, Routed, Unwritten
 from leads.rules.scoring import auto_qualify, qualifying_statuses, rescore_leads
 
 from ..choices import CampaignPlatform, DuplicatePolicy, ImportStatus, LeadSource, LeadStatus
@@ -54,6 +55,7 @@ from .headers import DATE_FIELDS, ColumnPlan, MappingError, parse_mapping, parse
 from .insights import IMPORTED_COUNTS, BatchInsights
 from .reader import BadRecord, CsvFile, UnreadableFile, open_csv
 from .rows import Defaults, LeadValues, RowError, RowParser
+from .write_behind import WriteBehind
 from .writer import Json, Table, allocate_ids, insert
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,9 @@ ANALYZE_AFTER_ROWS = 5_000
 # run's CPU, and it fits in the time the writer waits for PostgreSQL. None: never.
 # (docs/benchmarks.md, "Import speed (issue 18)": a forked process instead made the run slower.)
 PARSE_AHEAD_BYTES: int | None = 8_000_000
+# From this size on, on PostgreSQL, a third thread writes and commits each batch (its own connection)
+# while the run decides, scores and routes the next (leads/importers/write_behind.py). None: never.
+WRITE_BEHIND_BYTES: int | None = 8_000_000
 PARSE_AHEAD_QUEUE = 1  # parsed batches waiting at most (memory: a batch is some 40 MB of values)
 GATE_ROWS = 200  # the parse-ahead thread looks at its gate this often (rows)
 RETRIES = 3  # a concurrent capture may take an email between our lookup and our COPY
@@ -106,6 +111,39 @@ class ImportOptions:
         data["owner"] = self.owner.get_username() if self.owner else None
         data["channel"] = self.channel.name if self.channel else None
         return data
+
+
+@dataclass
+class _Batch:
+    """One batch of the file on its way: what was read and found wrong, then what was decided (_prepare)."""
+
+    read: int  # rows
+    last_line: int
+    rejected: int
+    warned: int
+    report: str  # the error report's lines for this batch
+    position: int  # bytes of the file read up to its end
+    findings: dict  # the run's grouped problems up to this batch
+    counts: dict = field(default_factory=lambda: {"created": 0, "updated": 0, "skipped": 0})
+    new: list[LeadValues] = field(default_factory=list)
+    fills: dict = field(default_factory=dict)
+    routed: list[Routed] = field(default_factory=list)
+    will_qualify: list[LeadValues] = field(default_factory=list)
+    now: datetime.datetime | None = None
+
+
+@dataclass
+class _InFlight:
+    """What the run must assume of the batch being written behind while it prepares the next one: its new
+    people exist, and its owners have their leads (once its job row shows its last line, they do)."""
+
+    keys: set
+    routing: Unwritten
+
+    @classmethod
+    def of(cls, batch: _Batch, *, job: ImportJob) -> _InFlight:
+        written = Exists(ImportJob.objects.filter(pk=job.pk, last_line__gte=batch.last_line))
+        return cls(keys={row.key for row in batch.new}, routing=Unwritten.of(batch.routed, written=written))
 
 
 Progress = Callable[[ImportJob, int, int], None]  # (job with counts so far, bytes read, file size)
@@ -257,6 +295,8 @@ class _Run:
         self.events = Table(Event)
         self.statistics: dict[type, list[float]] = {}  # model -> [rows its statistics know, rows added since]
         self.ahead: _ParseAhead | None = None
+        self.behind: WriteBehind | None = None
+        self.in_flight: _InFlight | None = None  # the batch the write-behind thread is writing, if any
 
     # --- the run ---------------------------------------------------------------------------
 
@@ -273,19 +313,32 @@ class _Run:
         try:
             with self._exclusive():
                 if self._ahead_worth_it():
-                    ahead = self.ahead = _ParseAhead(self)
+                    behind = self.behind = WriteBehind(self._store) if self._behind_worth_it() else None
+                    ahead = self.ahead = _ParseAhead(self, gated=behind is None)
                     try:
                         for read, last_line, parsed, errors, at in ahead:
                             position[0] = at
-                            self._take(read, last_line, parsed, errors)
-                            if read >= self.options.batch_size and self._between_batches():
+                            batch = self._take(read, last_line, parsed, errors)
+                            if batch is None:  # written in this thread
+                                if read >= self.options.batch_size and self._between_batches(at):
+                                    return self._cancelled()
+                                continue
+                            # Prepared while the batch before was being written: wait for it, then hand this one over.
+                            if self._written_behind():
                                 return self._cancelled()
+                            assert behind is not None
+                            behind.submit(batch)
+                            self.in_flight = _InFlight.of(batch, job=job)
+                        if behind is not None and self._written_behind():
+                            return self._cancelled()
                     finally:
+                        if behind is not None:
+                            behind.close()
                         ahead.close()
                 else:
                     for batch in self._batches(job.last_line):
                         self._batch(batch)
-                        if len(batch) >= self.options.batch_size and self._between_batches():
+                        if len(batch) >= self.options.batch_size and self._between_batches(position[0]):
                             return self._cancelled()
         except ImportBusy:
             if self.given_job is not None:
@@ -436,42 +489,75 @@ class _Run:
     def _ahead_worth_it(self) -> bool:
         return PARSE_AHEAD_BYTES is not None and not self.dry and self.csv_file.size >= PARSE_AHEAD_BYTES
 
-    def _between_batches(self) -> bool:
+    def _behind_worth_it(self) -> bool:
+        # Skip only: under --on-duplicate update a batch fills the leads the batch before created,
+        # which the run must read back once they are written.
+        return (WRITE_BEHIND_BYTES is not None and connection.vendor == "postgresql" and not self.dry
+                and self.options.on_duplicate == DuplicatePolicy.SKIP and self.csv_file.size >= WRITE_BEHIND_BYTES)
+
+    def _written_behind(self) -> bool:
+        """Wait for the batch being written behind, if any, and count it; then as _between_batches."""
+        assert self.behind is not None
+        done = self.behind.wait()
+        if done is None:
+            return False
+        self.in_flight = None
+        self._count(done)
+        return done.read >= self.options.batch_size and self._between_batches(done.position)
+
+    def _between_batches(self, position: int) -> bool:
         """After a full batch (not the last, short one): progress shown; whether to stop (cancelled)."""
         if self.progress:
-            self.progress(self.job, self.position[0], self.csv_file.size)
+            self.progress(self.job, position, self.csv_file.size)
         return self._cancel_requested()
 
     def _batch(self, batch: list) -> None:
         parsed, errors = self._parse(batch)
         self._take(len(batch), batch[-1][0], parsed, errors)
 
-    def _take(self, read: int, last_line: int, parsed: list[LeadValues], errors: list[RowError]) -> None:
-        """One parsed batch: its problems grouped, its rows decided and written in one transaction."""
-        rejected = len({error.line for error in errors})
-        report = "".join(_csv_line([e.line, e.column, e.value, e.message]) for e in errors)
+    def _take(self, read: int, last_line: int, parsed: list[LeadValues], errors: list[RowError]) -> _Batch | None:
+        """One parsed batch: its problems grouped, its rows decided, then written in one transaction, here or,
+        with a write-behind thread, returned for it to write while the run prepares the next one."""
         warned = [row for row in parsed if row.warnings]
         self._group("rejected", errors)
         self._group("warnings", [warning for row in warned for warning in row.warnings])
-        self.warned = len(warned)
+        batch = _Batch(
+            read=read, last_line=last_line, rejected=len({error.line for error in errors}), warned=len(warned),
+            report="".join(_csv_line([e.line, e.column, e.value, e.message]) for e in errors),
+            position=self.position[0],
+            # A copy: the run groups the next batch's problems while this one's are being written.
+            findings={kind: [{**group, "examples": list(group["examples"])} for group in groups]
+                      for kind, groups in self.findings.items()},
+        )
         if self.dry:
-            counts = self._decide(parsed)[0]
-            self._count(read, rejected, counts, last_line)
-            self.report.write(report)
-            return
+            batch.counts = self._decide(parsed)[0]
+            self._count(batch)
+            self.report.write(batch.report)
+            return None
+        self._prepare(batch, parsed)
+        if self.behind is not None:
+            return batch
+        self._store(batch)
+        self._count(batch)
+        return None
+
+    def _store(self, batch: _Batch) -> None:
+        """Write a prepared batch and the job's progress in one transaction. A concurrent capture may have
+        taken one of its people since the duplicate check: then again, under a lock, without them."""
         for attempt in range(1, RETRIES + 1):
             try:
                 with transaction.atomic():
                     if attempt > 1:
                         self._lock_leads()
-                    counts = self._write(parsed)
-                    self._record(read, rejected, counts, last_line, report)
-                break
+                        self._recheck(batch)
+                    self._write(batch)
+                    self._record(batch)
+                return
             except IntegrityError:
                 if attempt == RETRIES:
                     raise
-                log.warning("Import %s: batch ending on line %s raced another write; retrying", self.job.pk, last_line)
-        self._count(read, rejected, counts, last_line)
+                log.warning("Import %s: batch ending on line %s raced another write; retrying", self.job.pk,
+                            batch.last_line)
 
     def _group(self, kind: str, problems: list[RowError]) -> None:
         """Count each (column, reason) and keep its first examples: what the pages and the summary show."""
@@ -496,36 +582,38 @@ class _Run:
             with connection.cursor() as cursor:
                 cursor.execute(f'LOCK TABLE "{Lead._meta.db_table}" IN SHARE ROW EXCLUSIVE MODE')
 
-    def _count(self, read: int, rejected: int, counts: dict, last_line: int) -> None:
+    def _count(self, batch: _Batch) -> None:
         job = self.job
-        job.rows_read += read
-        job.rejected += rejected
-        job.created += counts["created"]
-        job.updated += counts["updated"]
-        job.skipped += counts["skipped"]
-        job.warned += self.warned
-        job.findings = self.findings
-        job.last_line = last_line
-        job.bytes_read = self.position[0]
+        job.rows_read += batch.read
+        job.rejected += batch.rejected
+        job.created += batch.counts["created"]
+        job.updated += batch.counts["updated"]
+        job.skipped += batch.counts["skipped"]
+        job.warned += batch.warned
+        job.findings = batch.findings
+        job.last_line = batch.last_line
+        job.bytes_read = batch.position
 
-    def _record(self, read: int, rejected: int, counts: dict, last_line: int, report: str) -> None:
+    def _record(self, batch: _Batch) -> None:
+        counts = batch.counts
         changes = {
-            "rows_read": F("rows_read") + read,
-            "rejected": F("rejected") + rejected,
+            "rows_read": F("rows_read") + batch.read,
+            "rejected": F("rejected") + batch.rejected,
             "created": F("created") + counts["created"],
             "updated": F("updated") + counts["updated"],
             "skipped": F("skipped") + counts["skipped"],
-            "warned": F("warned") + self.warned,
-            "findings": self.findings,
-            "last_line": last_line,
-            "bytes_read": self.position[0],
+            "warned": F("warned") + batch.warned,
+            "findings": batch.findings,
+            "last_line": batch.last_line,  # the write-behind's "written yet?" (_Unwritten) reads it
+            "bytes_read": batch.position,
         }
-        if report:
-            changes["error_report"] = Concat(F("error_report"), Value(report))
+        if batch.report:
+            changes["error_report"] = Concat(F("error_report"), Value(batch.report))
         ImportJob.objects.filter(pk=self.job.pk).update(**changes)
 
     def _decide(self, parsed: list[LeadValues]) -> tuple[dict, list[LeadValues], dict[int, tuple[dict, list[str]]]]:
-        """(counts, rows to create, lead id -> (values to fill, field names) for --on-duplicate update)."""
+        """(counts, rows to create, lead id -> (values to fill, field names) for --on-duplicate update).
+        The people of a batch still being written (write-behind) count as known: the lookup cannot see them yet."""
         update = self.options.on_duplicate == DuplicatePolicy.UPDATE
         counts = {"created": 0, "updated": 0, "skipped": 0}
         barred = people_not_to_import(tenant_id=self.tenant.pk, rows=parsed)
@@ -533,6 +621,8 @@ class _Run:
             counts["skipped"] += sum(1 for row in parsed if row.key in barred)
             parsed = [row for row in parsed if row.key not in barred]
         known, open_leads = known_people(tenant_id=self.tenant.pk, rows=parsed, with_leads=update)
+        if self.in_flight is not None:
+            known |= self.in_flight.keys
         new: list[LeadValues] = []
         first_rows: dict = {}  # key -> (values later duplicates fill, names filled on an existing lead or None)
         fills: dict[int, tuple[dict, list[str]]] = {}
@@ -567,9 +657,10 @@ class _Run:
             counts["created"] += 1
         return counts, new, fills
 
-    def _write(self, parsed: list[LeadValues]) -> dict:
-        counts, new, fills = self._decide(parsed)
-        now = timezone.now()
+    def _prepare(self, batch: _Batch, parsed: list[LeadValues]) -> None:
+        """Everything about a batch that reads but writes nothing: who is new, their scores, owners and ids."""
+        batch.counts, new, batch.fills = self._decide(parsed)
+        now = batch.now = timezone.now()
         qualify_from, threshold = qualifying_statuses(self.tenant), self.tenant.auto_qualify_threshold
         for row in new:
             self._complete(row, now)
@@ -577,16 +668,47 @@ class _Run:
         will_qualify = [row for row in new if row["status"] in qualify_from and row["score_total"] >= threshold]
         for row in will_qualify:  # routing sees the status capture's would have had by then
             row["status"] = LeadStatus.QUALIFIED
-        routed = self.router.route(new, now=now)
+        batch.routed = self.router.route(new, now=now,
+                                         unwritten=self.in_flight.routing if self.in_flight else None)
         for row in will_qualify:
             row["status"] = row.pop("_status")
-        self._contacts_for_converted(new, now)
-        self._link_campaigns(new, now)
-        ids = allocate_ids(Lead, len(new))
-        # Here, not in the COPY: the batch's events name the lead by it.
-        for row, pk, public_id in zip(new, ids, new_public_ids(len(new)), strict=True):
+        batch.new, batch.will_qualify = new, will_qualify
+        # Here, not in the COPY: the batch's events name the lead by it (a sequence's values are taken for good).
+        for row, pk, public_id in zip(new, allocate_ids(Lead, len(new)), new_public_ids(len(new)), strict=True):
             row["id"] = pk
             row["public_id"] = public_id
+
+    def _recheck(self, batch: _Batch) -> None:
+        """After a lost race, under the lock: the batch's new people someone else has written meanwhile are
+        no longer created but skipped, or, under --on-duplicate update, fill that open lead. Their owners
+        and scores as decided stay (routing them again would count them twice)."""
+        update = self.options.on_duplicate == DuplicatePolicy.UPDATE
+        known, open_leads = known_people(tenant_id=self.tenant.pk, rows=batch.new, with_leads=update)
+        if not known:
+            return
+        kept = []
+        for row in batch.new:
+            if row.key not in known:
+                kept.append(row)
+                continue
+            batch.counts["created"] -= 1
+            lead = open_leads.get(row.key)
+            filled: list[str] = []
+            if lead is not None:
+                target, names = batch.fills.setdefault(lead["id"], (dict(lead), []))
+                filled = _fill(target, row)
+                names.extend(filled)
+            batch.counts["updated" if filled else "skipped"] += 1
+        ids = {row["id"] for row in kept}
+        batch.new = kept
+        batch.routed = [one for one in batch.routed if one.values["id"] in ids]
+        batch.will_qualify = [row for row in batch.will_qualify if row["id"] in ids]
+
+    def _write(self, batch: _Batch) -> None:
+        """A prepared batch's rows written (in the caller's transaction)."""
+        new, routed, now = batch.new, batch.routed, batch.now
+        self._contacts_for_converted(new, now)
+        self._link_campaigns(new, now)
         if self.ahead is not None:
             self.ahead.may_parse()  # from here on this thread mostly waits for PostgreSQL
         insert(self.leads_table, (self.leads_table.row(row) for row in new))
@@ -596,11 +718,10 @@ class _Run:
         self._keep_statistics(Contact, sum(1 for row in new if row.get("converted_contact_id")))
         relay_soon()
         self._mark_rotation(routed)
-        for row in will_qualify:
+        for row in batch.will_qualify:
             auto_qualify(lead=Lead(pk=row["id"], tenant=self.tenant, status=row["status"],
                                    score_total=row["score_total"]))
-        self._apply_fills(fills, now)
-        return counts
+        self._apply_fills(batch.fills, now)
 
     def _keep_statistics(self, model, added: int) -> None:
         """ANALYZE `model`'s table, in this batch's transaction (it counts the batch's own rows, and the
@@ -752,7 +873,8 @@ class _ParseAhead:
     process cost more CPU than it saved on 2 cores.
     """
 
-    def __init__(self, run: _Run):
+    def __init__(self, run: _Run, *, gated: bool = True):
+        self.gated = gated  # with a write-behind thread the run's own thread writes nothing: no gate then
         self.queue: queues.Queue = queues.Queue(maxsize=PARSE_AHEAD_QUEUE)
         self.stop = threading.Event()
         # Open while this thread waits (for the next batch, or for PostgreSQL in the COPYs and the commit);
@@ -781,7 +903,8 @@ class _ParseAhead:
                 return
             if message[0] == "error":
                 raise RuntimeError(f"Parsing the file failed: {message[1]}")
-            self.gate.clear()
+            if self.gated:
+                self.gate.clear()
             yield message[1:]
 
     def close(self) -> None:

@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.db import transaction
-from django.db.models import Func, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Exists, Func, IntegerField, OuterRef, Q, Subquery
 
 from crm import timeline
 from crm.choices import Role
@@ -421,6 +421,27 @@ class Routed:
         return self.decision.pick.user
 
 
+@dataclass(frozen=True)
+class Unwritten:
+    """Leads a BatchRouter gave out that may not be committed yet (an import writes one batch while it
+    routes the next): counted on top of what the database says, until `written`, a boolean subquery
+    read in the same query (the same snapshot) as the counts, says they are there."""
+
+    assigned: dict[int, int]  # owner pk -> leads given
+    latest: dict[int, dt.datetime]  # owner pk -> the last of their stamps
+    written: Exists
+
+    @classmethod
+    def of(cls, routed: Sequence[Routed], *, written: Exists) -> Unwritten:
+        assigned: dict[int, int] = {}
+        latest: dict[int, dt.datetime] = {}
+        for one in routed:
+            if one.owner is not None:
+                assigned[one.owner.pk] = assigned.get(one.owner.pk, 0) + 1
+                latest[one.owner.pk] = one.values["assigned_at"]
+        return cls(assigned=assigned, latest=latest, written=written)
+
+
 class BatchRouter:
     """Routes a batch of new, unsaved leads (an import) with place_new_lead's decision, counting in memory.
 
@@ -445,17 +466,24 @@ class BatchRouter:
                 pass
         self.pools = {rule.pk: _pool(rule) for rule in self.rules}
 
-    def route(self, rows: Sequence[dict], *, now: dt.datetime) -> list[Routed]:
-        """Owners for the open, unowned rows (set on each row as owner_id / assigned_at)."""
+    def route(self, rows: Sequence[dict], *, now: dt.datetime, unwritten: Unwritten | None = None) -> list[Routed]:
+        """Owners for the open, unowned rows (set on each row as owner_id / assigned_at); `unwritten`: what
+        an earlier route() gave out that the database may not show yet."""
         waiting = [row for row in rows if row.get("owner_id") is None and row.get("status") in OPEN_STATUSES]
         if not waiting:
             return []
         people = {
             person.pk: person
             for person in User.objects.filter(tenant_id=self.tenant.pk).annotate(
-                open_leads=_open_leads(Lead(tenant_id=self.tenant.pk))  # counted as routing counts them
+                open_leads=_open_leads(Lead(tenant_id=self.tenant.pk)),  # counted as routing counts them
+                **({"unwritten_seen": unwritten.written} if unwritten is not None else {}),
             )
         }
+        if unwritten is not None:
+            for pk, person in people.items():
+                if not getattr(person, "unwritten_seen"):
+                    person.open_leads += unwritten.assigned.get(pk, 0)
+                    person.last_assigned_at = unwritten.latest.get(pk, person.last_assigned_at)
         reps = sorted(pk for pk, person in people.items() if person.role == Role.REP)
         if not self.rules and not reps:
             return []  # routing is not in use in this workspace (as place_new_lead says)
