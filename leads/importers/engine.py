@@ -673,7 +673,11 @@ class _Run:
         for row in will_qualify:
             row["status"] = row.pop("_status")
         batch.new, batch.will_qualify = new, will_qualify
-        # Here, not in the COPY: the batch's events name the lead by it (a sequence's values are taken for good).
+        if connection.vendor == "postgresql":  # a sequence's values are taken for good, in or out of a transaction
+            self._give_ids(new)
+
+    def _give_ids(self, new: list[LeadValues]) -> None:
+        """Ids before the COPY: the batch's activities and events name their lead by them."""
         for row, pk, public_id in zip(new, allocate_ids(Lead, len(new)), new_public_ids(len(new)), strict=True):
             row["id"] = pk
             row["public_id"] = public_id
@@ -699,14 +703,16 @@ class _Run:
                 filled = _fill(target, row)
                 names.extend(filled)
             batch.counts["updated" if filled else "skipped"] += 1
-        ids = {row["id"] for row in kept}
+        still = {id(row) for row in kept}  # the rows themselves: on SQLite they get their ids in _write
         batch.new = kept
-        batch.routed = [one for one in batch.routed if one.values["id"] in ids]
-        batch.will_qualify = [row for row in batch.will_qualify if row["id"] in ids]
+        batch.routed = [one for one in batch.routed if id(one.values) in still]
+        batch.will_qualify = [row for row in batch.will_qualify if id(row) in still]
 
     def _write(self, batch: _Batch) -> None:
         """A prepared batch's rows written (in the caller's transaction)."""
         new, routed, now = batch.new, batch.routed, batch.now
+        if connection.vendor != "postgresql":  # SQLite's ids are safe only under the transaction's write lock
+            self._give_ids(new)
         self._contacts_for_converted(new, now)
         self._link_campaigns(new, now)
         if self.ahead is not None:
