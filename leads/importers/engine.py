@@ -43,7 +43,7 @@ from leads.campaigns import campaign_seen
 from leads.intake import empty_fields_filled
 from leads.privacy.consent import CONSENT_FIELDS, imported_consent_over
 from leads.prediction.service import refresh_predictions
-from leads.routing.service import BatchRouter, Routed, Unwritten
+from leads.routing.service import BatchRouter, Routed, Unwritten, latest_turns
 from leads.rules.scoring import auto_qualify, qualifying_statuses, rescore_leads
 
 from ..choices import CampaignPlatform, DuplicatePolicy, ImportStatus, LeadSource, LeadStatus
@@ -319,16 +319,12 @@ class _Run:
                         for read, last_line, parsed, errors, at in ahead:
                             position[0] = at
                             batch = self._take(read, last_line, parsed, errors)
-                            if batch is None:  # written in this thread
-                                if read >= self.options.batch_size and self._between_batches(at):
+                            if batch is not None:  # prepared while the one before was written behind
+                                if self._written_behind():
                                     return self._cancelled()
-                                continue
-                            # Prepared while the batch before was being written: wait for it, then hand this one over.
-                            if self._written_behind():
+                                self._hand_over(batch)
+                            elif read >= self.options.batch_size and self._between_batches(at):
                                 return self._cancelled()
-                            assert behind is not None
-                            behind.submit(batch)
-                            self.in_flight = _InFlight.of(batch, job=job)
                         if behind is not None and self._written_behind():
                             return self._cancelled()
                     finally:
@@ -505,6 +501,11 @@ class _Run:
         self._count(done)
         return done.read >= self.options.batch_size and self._between_batches(done.position)
 
+    def _hand_over(self, batch: _Batch) -> None:
+        assert self.behind is not None
+        self.behind.submit(batch)
+        self.in_flight = _InFlight.of(batch, job=self.job)
+
     def _between_batches(self, position: int) -> bool:
         """After a full batch (not the last, short one): progress shown; whether to stop (cancelled)."""
         if self.progress:
@@ -658,7 +659,7 @@ class _Run:
         return counts, new, fills
 
     def _prepare(self, batch: _Batch, parsed: list[LeadValues]) -> None:
-        """Everything about a batch that reads but writes nothing: who is new, their scores, owners and ids."""
+        """Everything about a batch that reads but writes nothing: who is new, their scores and owners."""
         batch.counts, new, batch.fills = self._decide(parsed)
         now = batch.now = timezone.now()
         qualify_from, threshold = qualifying_statuses(self.tenant), self.tenant.auto_qualify_threshold
@@ -673,14 +674,6 @@ class _Run:
         for row in will_qualify:
             row["status"] = row.pop("_status")
         batch.new, batch.will_qualify = new, will_qualify
-        if connection.vendor == "postgresql":  # a sequence's values are taken for good, in or out of a transaction
-            self._give_ids(new)
-
-    def _give_ids(self, new: list[LeadValues]) -> None:
-        """Ids before the COPY: the batch's activities and events name their lead by them."""
-        for row, pk, public_id in zip(new, allocate_ids(Lead, len(new)), new_public_ids(len(new)), strict=True):
-            row["id"] = pk
-            row["public_id"] = public_id
 
     def _recheck(self, batch: _Batch) -> None:
         """After a lost race, under the lock: the batch's new people someone else has written meanwhile are
@@ -703,7 +696,7 @@ class _Run:
                 filled = _fill(target, row)
                 names.extend(filled)
             batch.counts["updated" if filled else "skipped"] += 1
-        still = {id(row) for row in kept}  # the rows themselves: on SQLite they get their ids in _write
+        still = {id(row) for row in kept}  # the rows themselves: ids are given again in _write
         batch.new = kept
         batch.routed = [one for one in batch.routed if id(one.values) in still]
         batch.will_qualify = [row for row in batch.will_qualify if id(row) in still]
@@ -711,8 +704,11 @@ class _Run:
     def _write(self, batch: _Batch) -> None:
         """A prepared batch's rows written (in the caller's transaction)."""
         new, routed, now = batch.new, batch.routed, batch.now
-        if connection.vendor != "postgresql":  # SQLite's ids are safe only under the transaction's write lock
-            self._give_ids(new)
+        # Ids before the COPY, the batch's activities and events name their lead by them; under the
+        # transaction, where SQLite's write lock keeps them ours.
+        for row, pk, public_id in zip(new, allocate_ids(Lead, len(new)), new_public_ids(len(new)), strict=True):
+            row["id"] = pk
+            row["public_id"] = public_id
         self._contacts_for_converted(new, now)
         self._link_campaigns(new, now)
         if self.ahead is not None:
@@ -835,11 +831,7 @@ class _Run:
                 ))
 
     def _mark_rotation(self, routed) -> None:
-        latest: dict[int, object] = {}
-        for one in routed:
-            if one.owner is not None:
-                latest[one.owner.pk] = one.values["assigned_at"]
-        for pk, stamp in latest.items():
+        for pk, stamp in latest_turns(routed).items():
             User.objects.filter(pk=pk).update(last_assigned_at=stamp)
 
     def _apply_fills(self, fills: dict[int, tuple[dict, list[str]]], now) -> None:

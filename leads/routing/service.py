@@ -434,12 +434,15 @@ class Unwritten:
     @classmethod
     def of(cls, routed: Sequence[Routed], *, written: Exists) -> Unwritten:
         assigned: dict[int, int] = {}
-        latest: dict[int, dt.datetime] = {}
         for one in routed:
             if one.owner is not None:
                 assigned[one.owner.pk] = assigned.get(one.owner.pk, 0) + 1
-                latest[one.owner.pk] = one.values["assigned_at"]
-        return cls(assigned=assigned, latest=latest, written=written)
+        return cls(assigned=assigned, latest=latest_turns(routed), written=written)
+
+
+def latest_turns(routed: Sequence[Routed]) -> dict[int, dt.datetime]:
+    """Each owner's last stamp in a batch routed by BatchRouter: their `last_assigned_at` once it is written."""
+    return {one.owner.pk: one.values["assigned_at"] for one in routed if one.owner is not None}
 
 
 class BatchRouter:
